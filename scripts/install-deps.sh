@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs what SecurityAI needs to build, test and run on Debian 12 (bookworm).
+# Idempotent: only missing packages are installed, `apt-get update` runs at most once,
+# and the web assets (Swagger UI, ReDoc, the OpenAPI linter) are installed from the
+# npm registry only when web/node_modules is missing or older than the lock file.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+packages=(
+    # toolchain
+    build-essential cmake ninja-build ccache mold pkg-config git curl ca-certificates
+    # libraries
+    libboost1.81-all-dev libboost-json1.81-dev libboost-url1.81-dev
+    libsqlite3-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
+    libssl-dev libsodium-dev
+    # tests and benchmarks
+    googletest libgtest-dev libgmock-dev libbenchmark-dev python3 wrk
+    # web assets (Swagger UI, ReDoc) come from npm at build time
+    nodejs npm
+)
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+    sudo_cmd=(sudo)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    # Node.js and npm may come from outside Debian (for example a preinstalled
+    # Node 20); any working `node` and `npm` on PATH will do.
+    if [ "$p" = nodejs ] && command -v node >/dev/null 2>&1; then continue; fi
+    if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+        missing+=("$p")
+    fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "install-deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo_cmd[@]}" apt-get update -q
+    "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+    echo "install-deps: all Debian packages present"
+fi
+
+# Web assets, pinned by web/package-lock.json.
+web="$here/web"
+stamp="$web/node_modules/.installed-stamp"
+if [ ! -f "$stamp" ] || [ "$web/package-lock.json" -nt "$stamp" ]; then
+    echo "install-deps: installing web assets (npm ci)"
+    (cd "$web" && REDOCLY_TELEMETRY=off npm ci --no-audit --no-fund --loglevel=error)
+    touch "$stamp"
+else
+    echo "install-deps: web assets present"
+fi

@@ -1,0 +1,506 @@
+// The only translation unit of the project that includes Boost.Beast/Asio for
+// HTTP: it turns bytes into api::Request, runs the Dispatcher, and writes
+// api::Response back. One io_context per worker thread; a connection lives on
+// one of them for its whole life, so a session's state needs no locking.
+
+#include "api/server.hpp"
+
+// GCC 12 flags the frame of a coroutine holding a lambda as having "no linkage"
+// (a compiler artefact, not a real ODR problem).
+#pragma GCC diagnostic ignored "-Wsubobject-linkage"
+
+#include "core/ids.hpp"
+#include "core/log.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <limits>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+namespace sai::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr auto kTry = asio::as_tuple(asio::use_awaitable);
+
+std::string remote_of(const tcp::socket& socket) {
+    beast::error_code ec;
+    auto ep = socket.remote_endpoint(ec);
+    return ec ? std::string("unknown") : ep.address().to_string();
+}
+
+Request to_request(const http::request_parser<http::string_body>& parser, const std::string& remote) {
+    const auto& msg = parser.get();
+    Request req;
+    req.method_text = std::string(msg.method_string());
+    req.method = parse_method(req.method_text);
+    req.target = std::string(msg.target());
+    const auto q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    if (q != std::string::npos) {
+        req.query = req.target.substr(q + 1);
+    }
+    req.headers.reserve(8);
+    for (const auto& field : msg) {
+        req.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+    }
+    req.remote_address = remote;
+    return req;
+}
+
+}  // namespace
+
+namespace detail {
+
+/// One connection. Lives on one io_context for its whole life, so its members
+/// are only touched on that context's thread.
+///
+/// Timeouts use our own timer that cancels the pending operation but leaves the
+/// socket open (beast::tcp_stream's timeouts close it), so that a slow client can
+/// still be told "408 Request Timeout".
+struct Session : std::enable_shared_from_this<Session> {
+    explicit Session(tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
+
+    void arm(std::chrono::milliseconds timeout) {
+        timed_out = false;
+        const auto generation = ++timer_generation;
+        timer.expires_after(timeout);
+        timer.async_wait([self = shared_from_this(), generation](const boost::system::error_code& ec) {
+            if (!ec && generation == self->timer_generation) {
+                self->timed_out = true;
+                boost::system::error_code ignored;
+                self->socket.cancel(ignored);
+            }
+        });
+    }
+
+    void disarm() {
+        ++timer_generation;
+        timer.cancel();
+    }
+
+    tcp::socket socket;
+    asio::steady_timer timer;
+    std::uint64_t timer_generation = 0;
+    bool timed_out = false;
+    bool idle = true;  // waiting for the first byte of a request
+};
+
+}  // namespace detail
+
+using detail::Session;
+
+struct Server::Impl {
+    ServerOptions options;
+    const Dispatcher& dispatcher;
+    std::vector<std::unique_ptr<asio::io_context>> contexts;
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+    std::vector<std::thread> threads;
+    asio::thread_pool blocking;
+    std::unique_ptr<tcp::acceptor> acceptor;
+    std::uint16_t port = 0;
+    std::atomic<bool> draining{false};
+    std::atomic<std::size_t> connections{0};
+    std::atomic<std::size_t> next_context{0};
+    std::mutex sessions_mutex;
+    std::unordered_set<std::shared_ptr<Session>> sessions;
+
+    Impl(const ServerOptions& o, const Dispatcher& d)
+        : options(o), dispatcher(d), blocking(static_cast<std::size_t>(std::max(1, o.blocking_threads))) {}
+
+    asio::awaitable<void> accept_loop();
+    asio::awaitable<void> run_session(std::shared_ptr<Session> session);
+    asio::awaitable<bool> write_response(Session& s, const Request& req, Response res, unsigned version,
+                                         bool keep_alive, std::chrono::steady_clock::time_point started);
+    asio::awaitable<void> close_gracefully(Session& s, beast::flat_buffer& buffer);
+    void log_access(const Request& req, int status, std::size_t bytes, std::chrono::steady_clock::time_point started);
+};
+
+asio::awaitable<void> Server::Impl::accept_loop() {
+    for (;;) {
+        auto& ctx = *contexts[next_context.fetch_add(1, std::memory_order_relaxed) % contexts.size()];
+        auto [ec, socket] = co_await acceptor->async_accept(asio::any_io_executor(ctx.get_executor()), kTry);
+        if (ec == asio::error::operation_aborted || draining.load()) {
+            co_return;
+        }
+        if (ec) {
+            // EMFILE and friends: back off briefly instead of spinning.
+            core::log::warn("accept failed", {{"error", ec.message()}});
+            asio::steady_timer timer(acceptor->get_executor(), std::chrono::milliseconds(50));
+            co_await timer.async_wait(kTry);
+            continue;
+        }
+        if (connections.load() >= options.max_connections) {
+            core::log::warn("connection refused: limit reached",
+                            {{"limit", options.max_connections}, {"remote", remote_of(socket)}});
+            beast::error_code ignored;
+            socket.close(ignored);
+            continue;
+        }
+        socket.set_option(tcp::no_delay(true));
+        auto session = std::make_shared<Session>(std::move(socket));
+        connections.fetch_add(1);
+        {
+            std::lock_guard lock(sessions_mutex);
+            sessions.insert(session);
+        }
+        asio::co_spawn(ctx, run_session(session), [this, session](const std::exception_ptr& error) {
+            // Session boundary: an escaped exception ends this connection only.
+            if (error) {
+                try {
+                    std::rethrow_exception(error);
+                } catch (const std::exception& e) {
+                    core::log::warn("session ended by exception", {{"error", e.what()}});
+                }
+            }
+            {
+                std::lock_guard lock(sessions_mutex);
+                sessions.erase(session);
+            }
+            connections.fetch_sub(1);
+        });
+    }
+}
+
+void Server::Impl::log_access(const Request& req, int status, std::size_t bytes,
+                              std::chrono::steady_clock::time_point started) {
+    if (!options.access_log || !core::log::enabled(core::log::Level::Info)) {
+        return;
+    }
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    core::log::info("request", {{"method", req.method_text},
+                                {"path", req.path},
+                                {"status", status},
+                                {"duration_ms", ms},
+                                {"bytes", bytes},
+                                {"request_id", req.request_id},
+                                {"remote", req.remote_address}});
+}
+
+asio::awaitable<bool> Server::Impl::write_response(Session& s, const Request& req, Response res, unsigned version,
+                                                   bool keep_alive, std::chrono::steady_clock::time_point started) {
+    dispatcher.finish(req, res);
+    keep_alive = keep_alive && !res.close && !draining.load();
+    http::response<http::string_body> out{static_cast<http::status>(res.status), version};
+    out.set(http::field::server, "securityai");
+    if (!res.content_type.empty()) {
+        out.set(http::field::content_type, res.content_type);
+    }
+    for (auto& h : res.headers) {
+        out.set(h.name, h.value);
+    }
+    const std::size_t bytes = res.body.size();
+    if (req.method == Method::Head) {
+        out.content_length(bytes);
+    } else if (res.status != 204 && res.status != 304) {
+        out.body() = std::move(res.body);
+        out.prepare_payload();
+    }
+    out.keep_alive(keep_alive);
+    s.arm(options.write_timeout);
+    auto [ec, written] = co_await http::async_write(s.socket, out, kTry);
+    s.disarm();
+    log_access(req, res.status, bytes, started);
+    co_return !ec && keep_alive;
+}
+
+asio::awaitable<void> Server::Impl::run_session(std::shared_ptr<Session> session) {
+    Session& s = *session;
+    const std::string remote = remote_of(s.socket);
+    beast::flat_buffer buffer;
+    for (;;) {
+        // Idle phase: wait for the first byte of the next request. Only here may
+        // a shutdown close the connection; after it the request is in flight.
+        s.idle = true;
+        if (buffer.size() == 0) {
+            if (draining.load()) {
+                break;
+            }
+            s.arm(options.idle_timeout);
+            auto [ec, n] = co_await s.socket.async_read_some(buffer.prepare(4096), kTry);
+            s.disarm();
+            if (ec) {
+                break;  // idle timeout, peer closed, or cancelled by shutdown
+            }
+            buffer.commit(n);
+        }
+        s.idle = false;
+        const auto started = std::chrono::steady_clock::now();
+
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+        // The body limit is decided per route once the headers are known.
+        parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+        s.arm(options.header_timeout);
+        auto [hec, hn] = co_await http::async_read_header(s.socket, buffer, parser, kTry);
+        s.disarm();
+        if (hec) {
+            if (hec == http::error::end_of_stream || hec == asio::error::eof ||
+                hec == asio::error::connection_reset || (hec == asio::error::operation_aborted && !s.timed_out)) {
+                break;
+            }
+            Request req;
+            req.method_text = "-";
+            req.remote_address = remote;
+            req.request_id = core::new_uuid_v7();
+            Response res;
+            if (s.timed_out) {
+                res = error_response(req.request_id, 408, "request_timeout",
+                                     "request headers not received within " +
+                                         std::to_string(options.header_timeout.count()) + " ms");
+            } else if (hec == http::error::header_limit) {
+                res = error_response(req.request_id, 431, "header_too_large",
+                                     "request line and headers exceed " + std::to_string(options.max_header_bytes) +
+                                         " bytes");
+            } else {
+                res = error_response(req.request_id, 400, "malformed_request", "malformed HTTP request: " + hec.message());
+            }
+            core::log::warn("bad request", {{"remote", remote}, {"status", res.status}, {"error", hec.message()}});
+            res.close = true;
+            co_await write_response(s, req, std::move(res), 11, false, started);
+            break;
+        }
+
+        Request req = to_request(parser, remote);
+        const unsigned version = parser.get().version();
+        bool keep_alive = parser.get().keep_alive();
+        auto prepared = dispatcher.prepare(req);
+
+        const auto length = parser.content_length();
+        const bool has_body = !parser.is_done();
+        if (has_body && length && *length > prepared.body_limit) {
+            // Refused before reading a byte of it, whether or not a route exists.
+            Response res = error_response(req.request_id, 413, "payload_too_large",
+                                          "request body of " + std::to_string(*length) +
+                                              " bytes exceeds the limit of " + std::to_string(prepared.body_limit) +
+                                              " bytes");
+            res.close = true;
+            co_await write_response(s, req, std::move(res), version, false, started);
+            break;
+        }
+        if (prepared.response) {
+            // Answered from the headers alone: an unread body would corrupt the
+            // next request on this connection, so such connections close.
+            prepared.response->close = prepared.response->close || has_body;
+            if (!co_await write_response(s, req, std::move(*prepared.response), version, keep_alive, started)) {
+                break;
+            }
+            continue;
+        }
+        if (has_body) {
+            parser.body_limit(prepared.body_limit);
+            if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+                http::response<http::empty_body> cont{http::status::continue_, version};
+                s.arm(options.write_timeout);
+                auto [cec, cn] = co_await http::async_write(s.socket, cont, kTry);
+                s.disarm();
+                if (cec) {
+                    break;
+                }
+            }
+            s.arm(options.body_timeout);
+            auto [bec, bn] = co_await http::async_read(s.socket, buffer, parser, kTry);
+            s.disarm();
+            if (bec) {
+                Response res;
+                if (bec == http::error::body_limit) {
+                    res = error_response(req.request_id, 413, "payload_too_large",
+                                         "request body exceeds the limit of " + std::to_string(prepared.body_limit) +
+                                             " bytes");
+                } else if (s.timed_out) {
+                    res = error_response(req.request_id, 408, "request_timeout",
+                                         "request body not received within " +
+                                             std::to_string(options.body_timeout.count()) + " ms");
+                } else if (bec == http::error::partial_message || bec == asio::error::eof ||
+                           bec == asio::error::connection_reset || bec == asio::error::operation_aborted) {
+                    break;
+                } else {
+                    res = error_response(req.request_id, 400, "malformed_request",
+                                         "malformed request body: " + bec.message());
+                }
+                res.close = true;
+                co_await write_response(s, req, std::move(res), version, false, started);
+                break;
+            }
+            req.body = std::move(parser.get().body());
+        }
+
+        const Route& route = *prepared.route;
+        Response res;
+        if (route.options.blocking) {
+            // Storage and file I/O never run on an I/O thread.
+            res = co_await asio::co_spawn(
+                blocking, [&]() -> asio::awaitable<Response> { co_return dispatcher.run(route, req); },
+                asio::use_awaitable);
+        } else {
+            res = dispatcher.run(route, req);
+        }
+        if (!co_await write_response(s, req, std::move(res), version, keep_alive, started)) {
+            break;
+        }
+    }
+    co_await close_gracefully(s, buffer);
+}
+
+asio::awaitable<void> Server::Impl::close_gracefully(Session& s, beast::flat_buffer& buffer) {
+    // Lingering close: after answering early (413, 400...) the client may still be
+    // sending. Closing with unread input makes the kernel send a reset, which can
+    // destroy our answer before the client reads it, so drain a bounded amount first.
+    beast::error_code ignored;
+    s.socket.shutdown(tcp::socket::shutdown_send, ignored);
+    if (!draining.load()) {
+        std::size_t drained = 0;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        while (drained < (4u << 20) && std::chrono::steady_clock::now() < deadline) {
+            buffer.clear();
+            s.arm(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+            auto [ec, n] = co_await s.socket.async_read_some(buffer.prepare(65536), kTry);
+            s.disarm();
+            if (ec) {
+                break;
+            }
+            drained += n;
+        }
+    }
+    s.socket.close(ignored);
+}
+
+core::Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, const Dispatcher& dispatcher) {
+    auto impl = std::make_unique<Impl>(options, dispatcher);
+    const int workers = options.workers > 0 ? options.workers
+                                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    for (int i = 0; i < workers; ++i) {
+        impl->contexts.push_back(std::make_unique<asio::io_context>(1));
+        impl->guards.push_back(asio::make_work_guard(*impl->contexts.back()));
+    }
+
+    beast::error_code ec;
+    auto address = asio::ip::make_address(options.host, ec);
+    if (ec) {
+        // Not an IP literal: resolve it (e.g. "localhost").
+        asio::io_context resolver_ctx;
+        tcp::resolver resolver(resolver_ctx);
+        auto results = resolver.resolve(options.host, std::to_string(options.port), ec);
+        if (ec || results.empty()) {
+            return core::make_error(core::Errc::InvalidArgument,
+                                    "http.host: cannot resolve '" + options.host + "': " + ec.message());
+        }
+        address = results.begin()->endpoint().address();
+    }
+    auto acceptor = std::make_unique<tcp::acceptor>(*impl->contexts[0]);
+    const tcp::endpoint endpoint(address, options.port);
+    auto fail = [&](std::string_view what) {
+        return core::make_error(core::Errc::Unavailable, "cannot listen on " + options.host + ":" +
+                                                             std::to_string(options.port) + ": " + std::string(what) +
+                                                             ": " + ec.message());
+    };
+    if (acceptor->open(endpoint.protocol(), ec); ec) {
+        return fail("open");
+    }
+    if (acceptor->set_option(asio::socket_base::reuse_address(true), ec); ec) {
+        return fail("SO_REUSEADDR");
+    }
+    if (acceptor->bind(endpoint, ec); ec) {
+        return fail("bind");
+    }
+    if (acceptor->listen(asio::socket_base::max_listen_connections, ec); ec) {
+        return fail("listen");
+    }
+    impl->port = acceptor->local_endpoint().port();
+    impl->acceptor = std::move(acceptor);
+
+    asio::co_spawn(*impl->contexts[0], impl->accept_loop(), [](const std::exception_ptr& error) {
+        if (error) {
+            try {
+                std::rethrow_exception(error);
+            } catch (const std::exception& e) {
+                core::log::error("accept loop ended", {{"error", e.what()}});
+            }
+        }
+    });
+    for (auto& ctx : impl->contexts) {
+        impl->threads.emplace_back([c = ctx.get()] {
+            for (;;) {
+                try {
+                    c->run();
+                    return;
+                } catch (const std::exception& e) {
+                    // Completion handlers should never throw; keep the worker alive if one does.
+                    core::log::error("io thread caught exception", {{"error", e.what()}});
+                }
+            }
+        });
+    }
+    return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { shutdown(std::chrono::milliseconds(0)); }
+
+std::uint16_t Server::port() const { return impl_->port; }
+
+const std::string& Server::host() const { return impl_->options.host; }
+
+std::size_t Server::open_connections() const { return impl_->connections.load(); }
+
+void Server::shutdown(std::chrono::milliseconds grace) {
+    if (impl_->threads.empty()) {
+        return;  // already shut down
+    }
+    impl_->draining.store(true);
+    asio::post(*impl_->contexts[0], [this] {
+        beast::error_code ignored;
+        impl_->acceptor->close(ignored);
+    });
+    auto for_each_session = [this](auto fn) {
+        std::lock_guard lock(impl_->sessions_mutex);
+        for (const auto& session : impl_->sessions) {
+            asio::post(session->socket.get_executor(), [session, fn] { fn(*session); });
+        }
+    };
+    // Idle keep-alive connections go now; busy ones finish their request first.
+    for_each_session([](Session& s) {
+        if (s.idle) {
+            beast::error_code ignored;
+            s.socket.cancel(ignored);
+        }
+    });
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    while (impl_->connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (const auto left = impl_->connections.load(); left > 0) {
+        core::log::warn("closing connections still busy after the grace period", {{"connections", left}});
+        for_each_session([](Session& s) {
+            beast::error_code ignored;
+            s.socket.close(ignored);
+        });
+    }
+    impl_->guards.clear();
+    for (auto& ctx : impl_->contexts) {
+        ctx->stop();
+    }
+    for (auto& t : impl_->threads) {
+        t.join();
+    }
+    impl_->threads.clear();
+    impl_->blocking.join();
+    {
+        std::lock_guard lock(impl_->sessions_mutex);
+        impl_->sessions.clear();
+    }
+}
+
+}  // namespace sai::api

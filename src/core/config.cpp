@@ -1,0 +1,302 @@
+#include "core/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <limits>
+#include <sstream>
+
+namespace sai::core {
+namespace {
+
+using Setter = std::function<Result<void>(Config&, std::string_view)>;
+
+struct KeySpec {
+    std::string key;
+    std::string env;
+    std::string description;
+    Setter set;
+};
+
+Error bad(std::string what) { return make_error(Errc::InvalidArgument, std::move(what)); }
+
+template <class T>
+Setter integer(std::function<T&(Config&)> field, std::int64_t min, std::int64_t max) {
+    return [field, min, max](Config& c, std::string_view v) -> Result<void> {
+        std::int64_t n = 0;
+        auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+        if (ec != std::errc{} || end != v.data() + v.size() || n < min || n > max) {
+            return bad("expected an integer from " + std::to_string(min) + " to " + std::to_string(max) + ", got '" +
+                       std::string(v) + "'");
+        }
+        field(c) = static_cast<T>(n);
+        return {};
+    };
+}
+
+Setter millis(std::function<std::chrono::milliseconds&(Config&)> field, std::int64_t min, std::int64_t max) {
+    return [field, min, max](Config& c, std::string_view v) -> Result<void> {
+        std::int64_t n = 0;
+        auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+        if (ec != std::errc{} || end != v.data() + v.size() || n < min || n > max) {
+            return bad("expected milliseconds from " + std::to_string(min) + " to " + std::to_string(max) +
+                       ", got '" + std::string(v) + "'");
+        }
+        field(c) = std::chrono::milliseconds(n);
+        return {};
+    };
+}
+
+Setter text(std::function<std::string&(Config&)> field, bool allow_empty = true) {
+    return [field, allow_empty](Config& c, std::string_view v) -> Result<void> {
+        if (!allow_empty && v.empty()) {
+            return bad("must not be empty");
+        }
+        field(c) = std::string(v);
+        return {};
+    };
+}
+
+Setter one_of(std::function<std::string&(Config&)> field, std::vector<std::string> allowed) {
+    return [field, allowed](Config& c, std::string_view v) -> Result<void> {
+        for (const auto& a : allowed) {
+            if (a == v) {
+                field(c) = a;
+                return {};
+            }
+        }
+        std::string list;
+        for (const auto& a : allowed) {
+            list += (list.empty() ? "" : ", ") + a;
+        }
+        return bad("expected one of " + list + ", got '" + std::string(v) + "'");
+    };
+}
+
+Setter boolean(std::function<bool&(Config&)> field) {
+    return [field](Config& c, std::string_view v) -> Result<void> {
+        if (v == "true" || v == "1" || v == "yes" || v == "on") {
+            field(c) = true;
+        } else if (v == "false" || v == "0" || v == "no" || v == "off") {
+            field(c) = false;
+        } else {
+            return bad("expected true or false, got '" + std::string(v) + "'");
+        }
+        return {};
+    };
+}
+
+Setter list(std::function<std::vector<std::string>&(Config&)> field) {
+    return [field](Config& c, std::string_view v) -> Result<void> {
+        std::vector<std::string> items;
+        std::size_t start = 0;
+        while (start <= v.size()) {
+            const std::size_t comma = v.find(',', start);
+            std::string_view item = v.substr(start, comma == std::string_view::npos ? v.npos : comma - start);
+            while (!item.empty() && item.front() == ' ') {
+                item.remove_prefix(1);
+            }
+            while (!item.empty() && item.back() == ' ') {
+                item.remove_suffix(1);
+            }
+            if (!item.empty()) {
+                items.emplace_back(item);
+            }
+            if (comma == std::string_view::npos) {
+                break;
+            }
+            start = comma + 1;
+        }
+        field(c) = std::move(items);
+        return {};
+    };
+}
+
+const std::vector<KeySpec>& specs() {
+    static const std::vector<KeySpec> kSpecs = {
+        {"environment", "ENVIRONMENT", "development, staging, production or test",
+         one_of([](Config& c) -> std::string& { return c.environment; },
+                {"development", "staging", "production", "test"})},
+        {"secret_key", "SECRET_KEY", "key that signs tokens; at least 32 bytes in production",
+         text([](Config& c) -> std::string& { return c.secret_key; }, false)},
+        {"data_dir", "DATA_DIR", "directory of the embedded store",
+         text([](Config& c) -> std::string& { return c.data_dir; }, false)},
+        {"log.level", "LOG_LEVEL", "debug, info, warn, error or off",
+         one_of([](Config& c) -> std::string& { return c.log.level; },
+                {"debug", "info", "warn", "error", "off"})},
+        {"log.file", "LOG_FILE", "write logs to this file instead of stdout",
+         text([](Config& c) -> std::string& { return c.log.file; })},
+        {"log.access", "ACCESS_LOG", "one JSON line per HTTP request (true/false)",
+         boolean([](Config& c) -> bool& { return c.log.access; })},
+        {"http.host", "HOST", "address to listen on",
+         text([](Config& c) -> std::string& { return c.http.host; }, false)},
+        {"http.port", "PORT", "TCP port (0 picks a free one)",
+         integer<std::uint16_t>([](Config& c) -> std::uint16_t& { return c.http.port; }, 0, 65535)},
+        {"http.workers", "WORKERS", "I/O threads; 0 means one per core",
+         integer<int>([](Config& c) -> int& { return c.http.workers; }, 0, 256)},
+        {"http.max_body_bytes", "MAX_BODY_BYTES", "default request body limit",
+         integer<std::size_t>([](Config& c) -> std::size_t& { return c.http.max_body_bytes; }, 1024,
+                              std::int64_t{1} << 30)},
+        {"http.max_header_bytes", "", "limit on the request line plus headers",
+         integer<std::size_t>([](Config& c) -> std::size_t& { return c.http.max_header_bytes; }, 1024, 1 << 20)},
+        {"http.max_connections", "MAX_CONNECTIONS", "open connections beyond this are refused",
+         integer<std::size_t>([](Config& c) -> std::size_t& { return c.http.max_connections; }, 1, 1'000'000)},
+        {"http.header_timeout_ms", "", "time allowed from a request's first byte to its last header",
+         millis([](Config& c) -> std::chrono::milliseconds& { return c.http.header_timeout; }, 100, 600'000)},
+        {"http.body_timeout_ms", "", "time allowed to receive a request body",
+         millis([](Config& c) -> std::chrono::milliseconds& { return c.http.body_timeout; }, 100, 3'600'000)},
+        {"http.idle_timeout_ms", "", "keep-alive connections idle this long are closed",
+         millis([](Config& c) -> std::chrono::milliseconds& { return c.http.idle_timeout; }, 100, 3'600'000)},
+        {"http.write_timeout_ms", "", "time allowed to send a response",
+         millis([](Config& c) -> std::chrono::milliseconds& { return c.http.write_timeout; }, 100, 3'600'000)},
+        {"http.shutdown_grace_ms", "SHUTDOWN_GRACE_MS", "how long in-flight requests may finish at shutdown",
+         millis([](Config& c) -> std::chrono::milliseconds& { return c.http.shutdown_grace; }, 0, 600'000)},
+        {"http.cors_origins", "CORS_ORIGINS", "allowed browser origins, comma-separated (\"*\" for any)",
+         list([](Config& c) -> std::vector<std::string>& { return c.http.cors_origins; })},
+        {"storage.sqlite_synchronous", "SQLITE_SYNCHRONOUS",
+         "full (durable across power loss) or normal (across process crashes)",
+         one_of([](Config& c) -> std::string& { return c.storage.sqlite_synchronous; }, {"full", "normal"})},
+        {"storage.read_connections", "", "SQLite reader connections",
+         integer<int>([](Config& c) -> int& { return c.storage.read_connections; }, 1, 64)},
+        {"storage.busy_timeout_ms", "", "how long a store call waits for a lock",
+         millis([](Config& c) -> std::chrono::milliseconds& { return c.storage.busy_timeout; }, 0, 600'000)},
+    };
+    return kSpecs;
+}
+
+const KeySpec* find_spec(std::string_view key) {
+    for (const auto& s : specs()) {
+        if (s.key == key) {
+            return &s;
+        }
+    }
+    return nullptr;
+}
+
+Result<void> apply(Config& config, std::string_view key, std::string_view value, const std::string& source) {
+    const KeySpec* spec = find_spec(key);
+    if (!spec) {
+        return bad(source + ": unknown configuration key '" + std::string(key) + "'");
+    }
+    if (auto r = spec->set(config, value); !r) {
+        return bad(source + ": " + spec->key + ": " + r.error().detail);
+    }
+    return {};
+}
+
+// Flattens a TOML value into the text form the setters parse.
+std::optional<std::string> toml_text(const toml::node& node) {
+    if (auto s = node.as_string()) {
+        return s->get();
+    }
+    if (auto i = node.as_integer()) {
+        return std::to_string(i->get());
+    }
+    if (auto b = node.as_boolean()) {
+        return std::string(b->get() ? "true" : "false");
+    }
+    if (auto a = node.as_array()) {
+        std::string joined;
+        for (const auto& item : *a) {
+            auto s = item.as_string();
+            if (!s || s->get().find(',') != std::string::npos) {
+                return std::nullopt;
+            }
+            joined += (joined.empty() ? "" : ",") + s->get();
+        }
+        return joined;
+    }
+    return std::nullopt;
+}
+
+Result<void> apply_table(Config& config, const toml::table& table, const std::string& prefix,
+                         const std::string& file) {
+    for (const auto& [k, node] : table) {
+        const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+        if (auto sub = node.as_table()) {
+            if (auto r = apply_table(config, *sub, key, file); !r) {
+                return r;
+            }
+            continue;
+        }
+        auto value = toml_text(node);
+        if (!value) {
+            return bad("config file " + file + ": " + key + ": unsupported value type");
+        }
+        if (auto r = apply(config, key, *value, "config file " + file); !r) {
+            return r;
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+std::optional<std::string> process_env(const std::string& name) {
+    if (const char* v = std::getenv(name.c_str())) {
+        return std::string(v);
+    }
+    return std::nullopt;
+}
+
+Result<Config> load_config(const ConfigSources& sources) {
+    Config config;
+    if (sources.file) {
+        toml::table table;
+        try {
+            table = toml::parse_file(*sources.file);
+        } catch (const toml::parse_error& err) {
+            std::ostringstream where;
+            where << "config file " << *sources.file << ":" << err.source().begin.line << ":"
+                  << err.source().begin.column << ": " << err.description();
+            return bad(where.str());
+        }
+        if (auto r = apply_table(config, table, "", *sources.file); !r) {
+            return r.error();
+        }
+    }
+    if (sources.env) {
+        for (const auto& spec : specs()) {
+            if (spec.env.empty()) {
+                continue;
+            }
+            if (auto value = sources.env(spec.env)) {
+                if (auto r = apply(config, spec.key, *value, "environment variable " + spec.env); !r) {
+                    return r.error();
+                }
+            }
+        }
+    }
+    for (const auto& [key, value] : sources.overrides) {
+        if (auto r = apply(config, key, value, "command line"); !r) {
+            return r.error();
+        }
+    }
+    if (config.is_production()) {
+        if (config.secret_key == kDefaultSecretKey) {
+            return bad("secret_key: the default SECRET_KEY is not allowed in production; set SECRET_KEY to a random "
+                       "value of at least 32 bytes");
+        }
+        if (config.secret_key.size() < 32) {
+            return bad("secret_key: SECRET_KEY must be at least 32 bytes in production (got " +
+                       std::to_string(config.secret_key.size()) + ")");
+        }
+        for (const auto& origin : config.http.cors_origins) {
+            if (origin == "*") {
+                return bad("http.cors_origins: \"*\" is not allowed in production; list the origins");
+            }
+        }
+    }
+    return config;
+}
+
+std::vector<ConfigKeyInfo> config_keys() {
+    std::vector<ConfigKeyInfo> out;
+    for (const auto& s : specs()) {
+        out.push_back({s.key, s.env, s.description});
+    }
+    return out;
+}
+
+}  // namespace sai::core

@@ -1,0 +1,85 @@
+#include "core/health.hpp"
+
+#include "core/log.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace sai::core {
+
+struct HealthMonitor::Impl {
+    std::vector<std::pair<std::string, Check>> checks;
+    std::atomic<std::shared_ptr<const HealthSnapshot>> current{std::make_shared<const HealthSnapshot>()};
+    std::mutex mutex;
+    std::condition_variable wake;
+    bool stopping = false;
+    std::thread thread;
+};
+
+HealthMonitor::HealthMonitor() : impl_(std::make_unique<Impl>()) {}
+
+HealthMonitor::~HealthMonitor() { stop(); }
+
+void HealthMonitor::add_check(std::string name, Check check) {
+    impl_->checks.emplace_back(std::move(name), std::move(check));
+}
+
+void HealthMonitor::check_now() {
+    auto snap = std::make_shared<HealthSnapshot>();
+    for (const auto& [name, check] : impl_->checks) {
+        ComponentHealth component{name, true, {}};
+        try {
+            if (auto r = check(); !r) {
+                component.healthy = false;
+                component.detail = r.error().detail;
+            }
+        } catch (const std::exception& e) {
+            component.healthy = false;
+            component.detail = e.what();
+        }
+        snap->healthy = snap->healthy && component.healthy;
+        snap->components.push_back(std::move(component));
+    }
+    auto previous = impl_->current.exchange(std::move(snap));
+    const auto& now = *impl_->current.load();
+    for (std::size_t i = 0; i < now.components.size(); ++i) {
+        const auto& c = now.components[i];
+        const bool was_healthy = i < previous->components.size() ? previous->components[i].healthy : true;
+        if (was_healthy != c.healthy) {
+            if (c.healthy) {
+                log::info("component recovered", {{"component", c.name}});
+            } else {
+                log::error("component unhealthy", {{"component", c.name}, {"detail", c.detail}});
+            }
+        }
+    }
+}
+
+void HealthMonitor::start(std::chrono::milliseconds interval) {
+    check_now();
+    impl_->thread = std::thread([this, interval] {
+        std::unique_lock lock(impl_->mutex);
+        while (!impl_->wake.wait_for(lock, interval, [this] { return impl_->stopping; })) {
+            lock.unlock();
+            check_now();
+            lock.lock();
+        }
+    });
+}
+
+void HealthMonitor::stop() {
+    {
+        std::lock_guard lock(impl_->mutex);
+        impl_->stopping = true;
+    }
+    impl_->wake.notify_all();
+    if (impl_->thread.joinable()) {
+        impl_->thread.join();
+    }
+}
+
+std::shared_ptr<const HealthSnapshot> HealthMonitor::snapshot() const { return impl_->current.load(); }
+
+}  // namespace sai::core

@@ -1,0 +1,84 @@
+#pragma once
+// The server's configuration and how it is assembled. Precedence, lowest first:
+// built-in defaults < TOML file (--config) < environment variables < command-line flags.
+// Every key has a dotted name (the TOML path, e.g. "http.port"); most also have
+// the environment variable users know (PORT). See docs/configuration.md.
+
+#include "core/error.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sai::core {
+
+inline constexpr std::string_view kDefaultSecretKey = "insecure-development-secret-change-me";
+inline constexpr std::string_view kVersion = SAI_VERSION;
+
+struct HttpConfig {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8000;
+    int workers = 0;  // 0: one per core
+    std::size_t max_body_bytes = 1 << 20;
+    std::size_t max_header_bytes = 16 << 10;
+    std::size_t max_connections = 10000;
+    std::chrono::milliseconds header_timeout{10'000};  // from the first byte of a request to its last header
+    std::chrono::milliseconds body_timeout{30'000};
+    std::chrono::milliseconds idle_timeout{60'000};  // between requests on a keep-alive connection
+    std::chrono::milliseconds write_timeout{30'000};
+    std::chrono::milliseconds shutdown_grace{10'000};  // how long in-flight requests may finish
+    std::vector<std::string> cors_origins;             // "*" allows any origin
+};
+
+struct StorageConfig {
+    std::string sqlite_synchronous = "full";  // full: durable across power loss; normal: across crashes
+    int read_connections = 4;
+    std::chrono::milliseconds busy_timeout{5'000};
+};
+
+struct LogConfig {
+    std::string level = "info";
+    std::string file;  // empty: stdout
+    bool access = true;
+};
+
+struct Config {
+    std::string environment = "development";
+    std::string secret_key = std::string(kDefaultSecretKey);
+    std::string data_dir = "./data";
+    LogConfig log;
+    HttpConfig http;
+    StorageConfig storage;
+
+    bool is_production() const { return environment == "production"; }
+};
+
+/// Where configuration comes from. `env` looks a variable up (std::getenv in
+/// the binary, a map in tests); `overrides` are dotted keys from CLI flags.
+struct ConfigSources {
+    std::optional<std::string> file;
+    std::function<std::optional<std::string>(const std::string&)> env;
+    std::vector<std::pair<std::string, std::string>> overrides;
+};
+
+/// Builds and validates the configuration. Fails with InvalidArgument and a
+/// message naming the offending key and its source.
+Result<Config> load_config(const ConfigSources& sources);
+
+/// The process environment, for ConfigSources::env.
+std::optional<std::string> process_env(const std::string& name);
+
+/// One documented key: its TOML name, its environment variable (may be empty)
+/// and a one-line description (used by `securityai serve --help` and the docs).
+struct ConfigKeyInfo {
+    std::string key;
+    std::string env;
+    std::string description;
+};
+std::vector<ConfigKeyInfo> config_keys();
+
+}  // namespace sai::core

@@ -1,0 +1,94 @@
+#include "core/time.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <ctime>
+
+namespace sai::core {
+
+std::string format_rfc3339(TimePoint t) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+    std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    int frac = static_cast<int>(ms % 1000);
+    if (frac < 0) {
+        frac += 1000;
+        --secs;
+    }
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+    return buf;
+}
+
+namespace {
+
+bool read_int(std::string_view text, std::size_t pos, std::size_t len, int& out) {
+    if (pos + len > text.size()) {
+        return false;
+    }
+    const char* first = text.data() + pos;
+    for (std::size_t i = 0; i < len; ++i) {
+        if (first[i] < '0' || first[i] > '9') {
+            return false;
+        }
+    }
+    return std::from_chars(first, first + len, out).ec == std::errc{};
+}
+
+}  // namespace
+
+std::optional<TimePoint> parse_rfc3339(std::string_view s) {
+    int y, mo, d, h, mi, sec;
+    if (!read_int(s, 0, 4, y) || s.size() < 19 || s[4] != '-' || !read_int(s, 5, 2, mo) || s[7] != '-' ||
+        !read_int(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !read_int(s, 11, 2, h) ||
+        s[13] != ':' || !read_int(s, 14, 2, mi) || s[16] != ':' || !read_int(s, 17, 2, sec)) {
+        return std::nullopt;
+    }
+    if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 60) {
+        return std::nullopt;
+    }
+    const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(mo)},
+                                          std::chrono::day{static_cast<unsigned>(d)}};
+    if (!ymd.ok()) {
+        return std::nullopt;
+    }
+    std::size_t pos = 19;
+    std::chrono::nanoseconds frac{0};
+    if (pos < s.size() && s[pos] == '.') {
+        ++pos;
+        std::int64_t scale = 100'000'000;
+        const std::size_t start = pos;
+        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+            frac += std::chrono::nanoseconds((s[pos] - '0') * scale);
+            scale /= 10;
+            ++pos;
+        }
+        if (pos == start) {
+            return std::nullopt;
+        }
+    }
+    std::chrono::minutes offset{0};
+    if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+        ++pos;
+    } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+        int oh, om;
+        if (!read_int(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+            !read_int(s, pos + 4, 2, om) || oh > 23 || om > 59) {
+            return std::nullopt;
+        }
+        offset = std::chrono::minutes(oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
+        pos += 6;
+    } else {
+        return std::nullopt;
+    }
+    if (pos != s.size()) {
+        return std::nullopt;
+    }
+    const auto days = std::chrono::sys_days(ymd);
+    const auto t = days + std::chrono::hours(h) + std::chrono::minutes(mi) + std::chrono::seconds(sec) - offset;
+    return std::chrono::time_point_cast<Clock::duration>(t + frac);
+}
+
+}  // namespace sai::core

@@ -1,0 +1,159 @@
+#include "storage/sqlite/sqlite_store.hpp"
+
+#include "testkit/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace sai::storage {
+namespace {
+
+SqliteOptions options_for(const testkit::TempDir& dir) {
+    SqliteOptions o;
+    o.data_dir = dir.path() / "data";
+    o.read_connections = 2;
+    return o;
+}
+
+// Reads one integer with a separate connection, as an operator with the sqlite3 shell would.
+long long query_int(const std::filesystem::path& file, const char* sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    long long value = -1;
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+        value = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return value;
+}
+
+TEST(SqliteStoreTest, FreshDatabaseGetsEveryMigration) {
+    testkit::TempDir dir;
+    auto store = SqliteStore::open(options_for(dir));
+    ASSERT_TRUE(store) << store.error().detail;
+    auto applied = (*store)->applied_migrations();
+    ASSERT_TRUE(applied);
+    ASSERT_EQ(applied->size(), sqlite_migrations().size());
+    EXPECT_EQ(applied->front().version, 1);
+    EXPECT_FALSE(applied->front().applied_at.empty());
+    EXPECT_TRUE((*store)->check_health());
+    EXPECT_EQ(query_int((*store)->database_file(), "SELECT count(*) FROM settings WHERE key = 'instance_id'"), 1);
+}
+
+TEST(SqliteStoreTest, ReopeningAppliesNothingTwice) {
+    testkit::TempDir dir;
+    {
+        auto store = SqliteStore::open(options_for(dir));
+        ASSERT_TRUE(store);
+    }
+    auto store = SqliteStore::open(options_for(dir));
+    ASSERT_TRUE(store);
+    auto again = (*store)->migrate();
+    ASSERT_TRUE(again);
+    EXPECT_TRUE(again->empty());
+    EXPECT_EQ(query_int((*store)->database_file(), "SELECT count(*) FROM schema_migrations"),
+              static_cast<long long>(sqlite_migrations().size()));
+}
+
+TEST(SqliteStoreTest, NewMigrationIsAppliedOnNextOpen) {
+    testkit::TempDir dir;
+    std::vector<Migration> v1(sqlite_migrations().begin(), sqlite_migrations().end());
+    ASSERT_TRUE(SqliteStore::open(options_for(dir), v1));
+    auto v2 = v1;
+    v2.push_back({v1.back().version + 1, "widgets", "CREATE TABLE widgets (id INTEGER PRIMARY KEY);"});
+    auto store = SqliteStore::open(options_for(dir), v2);
+    ASSERT_TRUE(store) << store.error().detail;
+    EXPECT_EQ(query_int((*store)->database_file(), "SELECT max(version) FROM schema_migrations"),
+              v2.back().version);
+    EXPECT_EQ(query_int((*store)->database_file(), "SELECT count(*) FROM widgets"), 0);
+}
+
+TEST(SqliteStoreTest, FailingMigrationIsRolledBackAndReported) {
+    testkit::TempDir dir;
+    std::vector<Migration> migrations(sqlite_migrations().begin(), sqlite_migrations().end());
+    const int bad_version = migrations.back().version + 1;
+    migrations.push_back({bad_version, "broken", "CREATE TABLE half (id INTEGER); SELECT * FROM no_such_table;"});
+    auto store = SqliteStore::open(options_for(dir), migrations);
+    ASSERT_FALSE(store);
+    EXPECT_NE(store.error().detail.find("migration " + std::to_string(bad_version)), std::string::npos)
+        << store.error().detail;
+    const auto file = options_for(dir).data_dir / "securityai.db";
+    EXPECT_EQ(query_int(file, "SELECT count(*) FROM sqlite_master WHERE name = 'half'"), 0);
+    EXPECT_EQ(query_int(file, "SELECT max(version) FROM schema_migrations"), bad_version - 1);
+}
+
+TEST(SqliteStoreTest, DatabaseNewerThanBinaryIsRefused) {
+    testkit::TempDir dir;
+    std::vector<Migration> newer(sqlite_migrations().begin(), sqlite_migrations().end());
+    newer.push_back({newer.back().version + 1, "future", "CREATE TABLE future (id INTEGER);"});
+    ASSERT_TRUE(SqliteStore::open(options_for(dir), newer));
+    auto store = SqliteStore::open(options_for(dir));
+    ASSERT_FALSE(store);
+    EXPECT_EQ(store.error().code, core::Errc::Conflict);
+    EXPECT_NE(store.error().detail.find("newer"), std::string::npos);
+}
+
+TEST(SqliteStoreTest, PendingMigrationsRefusedWhenNotAllowed) {
+    testkit::TempDir dir;
+    auto options = options_for(dir);
+    options.apply_migrations = false;
+    auto store = SqliteStore::open(options);
+    ASSERT_FALSE(store);
+    EXPECT_NE(store.error().detail.find("securityai migrate"), std::string::npos);
+}
+
+TEST(SqliteStoreTest, UsesWriteAheadLogging) {
+    testkit::TempDir dir;
+    auto store = SqliteStore::open(options_for(dir));
+    ASSERT_TRUE(store);
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((*store)->database_file().c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "wal");
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+}
+
+TEST(SqliteStoreTest, HealthFailsWhenDatabaseFileIsRemoved) {
+    testkit::TempDir dir;
+    auto store = SqliteStore::open(options_for(dir));
+    ASSERT_TRUE(store);
+    ASSERT_TRUE((*store)->check_health());
+    std::filesystem::remove((*store)->database_file());
+    auto health = (*store)->check_health();
+    ASSERT_FALSE(health);
+    EXPECT_EQ(health.error().code, core::Errc::Unavailable);
+    EXPECT_NE(health.error().detail.find("missing"), std::string::npos);
+}
+
+TEST(SqliteStoreTest, ClosedStoreAnswersUnavailable) {
+    testkit::TempDir dir;
+    auto store = SqliteStore::open(options_for(dir));
+    ASSERT_TRUE(store);
+    (*store)->close();
+    auto health = (*store)->check_health();
+    ASSERT_FALSE(health);
+    EXPECT_EQ(health.error().code, core::Errc::Unavailable);
+    EXPECT_FALSE((*store)->migrate());
+}
+
+TEST(SqliteStoreTest, UnwritableDataDirIsAClearError) {
+    testkit::TempDir dir;
+    const auto file_in_the_way = dir.path() / "data";
+    std::ofstream(file_in_the_way) << "not a directory";
+    auto store = SqliteStore::open(options_for(dir));
+    ASSERT_FALSE(store);
+    EXPECT_EQ(store.error().code, core::Errc::Unavailable);
+    EXPECT_NE(store.error().detail.find("data"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sai::storage
