@@ -2,7 +2,7 @@
 add_library(sai_options INTERFACE)
 target_compile_features(sai_options INTERFACE cxx_std_20)
 target_compile_options(sai_options INTERFACE
-    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wno-sign-conversion>
+    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wno-sign-conversion -Wno-missing-field-initializers>
     $<$<BOOL:${SAI_WERROR}>:-Werror>)
 target_compile_definitions(sai_options INTERFACE
     BOOST_ASIO_NO_DEPRECATED

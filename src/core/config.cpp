@@ -74,6 +74,19 @@ Setter one_of(std::function<std::string&(Config&)> field, std::vector<std::strin
     };
 }
 
+Setter seconds(std::function<std::chrono::seconds&(Config&)> field, std::int64_t min, std::int64_t max) {
+    return [field, min, max](Config& c, std::string_view v) -> Result<void> {
+        std::int64_t n = 0;
+        auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+        if (ec != std::errc{} || end != v.data() + v.size() || n < min || n > max) {
+            return bad("expected seconds from " + std::to_string(min) + " to " + std::to_string(max) + ", got '" +
+                       std::string(v) + "'");
+        }
+        field(c) = std::chrono::seconds(n);
+        return {};
+    };
+}
+
 Setter boolean(std::function<bool&(Config&)> field) {
     return [field](Config& c, std::string_view v) -> Result<void> {
         if (v == "true" || v == "1" || v == "yes" || v == "on") {
@@ -161,6 +174,23 @@ const std::vector<KeySpec>& specs() {
          integer<int>([](Config& c) -> int& { return c.storage.read_connections; }, 1, 64)},
         {"storage.busy_timeout_ms", "", "how long a store call waits for a lock",
          millis([](Config& c) -> std::chrono::milliseconds& { return c.storage.busy_timeout; }, 0, 600'000)},
+        {"auth.data_encryption_key", "DATA_ENCRYPTION_KEY",
+         "32-byte key (hex or base64url) for secrets at rest; derived from secret_key when unset",
+         text([](Config& c) -> std::string& { return c.auth.data_encryption_key; })},
+        {"auth.access_token_ttl_s", "", "access token lifetime (seconds)",
+         seconds([](Config& c) -> std::chrono::seconds& { return c.auth.access_token_ttl; }, 60, 24 * 3600)},
+        {"auth.refresh_token_ttl_s", "", "refresh token lifetime (seconds)",
+         seconds([](Config& c) -> std::chrono::seconds& { return c.auth.refresh_token_ttl; }, 300, 90 * 24 * 3600)},
+        {"auth.issuer", "", "JWT iss claim", text([](Config& c) -> std::string& { return c.auth.issuer; }, false)},
+        {"auth.audience", "", "JWT aud claim", text([](Config& c) -> std::string& { return c.auth.audience; }, false)},
+        {"auth.rate_limit_per_minute", "RATE_LIMIT_PER_MINUTE", "API requests per minute per user/key/IP (0: off)",
+         integer<int>([](Config& c) -> int& { return c.auth.rate_limit_per_minute; }, 0, 10'000'000)},
+        {"auth.rate_limit_ingest_per_minute", "RATE_LIMIT_INGEST_PER_MINUTE",
+         "ingest requests per minute per user/key/IP (0: off)",
+         integer<int>([](Config& c) -> int& { return c.auth.rate_limit_ingest_per_minute; }, 0, 10'000'000)},
+        {"tls.cert_file", "TLS_CERT_FILE", "PEM certificate chain; with tls.key_file, serve HTTPS",
+         text([](Config& c) -> std::string& { return c.tls.cert_file; })},
+        {"tls.key_file", "TLS_KEY_FILE", "PEM private key", text([](Config& c) -> std::string& { return c.tls.key_file; })},
     };
     return kSpecs;
 }
@@ -273,6 +303,9 @@ Result<Config> load_config(const ConfigSources& sources) {
             return r.error();
         }
     }
+    if (config.tls.cert_file.empty() != config.tls.key_file.empty()) {
+        return bad("tls: set both tls.cert_file (TLS_CERT_FILE) and tls.key_file (TLS_KEY_FILE), or neither");
+    }
     if (config.is_production()) {
         if (config.secret_key == kDefaultSecretKey) {
             return bad("secret_key: the default SECRET_KEY is not allowed in production; set SECRET_KEY to a random "
@@ -281,6 +314,13 @@ Result<Config> load_config(const ConfigSources& sources) {
         if (config.secret_key.size() < 32) {
             return bad("secret_key: SECRET_KEY must be at least 32 bytes in production (got " +
                        std::to_string(config.secret_key.size()) + ")");
+        }
+        if (config.tls.cert_file.empty() && config.http.host != "127.0.0.1" && config.http.host != "localhost" &&
+            config.http.host != "::1") {
+            // Tokens must not cross a network in clear text. Behind a TLS-terminating
+            // proxy, listen on loopback (or set TLS_CERT_FILE/TLS_KEY_FILE).
+            return bad("http.host: production listens on a non-loopback address without TLS; set TLS_CERT_FILE and "
+                       "TLS_KEY_FILE, or listen on 127.0.0.1 behind a TLS-terminating proxy");
         }
         for (const auto& origin : config.http.cors_origins) {
             if (origin == "*") {

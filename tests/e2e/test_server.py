@@ -357,7 +357,7 @@ class ConfigAndCliTest(unittest.TestCase):
             self.assertIn("securityai migrate", r.stderr)
             r = run_cli("migrate", "--data-dir", os.path.join(d, "data"))
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertIn("schema version 1", r.stdout)
+            self.assertRegex(r.stdout, r"schema version \d+ \(up to date\)")
             r = run_cli("migrate", "--status", "--data-dir", os.path.join(d, "data"))
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("instance settings", r.stdout)

@@ -17,6 +17,69 @@ CREATE TABLE settings (
 INSERT INTO settings (key, value, updated_at)
 VALUES ('instance_id', lower(hex(randomblob(16))), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
 )sql"},
+        {2, "users, tokens, api keys, audit log",
+         R"sql(
+CREATE TABLE users (
+    id                 TEXT PRIMARY KEY NOT NULL,
+    username           TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    role               TEXT NOT NULL CHECK (role IN ('viewer', 'analyst', 'admin')),
+    password_hash      TEXT NOT NULL,
+    disabled           INTEGER NOT NULL DEFAULT 0,
+    created_at         TEXT NOT NULL,
+    updated_at         TEXT NOT NULL,
+    last_login         TEXT,
+    token_generation INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE refresh_tokens (
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    family_id  TEXT NOT NULL,
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    issued_at  INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used       INTEGER NOT NULL DEFAULT 0,
+    revoked    INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
+CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id);
+CREATE INDEX refresh_tokens_expiry ON refresh_tokens (expires_at);
+
+CREATE TABLE revoked_tokens (
+    jti        TEXT PRIMARY KEY NOT NULL,
+    expires_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE api_keys (
+    id           TEXT PRIMARY KEY NOT NULL,
+    name         TEXT NOT NULL,
+    role         TEXT NOT NULL CHECK (role IN ('viewer', 'analyst', 'admin')),
+    prefix       TEXT NOT NULL,
+    key_hash     TEXT NOT NULL UNIQUE,
+    created_by   TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    expires_at   TEXT,
+    revoked      INTEGER NOT NULL DEFAULT 0,
+    last_used_at TEXT
+) STRICT;
+
+CREATE TABLE audit_log (
+    seq        INTEGER PRIMARY KEY NOT NULL,
+    ts         TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    role       TEXT NOT NULL,
+    client_ip  TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    target     TEXT NOT NULL,
+    outcome    TEXT NOT NULL,
+    detail     TEXT NOT NULL,
+    prev_hash  TEXT NOT NULL,
+    hash       TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_log_ts ON audit_log (ts);
+CREATE INDEX audit_log_actor ON audit_log (actor, seq);
+CREATE INDEX audit_log_action ON audit_log (action, seq);
+)sql"},
     };
     return kMigrations;
 }

@@ -1,6 +1,7 @@
 #include "storage/sqlite/sqlite_store.hpp"
 
 #include "core/log.hpp"
+#include "sqlite_auth_stores.hpp"
 #include "sqlite_db.hpp"
 
 #include <sys/stat.h>
@@ -142,7 +143,21 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions
     return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
 }
 
-SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+struct SqliteStore::Aggregates {
+    explicit Aggregates(Impl& impl) : users(impl), tokens(impl), api_keys(impl), audit(impl) {}
+    sqlite::SqliteUserStore users;
+    sqlite::SqliteTokenStore tokens;
+    sqlite::SqliteApiKeyStore api_keys;
+    sqlite::SqliteAuditStore audit;
+};
+
+SqliteStore::SqliteStore(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)), aggregates_(std::make_unique<Aggregates>(*impl_)) {}
+
+UserStore& SqliteStore::users() { return aggregates_->users; }
+TokenStore& SqliteStore::tokens() { return aggregates_->tokens; }
+ApiKeyStore& SqliteStore::api_keys() { return aggregates_->api_keys; }
+AuditStore& SqliteStore::audit() { return aggregates_->audit; }
 
 SqliteStore::~SqliteStore() { close(); }
 

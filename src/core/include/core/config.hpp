@@ -40,6 +40,21 @@ struct StorageConfig {
     std::chrono::milliseconds busy_timeout{5'000};
 };
 
+struct AuthConfig {
+    std::string data_encryption_key;  // empty: derived from secret_key
+    std::chrono::seconds access_token_ttl{1800};
+    std::chrono::seconds refresh_token_ttl{7 * 24 * 3600};
+    std::string issuer = "securityai";
+    std::string audience = "securityai-api";
+    int rate_limit_per_minute = 100;           // 0 disables
+    int rate_limit_ingest_per_minute = 6000;   // 0 disables
+};
+
+struct TlsConfig {
+    std::string cert_file;  // both set: serve HTTPS
+    std::string key_file;
+};
+
 struct LogConfig {
     std::string level = "info";
     std::string file;  // empty: stdout
@@ -53,6 +68,8 @@ struct Config {
     LogConfig log;
     HttpConfig http;
     StorageConfig storage;
+    AuthConfig auth;
+    TlsConfig tls;
 
     bool is_production() const { return environment == "production"; }
 };

@@ -4,6 +4,7 @@
 // (users, events, alerts...) are reached through it as they are added.
 
 #include "core/error.hpp"
+#include "storage/auth_stores.hpp"
 
 #include <string>
 #include <string_view>
@@ -41,6 +42,12 @@ public:
     virtual core::Result<std::vector<AppliedMigration>> applied_migrations() = 0;
     /// Flushes and closes connections; later calls fail with Unavailable.
     virtual void close() = 0;
+
+    // The aggregate stores. They live as long as this Store.
+    virtual UserStore& users() = 0;
+    virtual TokenStore& tokens() = 0;
+    virtual ApiKeyStore& api_keys() = 0;
+    virtual AuditStore& audit() = 0;
 };
 
 }  // namespace sai::storage

@@ -40,12 +40,18 @@ public:
     core::Result<std::vector<AppliedMigration>> migrate() override;
     core::Result<std::vector<AppliedMigration>> applied_migrations() override;
     void close() override;
+    UserStore& users() override;
+    TokenStore& tokens() override;
+    ApiKeyStore& api_keys() override;
+    AuditStore& audit() override;
 
     struct Impl;  // shared with the aggregate stores of this backend
 
 private:
+    struct Aggregates;
     explicit SqliteStore(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
+    std::unique_ptr<Aggregates> aggregates_;
 };
 
 }  // namespace sai::storage
