@@ -10,7 +10,79 @@ constexpr std::string_view kAllowedRequestHeaders = "Authorization, Content-Type
 
 }  // namespace
 
-Dispatcher::Dispatcher(const Router& router, HttpPolicy policy) : router_(router), policy_(std::move(policy)) {}
+Dispatcher::Dispatcher(const Router& router, HttpPolicy policy, Security security)
+    : router_(router), policy_(std::move(policy)), security_(security) {}
+
+std::optional<Response> Dispatcher::guard(const Route& route, Request& request) const {
+    if (!security_.auth) {
+        return std::nullopt;
+    }
+    const Access& access = route.access;
+    auto authenticated = security_.auth->authenticate(request.header("Authorization"), request.header("X-API-Key"));
+    if (authenticated && *authenticated) {
+        request.principal = std::move(**authenticated);
+    }
+
+    // Rate limit first, so that floods of bad credentials get 429s, not audit entries.
+    const int per_minute = access.rate == RateClass::Api      ? security_.api_per_minute
+                           : access.rate == RateClass::Ingest ? security_.ingest_per_minute
+                                                              : 0;
+    if (per_minute > 0 && security_.limiter) {
+        std::string key;
+        if (request.principal) {
+            key = (request.principal->kind == model::Principal::Kind::User ? "user:" : "key:") + request.principal->id;
+        } else {
+            key = "ip:" + request.remote_address;
+        }
+        key += access.rate == RateClass::Ingest ? "|ingest" : "|api";
+        const auto d = security_.limiter->take(key, per_minute, std::chrono::steady_clock::now());
+        request.response_headers.push_back({"RateLimit-Limit", std::to_string(d.limit)});
+        request.response_headers.push_back({"RateLimit-Remaining", std::to_string(d.remaining)});
+        request.response_headers.push_back({"RateLimit-Reset", std::to_string(d.reset_seconds)});
+        if (!d.allowed) {
+            Response r = error_response(request.request_id, 429, "rate_limited",
+                                        "rate limit of " + std::to_string(per_minute) +
+                                            " requests per minute exceeded; retry after " +
+                                            std::to_string(d.retry_after_seconds) + " s");
+            r.set_header("Retry-After", std::to_string(d.retry_after_seconds));
+            return r;
+        }
+    }
+
+    if (access.is_public) {
+        return std::nullopt;
+    }
+    auto deny = [&](int status, std::string_view code, std::string message) {
+        Response r = error_response(request.request_id, status, code, message);
+        if (status == 401) {
+            r.set_header("WWW-Authenticate", authenticated ? R"(Bearer realm="securityai")"
+                                                           : R"(Bearer realm="securityai", error="invalid_token")");
+        }
+        return r;
+    };
+    if (!authenticated) {
+        security_.auth->audit({.actor = "anonymous", .client_ip = request.remote_address,
+                               .request_id = request.request_id, .action = "auth.token",
+                               .target = request.method_text + " " + request.path, .outcome = "failure",
+                               .detail = authenticated.error().detail});
+        return deny(401, "unauthenticated", authenticated.error().detail);
+    }
+    if (!request.principal) {
+        return deny(401, "unauthenticated", "authentication required: send 'Authorization: Bearer <token>'");
+    }
+    if (request.principal->role < access.min_role) {
+        const std::string why = "role " + std::string(model::to_string(request.principal->role)) +
+                                " may not " + request.method_text + " " + route.pattern + "; it needs " +
+                                std::string(model::to_string(access.min_role));
+        security_.auth->audit({.actor = request.principal->actor(),
+                               .role = std::string(model::to_string(request.principal->role)),
+                               .client_ip = request.remote_address, .request_id = request.request_id,
+                               .action = "auth.permission", .target = request.method_text + " " + request.path,
+                               .outcome = "denied", .detail = why});
+        return deny(403, "permission_denied", why);
+    }
+    return std::nullopt;
+}
 
 bool Dispatcher::origin_allowed(std::string_view origin) const {
     for (const auto& allowed : policy_.cors_origins) {
@@ -82,6 +154,10 @@ Dispatcher::Prepared Dispatcher::prepare(Request& request) const {
         return prepared;
     }
     request.params = std::move(match.params);
+    if (auto refused = guard(*match.route, request)) {
+        prepared.response = std::move(refused);
+        return prepared;
+    }
     prepared.route = match.route;
     if (match.route->options.max_body_bytes != 0) {
         prepared.body_limit = match.route->options.max_body_bytes;
@@ -106,9 +182,25 @@ Response Dispatcher::run(const Route& route, Request& request) const {
     return error_response(request, core::make_error(core::Errc::Internal, "unhandled exception"));
 }
 
-void Dispatcher::finish(const Request& request, Response& response) const {
+void Dispatcher::finish(const Request& request, Response& response, const Route* route) const {
     response.set_header("X-Request-Id", request.request_id);
     response.set_header("X-Content-Type-Options", "nosniff");
+    for (const auto& h : request.response_headers) {
+        response.set_header(h.name, h.value);
+    }
+    if (policy_.hsts) {
+        response.set_header("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+    }
+    const bool changes_state = request.method == Method::Post || request.method == Method::Put ||
+                               request.method == Method::Patch || request.method == Method::Delete;
+    if (route && changes_state && route->access.audit && security_.auth && request.principal) {
+        security_.auth->audit({.actor = request.principal->actor(),
+                               .role = std::string(model::to_string(request.principal->role)),
+                               .client_ip = request.remote_address, .request_id = request.request_id,
+                               .action = request.method_text + " " + route->pattern, .target = request.path,
+                               .outcome = response.status < 400 ? "success" : "failure",
+                               .detail = "status " + std::to_string(response.status)});
+    }
     const std::string_view origin = request.header("Origin");
     if (!origin.empty() && origin_allowed(origin)) {
         response.set_header("Access-Control-Allow-Origin", std::string(origin));

@@ -59,8 +59,7 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
         const std::string_view pair = rest.substr(0, amp);
         rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
         const std::size_t eq = pair.find('=');
-        const std::string_view key = pair.substr(0, eq);
-        auto decoded_key = url_decode(key, true);
+        auto decoded_key = url_decode(pair.substr(0, eq), true);
         if (!decoded_key || *decoded_key != name) {
             continue;
         }
@@ -70,6 +69,26 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
         return url_decode(pair.substr(eq + 1), true);
     }
     return std::nullopt;
+}
+
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_view text) {
+    std::vector<std::pair<std::string, std::string>> out;
+    while (!text.empty()) {
+        const std::size_t amp = text.find('&');
+        const std::string_view pair = text.substr(0, amp);
+        text = amp == std::string_view::npos ? std::string_view{} : text.substr(amp + 1);
+        if (pair.empty()) {
+            continue;
+        }
+        const std::size_t eq = pair.find('=');
+        auto key = url_decode(pair.substr(0, eq), true);
+        auto value = eq == std::string_view::npos ? std::optional<std::string>("") : url_decode(pair.substr(eq + 1), true);
+        if (!key || !value) {
+            return std::nullopt;
+        }
+        out.emplace_back(std::move(*key), std::move(*value));
+    }
+    return out;
 }
 
 std::string_view Request::param(std::string_view name) const {

@@ -49,7 +49,7 @@ void Router::add(Method method, std::string pattern, Handler handler, RouteOptio
     for (const auto& r : impl_->routes) {
         SAI_CHECK(!(r->method == method && r->pattern == pattern), "duplicate route " + pattern);
     }
-    auto route = std::make_unique<Route>(Route{method, pattern, std::move(handler), options});
+    auto route = std::make_unique<Route>(Route{method, pattern, std::move(handler), options, access_for(method, pattern)});
     std::vector<Segment> segments;
     bool has_param = false;
     for (auto part : split_path(pattern)) {

@@ -13,9 +13,10 @@
 #include "core/log.hpp"
 
 #include <boost/asio.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <atomic>
 #include <limits>
@@ -29,7 +30,9 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+using TlsStream = ssl::stream<tcp::socket>;
 
 constexpr auto kTry = asio::as_tuple(asio::use_awaitable);
 
@@ -62,14 +65,19 @@ Request to_request(const http::request_parser<http::string_body>& parser, const 
 
 namespace detail {
 
-/// One connection. Lives on one io_context for its whole life, so its members
-/// are only touched on that context's thread.
+/// What every connection has, whatever its stream: a timer and its state. Lives
+/// on one io_context for its whole life, so its members are only touched on that
+/// context's thread.
 ///
 /// Timeouts use our own timer that cancels the pending operation but leaves the
 /// socket open (beast::tcp_stream's timeouts close it), so that a slow client can
 /// still be told "408 Request Timeout".
-struct Session : std::enable_shared_from_this<Session> {
-    explicit Session(tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
+struct SessionBase : std::enable_shared_from_this<SessionBase> {
+    explicit SessionBase(const asio::any_io_executor& executor) : timer(executor) {}
+    virtual ~SessionBase() = default;
+
+    /// The TCP socket under whatever stream the session reads.
+    virtual tcp::socket& socket() = 0;
 
     void arm(std::chrono::milliseconds timeout) {
         timed_out = false;
@@ -79,7 +87,7 @@ struct Session : std::enable_shared_from_this<Session> {
             if (!ec && generation == self->timer_generation) {
                 self->timed_out = true;
                 boost::system::error_code ignored;
-                self->socket.cancel(ignored);
+                self->socket().cancel(ignored);
             }
         });
     }
@@ -89,16 +97,28 @@ struct Session : std::enable_shared_from_this<Session> {
         timer.cancel();
     }
 
-    tcp::socket socket;
     asio::steady_timer timer;
     std::uint64_t timer_generation = 0;
     bool timed_out = false;
     bool idle = true;  // waiting for the first byte of a request
 };
 
+/// A connection over `Stream`: tcp::socket (HTTP) or ssl::stream (HTTPS).
+template <class Stream>
+struct Session final : SessionBase {
+    template <class... Args>
+    explicit Session(tcp::socket s, Args&&... args)
+        : SessionBase(s.get_executor()), stream(std::move(s), std::forward<Args>(args)...) {}
+
+    tcp::socket& socket() override { return beast::get_lowest_layer(stream); }
+
+    Stream stream;
+};
+
 }  // namespace detail
 
 using detail::Session;
+using detail::SessionBase;
 
 struct Server::Impl {
     ServerOptions options;
@@ -113,16 +133,23 @@ struct Server::Impl {
     std::atomic<std::size_t> connections{0};
     std::atomic<std::size_t> next_context{0};
     std::mutex sessions_mutex;
-    std::unordered_set<std::shared_ptr<Session>> sessions;
+    std::unordered_set<std::shared_ptr<SessionBase>> sessions;
+    std::unique_ptr<ssl::context> tls;  // null: plain HTTP
 
     Impl(const ServerOptions& o, const Dispatcher& d)
         : options(o), dispatcher(d), blocking(static_cast<std::size_t>(std::max(1, o.blocking_threads))) {}
 
     asio::awaitable<void> accept_loop();
-    asio::awaitable<void> run_session(std::shared_ptr<Session> session);
-    asio::awaitable<bool> write_response(Session& s, const Request& req, Response res, unsigned version,
-                                         bool keep_alive, std::chrono::steady_clock::time_point started);
-    asio::awaitable<void> close_gracefully(Session& s, beast::flat_buffer& buffer);
+    template <class Stream>
+    void start_session(std::shared_ptr<Session<Stream>> session, asio::io_context& ctx);
+    template <class Stream>
+    asio::awaitable<void> run_session(std::shared_ptr<Session<Stream>> session);
+    template <class Stream>
+    asio::awaitable<bool> write_response(Session<Stream>& s, const Request& req, Response res, unsigned version,
+                                         bool keep_alive, std::chrono::steady_clock::time_point started,
+                                         const Route* route = nullptr);
+    template <class Stream>
+    asio::awaitable<void> close_gracefully(Session<Stream>& s, beast::flat_buffer& buffer);
     void log_access(const Request& req, int status, std::size_t bytes, std::chrono::steady_clock::time_point started);
 };
 
@@ -148,28 +175,36 @@ asio::awaitable<void> Server::Impl::accept_loop() {
             continue;
         }
         socket.set_option(tcp::no_delay(true));
-        auto session = std::make_shared<Session>(std::move(socket));
-        connections.fetch_add(1);
+        if (tls) {
+            start_session(std::make_shared<Session<TlsStream>>(std::move(socket), *tls), ctx);
+        } else {
+            start_session(std::make_shared<Session<tcp::socket>>(std::move(socket)), ctx);
+        }
+    }
+}
+
+template <class Stream>
+void Server::Impl::start_session(std::shared_ptr<Session<Stream>> session, asio::io_context& ctx) {
+    connections.fetch_add(1);
+    {
+        std::lock_guard lock(sessions_mutex);
+        sessions.insert(session);
+    }
+    asio::co_spawn(ctx, run_session(session), [this, session](const std::exception_ptr& error) {
+        // Session boundary: an escaped exception ends this connection only.
+        if (error) {
+            try {
+                std::rethrow_exception(error);
+            } catch (const std::exception& e) {
+                core::log::warn("session ended by exception", {{"error", e.what()}});
+            }
+        }
         {
             std::lock_guard lock(sessions_mutex);
-            sessions.insert(session);
+            sessions.erase(session);
         }
-        asio::co_spawn(ctx, run_session(session), [this, session](const std::exception_ptr& error) {
-            // Session boundary: an escaped exception ends this connection only.
-            if (error) {
-                try {
-                    std::rethrow_exception(error);
-                } catch (const std::exception& e) {
-                    core::log::warn("session ended by exception", {{"error", e.what()}});
-                }
-            }
-            {
-                std::lock_guard lock(sessions_mutex);
-                sessions.erase(session);
-            }
-            connections.fetch_sub(1);
-        });
-    }
+        connections.fetch_sub(1);
+    });
 }
 
 void Server::Impl::log_access(const Request& req, int status, std::size_t bytes,
@@ -188,9 +223,11 @@ void Server::Impl::log_access(const Request& req, int status, std::size_t bytes,
                                 {"remote", req.remote_address}});
 }
 
-asio::awaitable<bool> Server::Impl::write_response(Session& s, const Request& req, Response res, unsigned version,
-                                                   bool keep_alive, std::chrono::steady_clock::time_point started) {
-    dispatcher.finish(req, res);
+template <class Stream>
+asio::awaitable<bool> Server::Impl::write_response(Session<Stream>& s, const Request& req, Response res, unsigned version,
+                                                   bool keep_alive, std::chrono::steady_clock::time_point started,
+                                                   const Route* route) {
+    dispatcher.finish(req, res, route);
     keep_alive = keep_alive && !res.close && !draining.load();
     http::response<http::string_body> out{static_cast<http::status>(res.status), version};
     out.set(http::field::server, "securityai");
@@ -209,16 +246,29 @@ asio::awaitable<bool> Server::Impl::write_response(Session& s, const Request& re
     }
     out.keep_alive(keep_alive);
     s.arm(options.write_timeout);
-    auto [ec, written] = co_await http::async_write(s.socket, out, kTry);
+    auto [ec, written] = co_await http::async_write(s.stream, out, kTry);
     s.disarm();
     log_access(req, res.status, bytes, started);
     co_return !ec && keep_alive;
 }
 
-asio::awaitable<void> Server::Impl::run_session(std::shared_ptr<Session> session) {
-    Session& s = *session;
-    const std::string remote = remote_of(s.socket);
+template <class Stream>
+asio::awaitable<void> Server::Impl::run_session(std::shared_ptr<Session<Stream>> session) {
+    auto& s = *session;
+    const std::string remote = remote_of(s.socket());
     beast::flat_buffer buffer;
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+        s.idle = false;
+        s.arm(options.header_timeout);
+        auto [ec] = co_await s.stream.async_handshake(ssl::stream_base::server, kTry);
+        s.disarm();
+        if (ec) {
+            core::log::debug("TLS handshake failed", {{"remote", remote}, {"error", ec.message()}});
+            beast::error_code ignored;
+            s.socket().close(ignored);
+            co_return;
+        }
+    }
     for (;;) {
         // Idle phase: wait for the first byte of the next request. Only here may
         // a shutdown close the connection; after it the request is in flight.
@@ -228,7 +278,7 @@ asio::awaitable<void> Server::Impl::run_session(std::shared_ptr<Session> session
                 break;
             }
             s.arm(options.idle_timeout);
-            auto [ec, n] = co_await s.socket.async_read_some(buffer.prepare(4096), kTry);
+            auto [ec, n] = co_await s.stream.async_read_some(buffer.prepare(4096), kTry);
             s.disarm();
             if (ec) {
                 break;  // idle timeout, peer closed, or cancelled by shutdown
@@ -243,7 +293,7 @@ asio::awaitable<void> Server::Impl::run_session(std::shared_ptr<Session> session
         // The body limit is decided per route once the headers are known.
         parser.body_limit(std::numeric_limits<std::uint64_t>::max());
         s.arm(options.header_timeout);
-        auto [hec, hn] = co_await http::async_read_header(s.socket, buffer, parser, kTry);
+        auto [hec, hn] = co_await http::async_read_header(s.stream, buffer, parser, kTry);
         s.disarm();
         if (hec) {
             if (hec == http::error::end_of_stream || hec == asio::error::eof ||
@@ -303,14 +353,14 @@ asio::awaitable<void> Server::Impl::run_session(std::shared_ptr<Session> session
             if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
                 http::response<http::empty_body> cont{http::status::continue_, version};
                 s.arm(options.write_timeout);
-                auto [cec, cn] = co_await http::async_write(s.socket, cont, kTry);
+                auto [cec, cn] = co_await http::async_write(s.stream, cont, kTry);
                 s.disarm();
                 if (cec) {
                     break;
                 }
             }
             s.arm(options.body_timeout);
-            auto [bec, bn] = co_await http::async_read(s.socket, buffer, parser, kTry);
+            auto [bec, bn] = co_await http::async_read(s.stream, buffer, parser, kTry);
             s.disarm();
             if (bec) {
                 Response res;
@@ -346,38 +396,67 @@ asio::awaitable<void> Server::Impl::run_session(std::shared_ptr<Session> session
         } else {
             res = dispatcher.run(route, req);
         }
-        if (!co_await write_response(s, req, std::move(res), version, keep_alive, started)) {
+        if (!co_await write_response(s, req, std::move(res), version, keep_alive, started, &route)) {
             break;
         }
     }
     co_await close_gracefully(s, buffer);
 }
 
-asio::awaitable<void> Server::Impl::close_gracefully(Session& s, beast::flat_buffer& buffer) {
-    // Lingering close: after answering early (413, 400...) the client may still be
-    // sending. Closing with unread input makes the kernel send a reset, which can
-    // destroy our answer before the client reads it, so drain a bounded amount first.
+template <class Stream>
+asio::awaitable<void> Server::Impl::close_gracefully(Session<Stream>& s, beast::flat_buffer& buffer) {
     beast::error_code ignored;
-    s.socket.shutdown(tcp::socket::shutdown_send, ignored);
-    if (!draining.load()) {
-        std::size_t drained = 0;
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-        while (drained < (4u << 20) && std::chrono::steady_clock::now() < deadline) {
-            buffer.clear();
-            s.arm(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
-            auto [ec, n] = co_await s.socket.async_read_some(buffer.prepare(65536), kTry);
-            s.disarm();
-            if (ec) {
-                break;
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+        // Send close_notify, waiting briefly for the peer's; then close.
+        s.arm(std::chrono::milliseconds(1000));
+        co_await s.stream.async_shutdown(kTry);
+        s.disarm();
+        s.socket().close(ignored);
+        co_return;
+    } else {
+        // Lingering close: after answering early (413, 400...) the client may still be
+        // sending. Closing with unread input makes the kernel send a reset, which can
+        // destroy our answer before the client reads it, so drain a bounded amount first.
+        s.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        if (!draining.load()) {
+            std::size_t drained = 0;
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+            while (drained < (4u << 20) && std::chrono::steady_clock::now() < deadline) {
+                buffer.clear();
+                s.arm(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+                auto [ec, n] = co_await s.stream.async_read_some(buffer.prepare(65536), kTry);
+                s.disarm();
+                if (ec) {
+                    break;
+                }
+                drained += n;
             }
-            drained += n;
         }
+        s.socket().close(ignored);
     }
-    s.socket.close(ignored);
 }
 
 core::Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, const Dispatcher& dispatcher) {
     auto impl = std::make_unique<Impl>(options, dispatcher);
+    if (!options.tls_cert_file.empty()) {
+        impl->tls = std::make_unique<ssl::context>(ssl::context::tls_server);
+        auto& ctx = *impl->tls;
+        ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                        ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+        SSL_CTX_set_min_proto_version(ctx.native_handle(),
+                                      options.tls_min_version_13 ? TLS1_3_VERSION : TLS1_2_VERSION);
+        beast::error_code tls_ec;
+        ctx.use_certificate_chain_file(options.tls_cert_file, tls_ec);
+        if (tls_ec) {
+            return core::make_error(core::Errc::InvalidArgument,
+                                    "tls.cert_file " + options.tls_cert_file + ": " + tls_ec.message());
+        }
+        ctx.use_private_key_file(options.tls_key_file, ssl::context::pem, tls_ec);
+        if (tls_ec) {
+            return core::make_error(core::Errc::InvalidArgument,
+                                    "tls.key_file " + options.tls_key_file + ": " + tls_ec.message());
+        }
+    }
     const int workers = options.workers > 0 ? options.workers
                                             : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     for (int i = 0; i < workers; ++i) {
@@ -467,14 +546,14 @@ void Server::shutdown(std::chrono::milliseconds grace) {
     auto for_each_session = [this](auto fn) {
         std::lock_guard lock(impl_->sessions_mutex);
         for (const auto& session : impl_->sessions) {
-            asio::post(session->socket.get_executor(), [session, fn] { fn(*session); });
+            asio::post(session->timer.get_executor(), [session, fn] { fn(*session); });
         }
     };
     // Idle keep-alive connections go now; busy ones finish their request first.
-    for_each_session([](Session& s) {
+    for_each_session([](SessionBase& s) {
         if (s.idle) {
             beast::error_code ignored;
-            s.socket.cancel(ignored);
+            s.socket().cancel(ignored);
         }
     });
     const auto deadline = std::chrono::steady_clock::now() + grace;
@@ -483,9 +562,9 @@ void Server::shutdown(std::chrono::milliseconds grace) {
     }
     if (const auto left = impl_->connections.load(); left > 0) {
         core::log::warn("closing connections still busy after the grace period", {{"connections", left}});
-        for_each_session([](Session& s) {
+        for_each_session([](SessionBase& s) {
             beast::error_code ignored;
-            s.socket.close(ignored);
+            s.socket().close(ignored);
         });
     }
     impl_->guards.clear();

@@ -1,22 +1,13 @@
-// securityai: the composition root. The only code that names concrete backends
-// (SQLite today) and wires configuration, stores, routes and the server.
+// securityai: the command line. The composition root is serve.cpp; the
+// administrative subcommands are in commands.cpp.
 
-#include "api/dispatcher.hpp"
-#include "api/router.hpp"
-#include "api/server.hpp"
-#include "api/system_routes.hpp"
+#include "app.hpp"
 #include "core/config.hpp"
-#include "core/health.hpp"
-#include "core/log.hpp"
-#include "storage/sqlite/sqlite_store.hpp"
 
 #include <CLI/CLI.hpp>
 
-#include <csignal>
-#include <cstdio>
 #include <iostream>
 #include <optional>
-#include <pthread.h>
 
 namespace {
 
@@ -60,122 +51,6 @@ core::Result<core::Config> load(const CommonFlags& common, const ServeFlags* ser
     return core::load_config(sources);
 }
 
-void init_logging(const core::Config& config) {
-    core::log::Level level = core::log::Level::Info;
-    core::log::parse_level(config.log.level, level);
-    core::log::init({.level = level, .file = config.log.file, .async = true});
-}
-
-storage::SqliteOptions sqlite_options(const core::Config& config, bool apply_migrations) {
-    storage::SqliteOptions o;
-    o.data_dir = config.data_dir;
-    o.synchronous = config.storage.sqlite_synchronous;
-    o.read_connections = config.storage.read_connections;
-    o.busy_timeout = config.storage.busy_timeout;
-    o.apply_migrations = apply_migrations;
-    return o;
-}
-
-int fail(std::string_view message, int code = 1) {
-    std::cerr << "securityai: error: " << message << "\n";
-    return code;
-}
-
-int serve(const core::Config& config) {
-    // Signals are taken by sigwait() on this thread; every other thread blocks them.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    std::signal(SIGPIPE, SIG_IGN);
-
-    init_logging(config);
-    core::log::info("securityai starting", {{"version", core::kVersion},
-                                            {"environment", config.environment},
-                                            {"data_dir", config.data_dir},
-                                            {"storage", "sqlite"}});
-    if (config.secret_key == core::kDefaultSecretKey) {
-        core::log::warn("SECRET_KEY is the built-in development default; set SECRET_KEY before exposing this server");
-    }
-
-    auto store = storage::SqliteStore::open(sqlite_options(config, true));
-    if (!store) {
-        core::log::error("cannot open the store", {{"error", store.error().detail}});
-        core::log::shutdown();
-        return fail(store.error().detail);
-    }
-
-    core::HealthMonitor health;
-    health.add_check("storage", [s = store->get()] { return s->check_health(); });
-    health.start(std::chrono::seconds(1));
-
-    api::Router router;
-    api::add_system_routes(router, {std::string(core::kVersion), config.environment, &health});
-    api::Dispatcher dispatcher(router, {.default_max_body_bytes = config.http.max_body_bytes,
-                                        .cors_origins = config.http.cors_origins});
-
-    api::ServerOptions options;
-    options.host = config.http.host;
-    options.port = config.http.port;
-    options.workers = config.http.workers;
-    options.max_header_bytes = config.http.max_header_bytes;
-    options.max_connections = config.http.max_connections;
-    options.header_timeout = config.http.header_timeout;
-    options.body_timeout = config.http.body_timeout;
-    options.idle_timeout = config.http.idle_timeout;
-    options.write_timeout = config.http.write_timeout;
-    options.access_log = config.log.access;
-    auto server = api::Server::start(options, dispatcher);
-    if (!server) {
-        core::log::error("cannot start the HTTP server", {{"error", server.error().detail}});
-        health.stop();
-        (*store)->close();
-        core::log::shutdown();
-        return fail(server.error().detail);
-    }
-    core::log::info("listening", {{"address", config.http.host},
-                                  {"port", (*server)->port()},
-                                  {"url", "http://" + config.http.host + ":" + std::to_string((*server)->port())}});
-    core::log::flush();
-
-    int sig = 0;
-    sigwait(&signals, &sig);
-    core::log::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"},
-                                      {"grace_ms", config.http.shutdown_grace.count()}});
-    (*server)->shutdown(config.http.shutdown_grace);
-    health.stop();
-    (*store)->close();
-    core::log::info("stopped");
-    core::log::shutdown();
-    return 0;
-}
-
-int migrate(const core::Config& config, bool status_only) {
-    core::log::init({.level = core::log::Level::Warn, .file = {}, .async = false});
-    auto store = storage::SqliteStore::open(sqlite_options(config, !status_only));
-    if (!store) {
-        return fail(store.error().detail);
-    }
-    if (!status_only) {
-        auto applied = (*store)->migrate();
-        if (!applied) {
-            return fail(applied.error().detail);
-        }
-    }
-    auto all = (*store)->applied_migrations();
-    if (!all) {
-        return fail(all.error().detail);
-    }
-    std::cout << "database: " << (*store)->database_file().string() << "\n";
-    for (const auto& m : *all) {
-        std::cout << "  " << m.version << "  " << m.applied_at << "  " << m.name << "\n";
-    }
-    std::cout << "schema version " << (all->empty() ? 0 : all->back().version) << " (up to date)\n";
-    (*store)->close();
-    return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -198,12 +73,38 @@ int main(int argc, char** argv) {
     for (const auto& k : core::config_keys()) {
         keys_help += "  " + k.key + (k.env.empty() ? "" : " / " + k.env) + ": " + k.description + "\n";
     }
+    keys_help += "  SECURITYAI_ADMIN_PASSWORD: password of the `admin` account created at first start\n";
     serve_cmd->footer(keys_help);
 
     bool status_only = false;
     auto* migrate_cmd = app.add_subcommand("migrate", "Apply pending schema migrations to the store and list them");
     add_common(*migrate_cmd, common);
     migrate_cmd->add_flag("--status", status_only, "only list applied migrations; change nothing");
+
+    app::UserCommand user_cmd;
+    auto* user = app.add_subcommand("user", "Manage user accounts (passwords are read from the terminal or stdin)");
+    user->require_subcommand(1);
+    auto* user_add = user->add_subcommand("add", "Create a user");
+    user_add->add_option("username", user_cmd.username, "the new username")->required();
+    user_add->add_option("-r,--role", user_cmd.role, "viewer (default), analyst or admin");
+    auto* user_list = user->add_subcommand("list", "List users");
+    auto* user_passwd = user->add_subcommand("passwd", "Set a user's password (signs the user out everywhere)");
+    user_passwd->add_option("username", user_cmd.username)->required();
+    auto* user_disable = user->add_subcommand("disable", "Disable a user (signs the user out everywhere)");
+    user_disable->add_option("username", user_cmd.username)->required();
+    auto* user_enable = user->add_subcommand("enable", "Enable a disabled user");
+    user_enable->add_option("username", user_cmd.username)->required();
+    auto* user_role = user->add_subcommand("role", "Change a user's role (signs the user out everywhere)");
+    user_role->add_option("username", user_cmd.username)->required();
+    user_role->add_option("role", user_cmd.role, "viewer, analyst or admin")->required();
+    for (auto* sub : {user_add, user_list, user_passwd, user_disable, user_enable, user_role}) {
+        add_common(*sub, common);
+    }
+
+    auto* audit = app.add_subcommand("audit", "Inspect the tamper-evident audit log");
+    audit->require_subcommand(1);
+    auto* audit_verify = audit->add_subcommand("verify", "Check the whole hash chain; exit 1 at the first broken entry");
+    add_common(*audit_verify, common);
 
     auto* version_cmd = app.add_subcommand("version", "Print the version");
 
@@ -220,16 +121,23 @@ int main(int argc, char** argv) {
     const bool serving = serve_cmd->parsed();
     auto config = load(common, serving ? &serve_flags : nullptr);
     if (!config) {
-        return fail("invalid configuration: " + config.error().detail, 2);
+        return app::fail("invalid configuration: " + config.error().detail, 2);
     }
     try {
         if (serving) {
-            return serve(*config);
+            return app::serve(*config);
         }
-        return migrate(*config, status_only);
+        if (migrate_cmd->parsed()) {
+            return app::migrate(*config, status_only);
+        }
+        if (audit_verify->parsed()) {
+            return app::audit_verify(*config);
+        }
+        for (auto* sub : user->get_subcommands()) {
+            user_cmd.action = sub->get_name();
+        }
+        return app::user_command(*config, user_cmd);
     } catch (const std::exception& e) {
-        core::log::error("fatal", {{"error", e.what()}});
-        core::log::shutdown();
-        return fail(e.what());
+        return app::fail(e.what());
     }
 }

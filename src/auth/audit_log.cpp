@@ -68,8 +68,6 @@ struct AuditLog::Impl {
     std::uint64_t enqueued = 0;
     std::uint64_t done = 0;
     bool stopping = false;
-    std::int64_t last_seq = 0;
-    std::string last_hash;
     std::thread writer;
 
     explicit Impl(storage::AuditStore& s, std::size_t cap) : store(s), capacity(cap) {}
@@ -94,7 +92,6 @@ struct AuditLog::Impl {
 
     void write(AuditEvent e) {
         storage::AuditRecord r;
-        r.seq = last_seq + 1;
         r.ts = core::format_rfc3339(core::Clock::now());
         r.actor = std::move(e.actor);
         r.role = std::move(e.role);
@@ -104,35 +101,27 @@ struct AuditLog::Impl {
         r.target = std::move(e.target);
         r.outcome = std::move(e.outcome);
         r.detail = std::move(e.detail);
-        r.prev_hash = last_hash;
-        r.hash = audit_hash(r);
         // A store outage must not lose the entry: retry with backoff, keeping order.
         for (int attempt = 0;; ++attempt) {
-            auto written = store.append(r);
+            auto written = store.append(r, kAuditGenesis, audit_hash);
             if (written) {
-                break;
+                return;
             }
-            if (written.error().code == core::Errc::Conflict || attempt >= 50) {
+            if (attempt >= 50) {
                 core::log::error("audit entry could not be stored",
-                                 {{"seq", r.seq}, {"action", r.action}, {"error", written.error().detail}});
+                                 {{"action", r.action}, {"actor", r.actor}, {"error", written.error().detail}});
                 return;
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 20 * (attempt + 1))));
         }
-        last_seq = r.seq;
-        last_hash = r.hash;
     }
 };
 
 core::Result<std::unique_ptr<AuditLog>> AuditLog::open(storage::AuditStore& store, std::size_t queue_capacity) {
-    auto last = store.last();
-    if (!last) {
-        return last.error();
+    if (auto last = store.last(); !last) {
+        return last.error();  // the store is unreadable: better to fail at start than to lose entries later
     }
-    auto impl = std::make_unique<Impl>(store, queue_capacity);
-    impl->last_seq = *last ? (*last)->seq : 0;
-    impl->last_hash = *last ? (*last)->hash : kAuditGenesis;
-    auto log = std::unique_ptr<AuditLog>(new AuditLog(std::move(impl)));
+    auto log = std::unique_ptr<AuditLog>(new AuditLog(std::make_unique<Impl>(store, queue_capacity)));
     log->impl_->writer = std::thread([p = log->impl_.get()] { p->run(); });
     return log;
 }

@@ -29,10 +29,19 @@ std::string now_text() { return core::format_rfc3339(core::Clock::now()); }
 
 std::string new_secret() { return core::base64url_encode(core::random_bytes(32)); }
 
+/// What authentication needs of a user, kept in memory: the token generation,
+/// the disabled flag, and the profile served by /auth/me (never the password hash).
 struct UserState {
     std::int64_t generation = 0;
     bool disabled = false;
+    model::User profile;
 };
+
+UserState state_of(const model::User& u) {
+    UserState s{u.token_generation, u.disabled, u};
+    s.profile.password_hash.clear();
+    return s;
+}
 
 }  // namespace
 
@@ -76,7 +85,7 @@ struct AuthService::Impl {
 
     void remember_user(const model::User& u) {
         std::unique_lock lock(mutex);
-        users[u.id] = {u.token_generation, u.disabled};
+        users[u.id] = state_of(u);
     }
 
     Result<TokenPair> issue(const model::User& user, const std::string& family) {
@@ -129,40 +138,63 @@ Result<std::unique_ptr<AuthService>> AuthService::open(storage::Store& store, Au
         return dummy.error();
     }
     impl->dummy_hash = std::move(*dummy);
-    auto revoked = store.tokens().revoked_access(unix_now());
+    auto service = std::unique_ptr<AuthService>(new AuthService(std::move(impl)));
+    if (auto loaded = service->reload(); !loaded) {
+        return loaded.error();
+    }
+    return service;
+}
+
+Result<void> AuthService::reload() {
+    auto& d = *impl_;
+    const auto now = unix_now();
+    if (auto purged = d.store.tokens().purge_expired(now); !purged) {
+        core::log::warn("could not purge expired tokens", {{"error", purged.error().detail}});
+    }
+    auto revoked = d.store.tokens().revoked_access(now);
     if (!revoked) {
         return revoked.error();
     }
-    for (auto& [jti, exp] : *revoked) {
-        impl->revoked.emplace(std::move(jti), exp);
-    }
+    std::unordered_map<std::string, UserState> users;
     std::string after;
     for (;;) {
-        auto page = store.users().list(500, after);
+        auto page = d.store.users().list(500, after);
         if (!page) {
             return page.error();
         }
         for (const auto& u : *page) {
-            impl->users[u.id] = {u.token_generation, u.disabled};
+            users[u.id] = state_of(u);
         }
         if (page->size() < 500) {
             break;
         }
         after = page->back().id;
     }
-    auto keys = store.api_keys().list();
+    auto keys = d.store.api_keys().list();
     if (!keys) {
         return keys.error();
     }
+    std::unordered_map<std::string, model::ApiKey> live_keys;
     for (auto& k : *keys) {
         if (!k.revoked) {
-            impl->keys.emplace(k.key_hash, std::move(k));
+            live_keys.emplace(k.key_hash, std::move(k));
         }
     }
-    if (auto purged = store.tokens().purge_expired(unix_now()); !purged) {
-        core::log::warn("could not purge expired tokens", {{"error", purged.error().detail}});
+    std::unique_lock lock(d.mutex);
+    for (auto& [jti, exp] : *revoked) {
+        d.revoked.emplace(std::move(jti), exp);
     }
-    return std::unique_ptr<AuthService>(new AuthService(std::move(impl)));
+    std::erase_if(d.revoked, [&](const auto& kv) { return kv.second + 60 < now; });
+    // A change this process made after the store was read above is newer: keep it.
+    for (auto& [id, state] : users) {
+        auto cached = d.users.find(id);
+        if (cached != d.users.end() && cached->second.generation > state.generation) {
+            state = cached->second;
+        }
+    }
+    d.users = std::move(users);
+    d.keys = std::move(live_keys);
+    return {};
 }
 
 Result<TokenPair> AuthService::login(std::string_view username, std::string_view password, const ClientInfo& client) {
@@ -201,6 +233,7 @@ Result<TokenPair> AuthService::login(std::string_view username, std::string_view
     if (auto r = d.store.users().update(*user); !r) {
         return r.error();
     }
+    d.remember_user(*user);
     auto pair = d.issue(*user, core::new_uuid_v7());
     if (pair) {
         d.record(client, "user:" + user->username, std::string(model::to_string(user->role)), "auth.login",
@@ -363,6 +396,15 @@ Result<model::User> AuthService::create_user(std::string_view username, std::str
 }
 
 Result<model::User> AuthService::get_user(std::string_view id) { return impl_->store.users().get(id); }
+
+std::optional<model::User> AuthService::cached_user(std::string_view id) const {
+    std::shared_lock lock(impl_->mutex);
+    auto it = impl_->users.find(std::string(id));
+    if (it == impl_->users.end()) {
+        return std::nullopt;
+    }
+    return it->second.profile;
+}
 
 Result<std::vector<model::User>> AuthService::list_users(std::size_t limit, std::string_view after) {
     return impl_->store.users().list(limit, after);

@@ -6,7 +6,11 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <array>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
 
 namespace sai::auth {
 namespace {
@@ -48,9 +52,23 @@ bool well_formed(std::string_view token) {
 
 }  // namespace
 
-JwtCodec::JwtCodec(JwtOptions options) : options_(std::move(options)) {
+struct JwtCodec::Cache {
+    static constexpr std::size_t kShards = 16;
+    struct Shard {
+        std::mutex mutex;
+        std::unordered_map<std::string, AccessClaims> entries;
+    };
+    std::size_t per_shard;
+    std::array<Shard, kShards> shards;
+};
+
+JwtCodec::JwtCodec(JwtOptions options, std::size_t cache_size)
+    : options_(std::move(options)), cache_(std::make_unique<Cache>()) {
     SAI_CHECK(!options_.secret.empty(), "JWT secret must not be empty");
+    cache_->per_shard = cache_size / Cache::kShards;
 }
+
+JwtCodec::~JwtCodec() = default;
 
 core::Result<std::string> JwtCodec::issue(AccessClaims& claims, std::int64_t now) const {
     claims.jti = core::new_uuid_v7();
@@ -92,6 +110,39 @@ core::Result<AccessClaims> JwtCodec::verify(std::string_view token, std::int64_t
     if (!well_formed(token)) {
         return rejected("malformed token");
     }
+    auto& shard = cache_->shards[std::hash<std::string_view>{}(token) % Cache::kShards];
+    std::optional<AccessClaims> claims;
+    {
+        std::lock_guard lock(shard.mutex);
+        if (auto it = shard.entries.find(std::string(token)); it != shard.entries.end()) {
+            claims = it->second;
+        }
+    }
+    if (!claims) {
+        auto verified = verify_signed(token);
+        if (!verified) {
+            return verified.error();
+        }
+        claims = std::move(*verified);
+        if (cache_->per_shard > 0) {
+            std::lock_guard lock(shard.mutex);
+            if (shard.entries.size() >= cache_->per_shard) {
+                shard.entries.clear();  // simple and bounded; hot tokens come back at once
+            }
+            shard.entries.emplace(std::string(token), *claims);
+        }
+    }
+    const auto leeway = options_.leeway.count();
+    if (now >= claims->expires_at + leeway) {
+        return rejected("token expired");
+    }
+    if (now + leeway < claims->not_before) {
+        return rejected("token not yet valid");
+    }
+    return std::move(*claims);
+}
+
+core::Result<AccessClaims> JwtCodec::verify_signed(std::string_view token) const {
     const std::string text(token);
     jwt_t* raw = nullptr;
     // Always pass the key: libjwt 1.10 accepts "alg":"none" when called without one.
@@ -131,13 +182,6 @@ core::Result<AccessClaims> JwtCodec::verify(std::string_view token, std::int64_t
         return rejected("token lacks exp, nbf or iat");
     }
     grant_int("gen", c.generation);
-    const auto leeway = options_.leeway.count();
-    if (now >= c.expires_at + leeway) {
-        return rejected("token expired");
-    }
-    if (now + leeway < c.not_before) {
-        return rejected("token not yet valid");
-    }
     c.subject = grant("sub");
     c.username = grant("name");
     c.jti = grant("jti");

@@ -436,27 +436,46 @@ Result<void> SqliteApiKeyStore::touch(std::string_view id, std::string_view used
 
 // ---- audit
 
-Result<void> SqliteAuditStore::append(const AuditRecord& r) {
-    return db_.with_writer([&](sqlite3* db) -> Result<void> {
-        auto stmt = prepare(db, "INSERT INTO audit_log (" + std::string(kAuditColumns) +
-                                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
-        if (!stmt) {
-            return stmt.error();
-        }
-        auto* s = stmt->get();
-        sqlite3_bind_int64(s, 1, r.seq);
-        int i = 2;
-        for (const std::string* field : {&r.ts, &r.actor, &r.role, &r.client_ip, &r.request_id, &r.action, &r.target,
-                                         &r.outcome, &r.detail, &r.prev_hash, &r.hash}) {
-            bind_text(s, i++, *field);
-        }
-        if (sqlite3_step(s) != SQLITE_DONE) {
-            if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_CONSTRAINT) {
-                return make_error(Errc::Conflict, "audit entry " + std::to_string(r.seq) + " exists");
+Result<AuditRecord> SqliteAuditStore::append(AuditRecord r, std::string_view genesis,
+                                             const std::function<std::string(const AuditRecord&)>& seal) {
+    return db_.with_writer([&](sqlite3* db) -> Result<AuditRecord> {
+        // BEGIN IMMEDIATE takes the database's write lock, so reading the chain's
+        // end and appending to it is atomic even against other processes.
+        auto done = transaction(db, [&]() -> Result<void> {
+            auto tail = prepare(db, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+            if (!tail) {
+                return tail.error();
             }
-            return error_from(db, "append audit entry");
+            switch (sqlite3_step(tail->get())) {
+            case SQLITE_ROW:
+                r.seq = sqlite3_column_int64(tail->get(), 0) + 1;
+                r.prev_hash = column_text(tail->get(), 1);
+                break;
+            case SQLITE_DONE:
+                r.seq = 1;
+                r.prev_hash = std::string(genesis);
+                break;
+            default: return error_from(db, "read audit chain end");
+            }
+            r.hash = seal(r);
+            auto stmt = prepare(db, "INSERT INTO audit_log (" + std::string(kAuditColumns) +
+                                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+            if (!stmt) {
+                return stmt.error();
+            }
+            auto* s = stmt->get();
+            sqlite3_bind_int64(s, 1, r.seq);
+            int i = 2;
+            for (const std::string* field : {&r.ts, &r.actor, &r.role, &r.client_ip, &r.request_id, &r.action,
+                                             &r.target, &r.outcome, &r.detail, &r.prev_hash, &r.hash}) {
+                bind_text(s, i++, *field);
+            }
+            return step_done(db, s, "append audit entry");
+        });
+        if (!done) {
+            return done.error();
         }
-        return {};
+        return r;
     });
 }
 

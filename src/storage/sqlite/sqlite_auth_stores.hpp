@@ -52,7 +52,8 @@ private:
 class SqliteAuditStore final : public AuditStore {
 public:
     explicit SqliteAuditStore(SqliteStore::Impl& db) : db_(db) {}
-    core::Result<void> append(const AuditRecord& record) override;
+    core::Result<AuditRecord> append(AuditRecord record, std::string_view genesis,
+                                     const std::function<std::string(const AuditRecord&)>& seal) override;
     core::Result<std::optional<AuditRecord>> last() override;
     core::Result<std::vector<AuditRecord>> query(const AuditQuery& query) override;
     core::Result<void> scan(const std::function<bool(const AuditRecord&)>& visit) override;

@@ -132,20 +132,21 @@ TEST_F(AuthStoresTest, ApiKeysListRevokeTouch) {
 }
 
 TEST_F(AuthStoresTest, AuditAppendQueryAndScan) {
+    std::string previous = "genesis";
     for (int i = 1; i <= 5; ++i) {
         AuditRecord r;
-        r.seq = i;
         r.ts = "2026-11-29T09:00:0" + std::to_string(i) + ".000Z";
         r.actor = i % 2 ? "user:alice" : "user:bob";
         r.action = "auth.login";
         r.outcome = i == 5 ? "failure" : "success";
-        r.prev_hash = "p" + std::to_string(i);
-        r.hash = "h" + std::to_string(i);
-        ASSERT_TRUE(store_->audit().append(r));
+        auto stored = store_->audit().append(r, "genesis", [](const AuditRecord& x) {
+            return "h" + std::to_string(x.seq) + "<" + x.prev_hash;
+        });
+        ASSERT_TRUE(stored) << stored.error().detail;
+        EXPECT_EQ(stored->seq, i);
+        EXPECT_EQ(stored->prev_hash, previous);
+        previous = stored->hash;
     }
-    AuditRecord dup;
-    dup.seq = 3;
-    EXPECT_EQ(store_->audit().append(dup).error().code, core::Errc::Conflict);
     EXPECT_EQ(store_->audit().last().value()->seq, 5);
 
     auto alice = store_->audit().query({.actor = "user:alice"}).value();

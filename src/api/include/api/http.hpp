@@ -4,6 +4,7 @@
 // free of Beast's compile cost and of its types.
 
 #include "core/error.hpp"
+#include "model/identity.hpp"
 
 #include <optional>
 #include <string>
@@ -34,6 +35,8 @@ struct Request {
     std::string remote_address;
     std::string request_id;  // set by the dispatcher before any handler runs
     std::vector<std::pair<std::string, std::string>> params;  // path parameters, decoded
+    std::optional<model::Principal> principal;  // set by the dispatcher on authenticated routes
+    std::vector<Header> response_headers;       // added to whatever response this request gets
 
     /// Header value by case-insensitive name; empty when absent.
     std::string_view header(std::string_view name) const;
@@ -65,6 +68,9 @@ int http_status(core::Errc code) noexcept;
 Response error_response(const Request& request, const core::Error& error);
 /// The same with an explicit status and code, for protocol-level errors (405, 408, 431...).
 Response error_response(std::string_view request_id, int status, std::string_view code, std::string_view message);
+
+/// Parses "a=1&b=x+y" (query strings, form bodies) into decoded pairs; nullopt on bad escapes.
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_view text);
 
 /// Percent-decodes a URL component ('+' is a space when `plus_is_space`); nullopt on bad escapes.
 std::optional<std::string> url_decode(std::string_view text, bool plus_is_space);

@@ -3,6 +3,7 @@
 // `{name}` parameters, e.g. "/api/v1/alerts/{id}". A parameter matches one
 // non-empty segment; its value is percent-decoded.
 
+#include "api/access_policy.hpp"
 #include "api/http.hpp"
 
 #include <cstddef>
@@ -28,6 +29,7 @@ struct Route {
     std::string pattern;
     Handler handler;
     RouteOptions options;
+    Access access;  // from the policy table (access_policy.cpp)
 };
 
 /// Built once at start-up, then read concurrently (match() is const).

@@ -25,6 +25,9 @@ struct ServerOptions {
     std::chrono::milliseconds idle_timeout{60'000};
     std::chrono::milliseconds write_timeout{30'000};
     bool access_log = true;
+    std::string tls_cert_file;  // both set: HTTPS only
+    std::string tls_key_file;
+    bool tls_min_version_13 = false;  // production: TLS 1.3 only; otherwise 1.2 and 1.3
 };
 
 /// Owns the listener, the I/O threads and the blocking pool. Created by the

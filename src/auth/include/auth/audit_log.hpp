@@ -4,7 +4,8 @@
 // entry breaks verification from that point on.
 //
 // record() never blocks on the store: entries go to a bounded queue that one
-// writer thread drains in order (it alone assigns seq and links the chain).
+// writer thread drains in order. The store links each entry to the chain's end
+// inside its write transaction, so the server and CLI commands can share a log.
 // flush() waits until everything recorded so far is stored.
 
 #include "core/error.hpp"
@@ -44,7 +45,7 @@ core::Result<AuditVerification> verify_audit_chain(storage::AuditStore& store);
 /// Owned by the composition root; outlives every caller of record().
 class AuditLog {
 public:
-    /// Continues the chain found in `store`.
+    /// Appends to the chain found in `store`.
     static core::Result<std::unique_ptr<AuditLog>> open(storage::AuditStore& store, std::size_t queue_capacity = 65536);
     ~AuditLog();  // flushes
 

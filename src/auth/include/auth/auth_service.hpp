@@ -74,6 +74,9 @@ public:
     core::Result<model::User> create_user(std::string_view username, std::string_view password, model::Role role,
                                           const model::Principal& actor, const ClientInfo& client);
     core::Result<model::User> get_user(std::string_view id);
+    /// The in-memory profile of a user (password hash blanked); non-blocking.
+    /// Current for changes made through this process, and within seconds for others.
+    std::optional<model::User> cached_user(std::string_view id) const;
     core::Result<std::vector<model::User>> list_users(std::size_t limit, std::string_view after);
     core::Result<model::User> update_user(std::string_view id, const UserPatch& patch, const model::Principal& actor,
                                           const ClientInfo& client);
@@ -93,6 +96,10 @@ public:
     void audit(AuditEvent event);
     /// Writes API key last-use times kept in memory to the store.
     void flush_usage();
+    /// Re-reads users, API keys and revocations from the store, so that changes made
+    /// by another process (a CLI command, another node) take effect; purges expired
+    /// tokens. Called periodically by the server.
+    core::Result<void> reload();
 
 private:
     struct Impl;

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -33,10 +34,13 @@ struct JwtOptions {
     std::chrono::seconds leeway{30};
 };
 
-/// Immutable after construction; thread-safe.
+/// Thread-safe. Verified tokens are remembered (up to `cache_size`, keyed by the
+/// whole token text) so that a client's repeated requests cost a hash lookup, not
+/// a signature check; time claims are still checked on every call.
 class JwtCodec {
 public:
-    explicit JwtCodec(JwtOptions options);
+    explicit JwtCodec(JwtOptions options, std::size_t cache_size = 16384);
+    ~JwtCodec();
 
     /// Signs a token for `claims` (jti, iat, nbf, exp are filled in from `now`).
     core::Result<std::string> issue(AccessClaims& claims, std::int64_t now) const;
@@ -47,7 +51,11 @@ public:
     const JwtOptions& options() const { return options_; }
 
 private:
+    core::Result<AccessClaims> verify_signed(std::string_view token) const;
+
     JwtOptions options_;
+    struct Cache;
+    std::unique_ptr<Cache> cache_;
 };
 
 }  // namespace sai::auth

@@ -102,8 +102,12 @@ class AuditStore {
 public:
     virtual ~AuditStore() = default;
 
-    /// Conflict when `record.seq` is already taken.
-    virtual core::Result<void> append(const AuditRecord& record) = 0;
+    /// Appends at the end of the chain, atomically even across processes (the
+    /// server and a CLI command may both write): sets `seq` to the last seq + 1 and
+    /// `prev_hash` to the last hash (`genesis` for the first entry), then `hash` to
+    /// seal(record), and stores it. Returns the stored record.
+    virtual core::Result<AuditRecord> append(AuditRecord record, std::string_view genesis,
+                                             const std::function<std::string(const AuditRecord&)>& seal) = 0;
     virtual core::Result<std::optional<AuditRecord>> last() = 0;
     /// Newest first.
     virtual core::Result<std::vector<AuditRecord>> query(const AuditQuery& query) = 0;

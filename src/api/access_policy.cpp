@@ -1,0 +1,79 @@
+// The RBAC policy of the API, one line per route. Roles are ordered:
+// viewer < analyst < admin, and a role may do everything the lower ones may.
+//   viewer:  read dashboards, events, alerts, reports, metrics
+//   analyst: + alert management, remediation, report generation, ingestion, search
+//   admin:   everything, + training, users, API keys, rules, audit
+// A route not listed here is admin-only. api_tests fails when a registered route
+// is not listed, so every new route is a deliberate decision.
+
+#include "api/access_policy.hpp"
+
+#include <array>
+
+namespace sai::api {
+namespace {
+
+using model::Role;
+
+struct Rule {
+    Method method;
+    std::string_view pattern;
+    Access access;
+};
+
+constexpr Access kPublic{.is_public = true, .min_role = Role::Viewer, .rate = RateClass::None, .audit = false};
+constexpr Access kPublicLimited{.is_public = true, .min_role = Role::Viewer, .rate = RateClass::Api, .audit = false};
+
+constexpr Access at_least(Role role, bool audit = true) {
+    return Access{.is_public = false, .min_role = role, .rate = RateClass::Api, .audit = audit};
+}
+
+constexpr std::array kRules = {
+    // System: health and documentation are public (probes and air-gapped docs).
+    Rule{Method::Get, "/health", kPublic},
+    Rule{Method::Get, "/openapi.json", kPublic},
+    Rule{Method::Get, "/docs", kPublic},
+    Rule{Method::Get, "/docs/assets/swagger-init.js", kPublic},
+    Rule{Method::Get, "/docs/assets/swagger-ui.css", kPublic},
+    Rule{Method::Get, "/docs/assets/swagger-ui-bundle.js", kPublic},
+    Rule{Method::Get, "/docs/assets/favicon-32x32.png", kPublic},
+    Rule{Method::Get, "/redoc", kPublic},
+    Rule{Method::Get, "/redoc/assets/redoc.standalone.js", kPublic},
+
+    // Authentication: the service audits these itself.
+    Rule{Method::Post, "/api/v1/auth/login", kPublicLimited},
+    Rule{Method::Post, "/api/v1/auth/refresh", kPublicLimited},
+    Rule{Method::Post, "/api/v1/auth/logout", at_least(Role::Viewer, false)},
+    Rule{Method::Get, "/api/v1/auth/me", at_least(Role::Viewer)},
+
+    // Accounts, machine credentials and the audit trail: admins only.
+    Rule{Method::Get, "/api/v1/users", at_least(Role::Admin)},
+    Rule{Method::Post, "/api/v1/users", at_least(Role::Admin, false)},
+    Rule{Method::Get, "/api/v1/users/{id}", at_least(Role::Admin)},
+    Rule{Method::Patch, "/api/v1/users/{id}", at_least(Role::Admin, false)},
+    Rule{Method::Delete, "/api/v1/users/{id}", at_least(Role::Admin, false)},
+    Rule{Method::Get, "/api/v1/api-keys", at_least(Role::Admin)},
+    Rule{Method::Post, "/api/v1/api-keys", at_least(Role::Admin, false)},
+    Rule{Method::Delete, "/api/v1/api-keys/{id}", at_least(Role::Admin, false)},
+    Rule{Method::Get, "/api/v1/audit", at_least(Role::Admin)},
+    Rule{Method::Get, "/api/v1/audit/verify", at_least(Role::Admin)},
+};
+
+}  // namespace
+
+Access access_for(Method method, std::string_view pattern, bool* listed) {
+    for (const auto& rule : kRules) {
+        if (rule.method == method && rule.pattern == pattern) {
+            if (listed) {
+                *listed = true;
+            }
+            return rule.access;
+        }
+    }
+    if (listed) {
+        *listed = false;
+    }
+    return at_least(Role::Admin);
+}
+
+}  // namespace sai::api

@@ -1,0 +1,130 @@
+#include "json_util.hpp"
+
+#include <charconv>
+
+namespace sai::api::json {
+
+using core::Errc;
+using core::make_error;
+
+core::Result<boost::json::object> parse_object(const Request& request, bool allow_form) {
+    const std::string_view type = request.header("Content-Type");
+    if (allow_form && type.starts_with("application/x-www-form-urlencoded")) {
+        auto pairs = parse_form(request.body);
+        if (!pairs) {
+            return make_error(Errc::InvalidArgument, "malformed form body");
+        }
+        boost::json::object obj;
+        for (auto& [k, v] : *pairs) {
+            obj[k] = v;
+        }
+        return obj;
+    }
+    if (!type.empty() && !type.starts_with("application/json")) {
+        return make_error(Errc::InvalidArgument, "Content-Type must be application/json");
+    }
+    if (request.body.empty()) {
+        return make_error(Errc::InvalidArgument, "request body must be a JSON object");
+    }
+    boost::system::error_code ec;
+    boost::json::parse_options options;
+    options.max_depth = 32;
+    boost::json::value value = boost::json::parse(request.body, ec, {}, options);
+    if (ec) {
+        return make_error(Errc::InvalidArgument, "invalid JSON: " + ec.message());
+    }
+    if (!value.is_object()) {
+        return make_error(Errc::InvalidArgument, "request body must be a JSON object");
+    }
+    return std::move(value.as_object());
+}
+
+core::Result<std::optional<std::string>> optional_string(const boost::json::object& obj, std::string_view field,
+                                                         std::size_t max_bytes) {
+    auto it = obj.find(field);
+    if (it == obj.end() || it->value().is_null()) {
+        return std::optional<std::string>();
+    }
+    if (!it->value().is_string()) {
+        return make_error(Errc::InvalidArgument, "field '" + std::string(field) + "' must be a string");
+    }
+    const auto& s = it->value().get_string();
+    if (s.size() > max_bytes) {
+        return make_error(Errc::InvalidArgument,
+                          "field '" + std::string(field) + "' exceeds " + std::to_string(max_bytes) + " bytes");
+    }
+    return std::optional<std::string>(std::string(s));
+}
+
+core::Result<std::string> required_string(const boost::json::object& obj, std::string_view field,
+                                          std::size_t max_bytes) {
+    auto value = optional_string(obj, field, max_bytes);
+    if (!value) {
+        return value.error();
+    }
+    if (!*value) {
+        return make_error(Errc::InvalidArgument, "field '" + std::string(field) + "' is required");
+    }
+    return std::move(**value);
+}
+
+core::Result<std::optional<bool>> optional_bool(const boost::json::object& obj, std::string_view field) {
+    auto it = obj.find(field);
+    if (it == obj.end() || it->value().is_null()) {
+        return std::optional<bool>();
+    }
+    if (!it->value().is_bool()) {
+        return make_error(Errc::InvalidArgument, "field '" + std::string(field) + "' must be true or false");
+    }
+    return std::optional<bool>(it->value().get_bool());
+}
+
+core::Result<std::optional<model::Role>> optional_role(const boost::json::object& obj, std::string_view field) {
+    auto text = optional_string(obj, field, 32);
+    if (!text) {
+        return text.error();
+    }
+    if (!*text) {
+        return std::optional<model::Role>();
+    }
+    auto role = model::parse_role(**text);
+    if (!role) {
+        return make_error(Errc::InvalidArgument, "field '" + std::string(field) + "' must be viewer, analyst or admin");
+    }
+    return std::optional<model::Role>(*role);
+}
+
+core::Result<void> only_fields(const boost::json::object& obj, std::initializer_list<std::string_view> allowed) {
+    for (const auto& kv : obj) {
+        bool known = false;
+        for (auto a : allowed) {
+            known = known || kv.key() == a;
+        }
+        if (!known) {
+            std::string shown(kv.key().substr(0, 64));
+            return make_error(Errc::InvalidArgument, "unknown field '" + shown + "'");
+        }
+    }
+    return {};
+}
+
+Response ok(int status, const boost::json::value& body) { return json_response(status, boost::json::serialize(body)); }
+
+core::Result<std::size_t> limit_param(const Request& request, std::size_t fallback, std::size_t max) {
+    auto text = request.query_param("limit");
+    if (!text) {
+        return fallback;
+    }
+    std::size_t n = 0;
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+    if (ec != std::errc{} || end != text->data() + text->size() || n < 1 || n > max) {
+        return make_error(Errc::InvalidArgument, "limit must be an integer from 1 to " + std::to_string(max));
+    }
+    return n;
+}
+
+boost::json::value nullable(const std::optional<std::string>& text) {
+    return text ? boost::json::value(*text) : boost::json::value(nullptr);
+}
+
+}  // namespace sai::api::json

@@ -1,0 +1,131 @@
+#include "api/access_policy.hpp"
+
+#include "api/auth_routes.hpp"
+#include "api/dispatcher.hpp"
+#include "api/system_routes.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
+#include "testkit/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sai::api {
+namespace {
+
+class AccessPolicyTest : public testing::Test {
+protected:
+    void SetUp() override {
+        storage::SqliteOptions o;
+        o.data_dir = dir_.path();
+        store_ = storage::SqliteStore::open(o).value();
+        audit_ = auth::AuditLog::open(store_->audit()).value();
+        auth::AuthOptions options;
+        options.jwt.secret = std::string(40, 'k');
+        service_ = auth::AuthService::open(*store_, *audit_, options).value();
+        ASSERT_TRUE(service_->ensure_admin("admin-password-1"));
+        add_system_routes(router_, {"1.0.0", "test", nullptr});
+        add_auth_routes(router_, *service_, store_->audit());
+        limiter_ = auth::make_memory_rate_limiter();
+        dispatcher_ = std::make_unique<Dispatcher>(router_, HttpPolicy{},
+                                                   Security{service_.get(), limiter_.get(), 100, 6000});
+    }
+
+    std::string token_for(model::Role role) {
+        const std::string name = "u" + std::to_string(static_cast<int>(role));
+        model::Principal admin{model::Principal::Kind::User, "", "admin", model::Role::Admin};
+        (void)service_->create_user(name, "password-for-" + name, role, admin, {});
+        return service_->login(name, "password-for-" + name, {"127.0.0.1", "r"}).value().access_token;
+    }
+
+    Response call(Method method, const std::string& path, const std::string& token = {}) {
+        Request r;
+        r.method = method;
+        r.method_text = std::string(to_string(method));
+        r.path = path;
+        r.remote_address = "127.0.0.1";
+        if (!token.empty()) {
+            r.headers.push_back({"Authorization", "Bearer " + token});
+        }
+        auto prepared = dispatcher_->prepare(r);
+        Response res = prepared.response ? *prepared.response : dispatcher_->run(*prepared.route, r);
+        dispatcher_->finish(r, res, prepared.route);
+        return res;
+    }
+
+    testkit::TempDir dir_;
+    std::unique_ptr<storage::SqliteStore> store_;
+    std::unique_ptr<auth::AuditLog> audit_;
+    std::unique_ptr<auth::AuthService> service_;
+    std::unique_ptr<auth::RateLimiter> limiter_;
+    Router router_;
+    std::unique_ptr<Dispatcher> dispatcher_;
+};
+
+TEST_F(AccessPolicyTest, EveryRegisteredRouteIsInThePolicyTable) {
+    for (const auto& route : router_.routes()) {
+        bool listed = false;
+        access_for(route->method, route->pattern, &listed);
+        EXPECT_TRUE(listed) << to_string(route->method) << " " << route->pattern
+                            << " is not in src/api/access_policy.cpp";
+    }
+}
+
+TEST_F(AccessPolicyTest, UnlistedRoutesAreAdminOnly) {
+    bool listed = true;
+    auto access = access_for(Method::Post, "/api/v1/something-new", &listed);
+    EXPECT_FALSE(listed);
+    EXPECT_FALSE(access.is_public);
+    EXPECT_EQ(access.min_role, model::Role::Admin);
+}
+
+TEST_F(AccessPolicyTest, NoTokenIs401WithChallenge) {
+    auto res = call(Method::Get, "/api/v1/auth/me");
+    EXPECT_EQ(res.status, 401);
+    EXPECT_EQ(res.header("WWW-Authenticate"), R"(Bearer realm="securityai")");
+}
+
+TEST_F(AccessPolicyTest, BadTokenIs401InvalidToken) {
+    auto res = call(Method::Get, "/api/v1/auth/me", "a.b.c");
+    EXPECT_EQ(res.status, 401);
+    EXPECT_NE(res.header("WWW-Authenticate").find("invalid_token"), std::string::npos);
+}
+
+TEST_F(AccessPolicyTest, RolesAreOrdered) {
+    const auto viewer = token_for(model::Role::Viewer);
+    const auto analyst = token_for(model::Role::Analyst);
+    EXPECT_EQ(call(Method::Get, "/api/v1/auth/me", viewer).status, 200);
+    auto denied = call(Method::Get, "/api/v1/users", viewer);
+    EXPECT_EQ(denied.status, 403);
+    EXPECT_NE(denied.body.find("needs admin"), std::string::npos) << denied.body;
+    EXPECT_EQ(call(Method::Get, "/api/v1/users", analyst).status, 403);
+    EXPECT_EQ(call(Method::Get, "/api/v1/users", token_for(model::Role::Admin)).status, 200);
+}
+
+TEST_F(AccessPolicyTest, PermissionDeniedIsAudited) {
+    (void)call(Method::Get, "/api/v1/audit", token_for(model::Role::Viewer));
+    audit_->flush();
+    auto denied = store_->audit().query({.outcome = "denied"}).value();
+    ASSERT_EQ(denied.size(), 1u);
+    EXPECT_EQ(denied[0].action, "auth.permission");
+    EXPECT_EQ(denied[0].actor, "user:u0");
+}
+
+TEST_F(AccessPolicyTest, RateLimitHeadersAndThe101stRequest) {
+    const auto viewer = token_for(model::Role::Viewer);
+    for (int i = 0; i < 100; ++i) {
+        auto res = call(Method::Get, "/api/v1/auth/me", viewer);
+        ASSERT_EQ(res.status, 200) << i;
+        EXPECT_EQ(res.header("RateLimit-Limit"), "100");
+        EXPECT_EQ(res.header("RateLimit-Remaining"), std::to_string(99 - i));
+    }
+    auto limited = call(Method::Get, "/api/v1/auth/me", viewer);
+    EXPECT_EQ(limited.status, 429);
+    EXPECT_FALSE(limited.header("Retry-After").empty());
+    EXPECT_EQ(limited.header("RateLimit-Remaining"), "0");
+    // Health is never rate limited.
+    for (int i = 0; i < 200; ++i) {
+        ASSERT_EQ(call(Method::Get, "/health").status, 200);
+    }
+}
+
+}  // namespace
+}  // namespace sai::api

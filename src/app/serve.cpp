@@ -1,0 +1,196 @@
+// `securityai serve`: wires configuration, store, services, routes and the server.
+
+#include "api/auth_routes.hpp"
+#include "api/dispatcher.hpp"
+#include "api/router.hpp"
+#include "api/server.hpp"
+#include "api/system_routes.hpp"
+#include "app.hpp"
+#include "auth/audit_log.hpp"
+#include "auth/auth_service.hpp"
+#include "core/health.hpp"
+#include "core/log.hpp"
+
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <mutex>
+#include <pthread.h>
+#include <thread>
+
+namespace sai::app {
+namespace {
+
+/// Runs `task` every `interval` on its own thread until stop().
+class Periodic {
+public:
+    Periodic(std::chrono::milliseconds interval, std::function<void()> task)
+        : thread_([this, interval, task = std::move(task)] {
+              std::unique_lock lock(mutex_);
+              while (!wake_.wait_for(lock, interval, [this] { return stopping_; })) {
+                  lock.unlock();
+                  task();
+                  lock.lock();
+              }
+          }) {}
+    ~Periodic() { stop(); }
+    void stop() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        wake_.notify_all();
+        if (thread_.joinable()) {
+            thread_.join();
+        }
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+void print_generated_password(const std::string& password) {
+    // Straight to the console, once: never through the logger.
+    std::fprintf(stderr,
+                 "\n"
+                 "  ============================================================\n"
+                 "  SecurityAI created the administrator account.\n"
+                 "    username: admin\n"
+                 "    password: %s\n"
+                 "  It is shown only now. Sign in and change it, or set\n"
+                 "  SECURITYAI_ADMIN_PASSWORD before the first start.\n"
+                 "  ============================================================\n\n",
+                 password.c_str());
+    std::fflush(stderr);
+}
+
+}  // namespace
+
+int serve(const core::Config& config) {
+    // Signals are taken by sigwait() on this thread; every other thread blocks them.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    core::log::Level level = core::log::Level::Info;
+    core::log::parse_level(config.log.level, level);
+    core::log::init({.level = level, .file = config.log.file, .async = true});
+    struct LogFlush {
+        ~LogFlush() { core::log::shutdown(); }
+    } log_flush;
+
+    core::log::info("securityai starting", {{"version", core::kVersion},
+                                            {"environment", config.environment},
+                                            {"data_dir", config.data_dir},
+                                            {"storage", "sqlite"}});
+    if (config.secret_key == core::kDefaultSecretKey) {
+        core::log::warn("SECRET_KEY is the built-in development default; set SECRET_KEY before exposing this server");
+    }
+
+    auto store = storage::SqliteStore::open(sqlite_options(config, true));
+    if (!store) {
+        core::log::error("cannot open the store", {{"error", store.error().detail}});
+        return fail(store.error().detail);
+    }
+    auto audit_log = auth::AuditLog::open((*store)->audit());
+    if (!audit_log) {
+        return fail("audit log: " + audit_log.error().detail);
+    }
+    auth::AuthOptions auth_options;
+    auth_options.jwt.secret = config.secret_key;
+    auth_options.jwt.issuer = config.auth.issuer;
+    auth_options.jwt.audience = config.auth.audience;
+    auth_options.jwt.ttl = config.auth.access_token_ttl;
+    auth_options.refresh_ttl = config.auth.refresh_token_ttl;
+    auto auth = auth::AuthService::open(**store, **audit_log, auth_options);
+    if (!auth) {
+        return fail("authentication: " + auth.error().detail);
+    }
+    const std::string admin_password = core::process_env("SECURITYAI_ADMIN_PASSWORD").value_or("");
+    auto bootstrap = (*auth)->ensure_admin(admin_password);
+    if (!bootstrap) {
+        return fail(bootstrap.error().detail, 2);
+    }
+    if (*bootstrap) {
+        core::log::info("administrator account created", {{"username", "admin"}, {"password", "printed to the console"}});
+        core::log::flush();
+        print_generated_password(**bootstrap);
+    } else if (!admin_password.empty()) {
+        core::log::info("administrator account ready", {{"username", "admin"}});
+    }
+    auto limiter = auth::make_memory_rate_limiter();
+
+    core::HealthMonitor health;
+    health.add_check("storage", [s = store->get()] { return s->check_health(); });
+    health.start(std::chrono::seconds(1));
+
+    api::Router router;
+    api::add_system_routes(router, {std::string(core::kVersion), config.environment, &health});
+    api::add_auth_routes(router, **auth, (*store)->audit());
+    api::Dispatcher dispatcher(router,
+                               {.default_max_body_bytes = config.http.max_body_bytes,
+                                .cors_origins = config.http.cors_origins,
+                                .hsts = config.is_production() && !config.tls.cert_file.empty()},
+                               {.auth = auth->get(),
+                                .limiter = limiter.get(),
+                                .api_per_minute = config.auth.rate_limit_per_minute,
+                                .ingest_per_minute = config.auth.rate_limit_ingest_per_minute});
+
+    Periodic maintenance(std::chrono::seconds(10), [a = auth->get()] {
+        a->flush_usage();
+        if (auto r = a->reload(); !r) {
+            core::log::warn("reloading credentials failed", {{"error", r.error().detail}});
+        }
+    });
+
+    api::ServerOptions options;
+    options.host = config.http.host;
+    options.port = config.http.port;
+    options.workers = config.http.workers;
+    options.max_header_bytes = config.http.max_header_bytes;
+    options.max_connections = config.http.max_connections;
+    options.header_timeout = config.http.header_timeout;
+    options.body_timeout = config.http.body_timeout;
+    options.idle_timeout = config.http.idle_timeout;
+    options.write_timeout = config.http.write_timeout;
+    options.access_log = config.log.access;
+    options.tls_cert_file = config.tls.cert_file;
+    options.tls_key_file = config.tls.key_file;
+    options.tls_min_version_13 = config.is_production();
+    auto server = api::Server::start(options, dispatcher);
+    if (!server) {
+        core::log::error("cannot start the HTTP server", {{"error", server.error().detail}});
+        maintenance.stop();
+        health.stop();
+        (*audit_log)->flush();
+        (*store)->close();
+        return fail(server.error().detail);
+    }
+    const std::string scheme = config.tls.cert_file.empty() ? "http" : "https";
+    core::log::info("listening", {{"address", config.http.host},
+                                  {"port", (*server)->port()},
+                                  {"tls", !config.tls.cert_file.empty()},
+                                  {"url", scheme + "://" + config.http.host + ":" + std::to_string((*server)->port())}});
+    core::log::flush();
+
+    int sig = 0;
+    sigwait(&signals, &sig);
+    core::log::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"},
+                                      {"grace_ms", config.http.shutdown_grace.count()}});
+    (*server)->shutdown(config.http.shutdown_grace);
+    maintenance.stop();
+    (*auth)->flush_usage();
+    (*audit_log)->flush();
+    health.stop();
+    (*store)->close();
+    core::log::info("stopped");
+    return 0;
+}
+
+}  // namespace sai::app
