@@ -108,6 +108,11 @@ Dispatcher::Prepared Dispatcher::prepare(Request& request) const {
 
     const Method lookup = request.method == Method::Options ? Method::Get : request.method;
     auto match = router_.match(lookup, request.path);
+    if (!request.query.empty() && !parse_form(request.query)) {
+        prepared.response = error_response(request.request_id, 400, "malformed_request",
+                                           "invalid percent-encoding in the query string");
+        return prepared;
+    }
     if (match.bad_encoding) {
         prepared.response =
             error_response(request.request_id, 400, "malformed_request", "invalid percent-encoding in the path");

@@ -565,12 +565,22 @@ Result<void> AuthService::revoke_api_key(std::string_view id, const model::Princ
 
 Result<std::optional<std::string>> AuthService::ensure_admin(std::string_view password) {
     auto& d = *impl_;
-    auto count = d.store.users().count();
-    if (!count) {
-        return count.error();
+    // Only when nobody can administer this installation: no active admin, and no
+    // account named "admin" (which an operator may have demoted on purpose).
+    auto admins = d.active_admins();
+    if (!admins) {
+        return admins.error();
     }
-    if (*count > 0) {
+    if (*admins > 0) {
         return std::optional<std::string>();
+    }
+    auto existing = d.store.users().find_by_username("admin");
+    if (existing) {
+        core::log::warn("no active admin account; enable one with `securityai user role NAME admin`");
+        return std::optional<std::string>();
+    }
+    if (existing.error().code != Errc::NotFound) {
+        return existing.error();
     }
     std::string chosen = password.empty() ? generate_password(20) : std::string(password);
     if (auto r = check_password_policy("admin", chosen); !r) {

@@ -20,7 +20,10 @@ BIN = os.environ.get("SECURITYAI_BIN") or os.path.join(
 
 
 class Server:
-    def __init__(self, args=(), env=None, config_text=None, data_dir=None):
+    def __init__(self, args=(), env=None, config_text=None, data_dir=None, admin_password="admin-password-e2e",
+                 scheme="http"):
+        self.scheme = scheme
+        self.admin_password = admin_password
         self.tmp = tempfile.mkdtemp(prefix="securityai-e2e-")
         self.data_dir = data_dir or os.path.join(self.tmp, "data")
         cmd = [BIN, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", self.data_dir]
@@ -31,7 +34,10 @@ class Server:
             cmd += ["--config", path]
         cmd += list(args)
         full_env = {k: v for k, v in os.environ.items()
-                    if k not in ("PORT", "HOST", "DATA_DIR", "ENVIRONMENT", "SECRET_KEY", "LOG_LEVEL")}
+                    if k not in ("PORT", "HOST", "DATA_DIR", "ENVIRONMENT", "SECRET_KEY", "LOG_LEVEL",
+                                 "SECURITYAI_ADMIN_PASSWORD", "RATE_LIMIT_PER_MINUTE")}
+        if admin_password:
+            full_env["SECURITYAI_ADMIN_PASSWORD"] = admin_password
         full_env.update(env or {})
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env)
         self.lines = []
@@ -71,7 +77,39 @@ class Server:
         return out
 
     def connection(self, timeout=10):
+        if self.scheme == "https":
+            import ssl
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout, context=ctx)
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def json(self, method, path, body=None, token=None, headers=None):
+        """A JSON request: returns (status, headers, parsed body or None)."""
+        h = dict(headers or {})
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        if token:
+            h["Authorization"] = "Bearer " + token
+        status, rh, raw = self.request(method, path, body=data, headers=h)
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = None
+        return status, rh, parsed
+
+    def login(self, username="admin", password=None):
+        status, _, body = self.json("POST", "/api/v1/auth/login",
+                                    {"username": username, "password": password or self.admin_password})
+        assert status == 200, (status, body)
+        return body
+
+    def stdout_text(self):
+        with self._lock:
+            return "\n".join(self.lines)
 
     def request(self, method, path, body=None, headers=None, timeout=10):
         conn = self.connection(timeout)
