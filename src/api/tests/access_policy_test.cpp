@@ -6,7 +6,11 @@
 #include "storage/sqlite/sqlite_store.hpp"
 #include "testkit/temp_dir.hpp"
 
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
 
 namespace sai::api {
 namespace {
@@ -66,6 +70,30 @@ TEST_F(AccessPolicyTest, EveryRegisteredRouteIsInThePolicyTable) {
         access_for(route->method, route->pattern, &listed);
         EXPECT_TRUE(listed) << to_string(route->method) << " " << route->pattern
                             << " is not in src/api/access_policy.cpp";
+    }
+}
+
+TEST_F(AccessPolicyTest, EveryRouteIsInTheOpenApiDocument) {
+    const auto doc = boost::json::parse(openapi_json()).as_object();
+    const auto& paths = doc.at("paths").as_object();
+    for (const auto& route : router_.routes()) {
+        if (route->pattern.find("/assets/") != std::string::npos) {
+            continue;  // the documentation pages' own scripts and styles
+        }
+        std::string method(to_string(route->method));
+        std::transform(method.begin(), method.end(), method.begin(), [](unsigned char c) { return std::tolower(c); });
+        auto path = paths.find(route->pattern);
+        ASSERT_NE(path, paths.end()) << route->pattern << " is missing from docs/openapi.yaml";
+        EXPECT_TRUE(path->value().as_object().contains(method))
+            << method << " " << route->pattern << " is missing from docs/openapi.yaml";
+        // Public routes say so; protected ones inherit the document's security.
+        const auto& op = path->value().as_object().at(method).as_object();
+        if (route->access.is_public) {
+            ASSERT_TRUE(op.contains("security")) << route->pattern;
+            EXPECT_TRUE(op.at("security").as_array().empty()) << route->pattern;
+        } else {
+            EXPECT_FALSE(op.contains("security") && op.at("security").as_array().empty()) << route->pattern;
+        }
     }
 }
 
