@@ -4,22 +4,11 @@
 # limit is switched off for the run (RATE_LIMIT_PER_MINUTE=0), or wrk would measure 429s.
 # Usage: bench/http_auth_me.sh [duration]
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
-bin="${SECURITYAI_BIN:-$here/build/securityai}"
+source "$(dirname "$0")/lib.sh"
 duration="${1:-10s}"
-command -v wrk >/dev/null || { echo "wrk is missing: run scripts/install-deps.sh"; exit 1; }
-
-tmp=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 password="bench-admin-password-1"
-SECURITYAI_ADMIN_PASSWORD="$password" RATE_LIMIT_PER_MINUTE=0 LOG_FILE="$tmp/access.log" \
-    "$bin" serve --host 127.0.0.1 --port "$port" --data-dir "$tmp/data" >"$tmp/stdout" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+export SECURITYAI_ADMIN_PASSWORD="$password" RATE_LIMIT_PER_MINUTE=0
+start_server
 token=$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'Content-Type: application/json' \
     -d "{\"username\":\"admin\",\"password\":\"$password\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 

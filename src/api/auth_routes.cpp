@@ -142,10 +142,7 @@ void add_auth_routes(Router& router, auth::AuthService& service, storage::AuditS
         if (auto done = service.logout(*r.principal, client_of(r)); !done) {
             return error_response(r, done.error());
         }
-        Response res;
-        res.status = 204;
-        res.content_type.clear();
-        return no_store(std::move(res));
+        return no_store(no_content());
     }, blocking);
 
     router.add(Method::Get, "/api/v1/auth/me", [&service](Request& r) {
@@ -276,10 +273,7 @@ void add_auth_routes(Router& router, auth::AuthService& service, storage::AuditS
         if (auto done = service.delete_user(r.param("id"), *r.principal, client_of(r)); !done) {
             return error_response(r, done.error());
         }
-        Response res;
-        res.status = 204;
-        res.content_type.clear();
-        return res;
+        return no_content();
     }, {.blocking = true});
 
     // ---- API keys
@@ -330,10 +324,7 @@ void add_auth_routes(Router& router, auth::AuthService& service, storage::AuditS
         if (auto done = service.revoke_api_key(r.param("id"), *r.principal, client_of(r)); !done) {
             return error_response(r, done.error());
         }
-        Response res;
-        res.status = 204;
-        res.content_type.clear();
-        return res;
+        return no_content();
     }, {.blocking = true});
 
     // ---- audit

@@ -132,9 +132,7 @@ Dispatcher::Prepared Dispatcher::prepare(Request& request) const {
                                                "origin " + std::string(origin) + " is not allowed");
             return prepared;
         }
-        Response r;
-        r.status = 204;
-        r.content_type.clear();
+        Response r = no_content();
         const std::string allow = allow_header(allowed);
         r.set_header("Allow", allow);
         if (preflight) {

@@ -126,6 +126,13 @@ Response json_response(int status, std::string body) {
     return r;
 }
 
+Response no_content() {
+    Response r;
+    r.status = 204;
+    r.content_type.clear();
+    return r;
+}
+
 int http_status(core::Errc code) noexcept {
     switch (code) {
     case core::Errc::InvalidArgument: return 400;

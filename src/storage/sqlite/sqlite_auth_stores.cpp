@@ -50,6 +50,30 @@ Result<std::vector<T>> collect(sqlite3* db, sqlite3_stmt* stmt, Read read, std::
 constexpr std::string_view kUserColumns =
     "id, username, role, password_hash, disabled, created_at, updated_at, last_login, token_generation";
 
+/// Binds ?1..?9 in kUserColumns order.
+void bind_user(sqlite3_stmt* s, const model::User& u) {
+    bind_text(s, 1, u.id);
+    bind_text(s, 2, u.username);
+    bind_text(s, 3, model::to_string(u.role));
+    bind_text(s, 4, u.password_hash);
+    sqlite3_bind_int(s, 5, u.disabled ? 1 : 0);
+    bind_text(s, 6, u.created_at);
+    bind_text(s, 7, u.updated_at);
+    bind_optional(s, 8, u.last_login);
+    sqlite3_bind_int64(s, 9, u.token_generation);
+}
+
+/// Runs a user write; a uniqueness violation means the username is taken.
+Result<void> write_user(sqlite3* db, sqlite3_stmt* s, const model::User& u, std::string_view what) {
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_CONSTRAINT) {
+            return make_error(Errc::Conflict, "username '" + u.username + "' is taken");
+        }
+        return error_from(db, what);
+    }
+    return {};
+}
+
 model::User read_user(sqlite3_stmt* s) {
     model::User u;
     u.id = column_text(s, 0);
@@ -126,23 +150,8 @@ Result<void> SqliteUserStore::create(const model::User& u) {
         if (!stmt) {
             return stmt.error();
         }
-        auto* s = stmt->get();
-        bind_text(s, 1, u.id);
-        bind_text(s, 2, u.username);
-        bind_text(s, 3, model::to_string(u.role));
-        bind_text(s, 4, u.password_hash);
-        sqlite3_bind_int(s, 5, u.disabled ? 1 : 0);
-        bind_text(s, 6, u.created_at);
-        bind_text(s, 7, u.updated_at);
-        bind_optional(s, 8, u.last_login);
-        sqlite3_bind_int64(s, 9, u.token_generation);
-        if (sqlite3_step(s) != SQLITE_DONE) {
-            if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_CONSTRAINT) {
-                return make_error(Errc::Conflict, "username '" + u.username + "' is taken");
-            }
-            return error_from(db, "create user");
-        }
-        return {};
+        bind_user(stmt->get(), u);
+        return write_user(db, stmt->get(), u, "create user");
     });
 }
 
@@ -168,26 +177,16 @@ Result<std::vector<model::User>> SqliteUserStore::list(std::size_t limit, std::s
 
 Result<void> SqliteUserStore::update(const model::User& u) {
     return db_.with_writer([&](sqlite3* db) -> Result<void> {
+        // ?6 (created_at) is bound by bind_user but not used: it never changes.
         auto stmt = prepare(db,
                             "UPDATE users SET username = ?2, role = ?3, password_hash = ?4, disabled = ?5, "
-                            "updated_at = ?6, last_login = ?7, token_generation = ?8 WHERE id = ?1");
+                            "updated_at = ?7, last_login = ?8, token_generation = ?9 WHERE id = ?1");
         if (!stmt) {
             return stmt.error();
         }
-        auto* s = stmt->get();
-        bind_text(s, 1, u.id);
-        bind_text(s, 2, u.username);
-        bind_text(s, 3, model::to_string(u.role));
-        bind_text(s, 4, u.password_hash);
-        sqlite3_bind_int(s, 5, u.disabled ? 1 : 0);
-        bind_text(s, 6, u.updated_at);
-        bind_optional(s, 7, u.last_login);
-        sqlite3_bind_int64(s, 8, u.token_generation);
-        if (sqlite3_step(s) != SQLITE_DONE) {
-            if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_CONSTRAINT) {
-                return make_error(Errc::Conflict, "username '" + u.username + "' is taken");
-            }
-            return error_from(db, "update user");
+        bind_user(stmt->get(), u);
+        if (auto r = write_user(db, stmt->get(), u, "update user"); !r) {
+            return r;
         }
         if (sqlite3_changes(db) == 0) {
             return make_error(Errc::NotFound, "user not found");

@@ -59,6 +59,8 @@ struct Response {
 
 /// A response with an already-serialised JSON body.
 Response json_response(int status, std::string body);
+/// 204 No Content.
+Response no_content();
 
 /// The HTTP status for an error code; the one place where Errc meets HTTP.
 int http_status(core::Errc code) noexcept;
