@@ -80,6 +80,46 @@ CREATE INDEX audit_log_ts ON audit_log (ts);
 CREATE INDEX audit_log_actor ON audit_log (actor, seq);
 CREATE INDEX audit_log_action ON audit_log (action, seq);
 )sql"},
+        {3, "events with full-text search",
+         R"sql(
+CREATE TABLE events (
+    id            TEXT PRIMARY KEY NOT NULL,
+    ts            INTEGER NOT NULL,
+    ingested      INTEGER NOT NULL,
+    category      TEXT,
+    outcome       TEXT,
+    severity      INTEGER,
+    host          TEXT,
+    user_name     TEXT,
+    src_key       TEXT,
+    dst_key       TEXT,
+    anomaly       REAL,
+    threat_class  TEXT,
+    message       TEXT NOT NULL,
+    doc           TEXT NOT NULL
+);
+CREATE INDEX events_ts ON events (ts, id);
+CREATE INDEX events_host ON events (host, ts) WHERE host IS NOT NULL;
+CREATE INDEX events_user ON events (user_name, ts) WHERE user_name IS NOT NULL;
+CREATE INDEX events_src ON events (src_key) WHERE src_key IS NOT NULL;
+CREATE INDEX events_dst ON events (dst_key) WHERE dst_key IS NOT NULL;
+CREATE INDEX events_category ON events (category, ts) WHERE category IS NOT NULL;
+CREATE INDEX events_outcome ON events (outcome, ts) WHERE outcome IS NOT NULL;
+CREATE INDEX events_severity ON events (severity, ts) WHERE severity IS NOT NULL;
+
+CREATE VIRTUAL TABLE events_fts USING fts5 (message, content = 'events', content_rowid = 'rowid');
+CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN
+    INSERT INTO events_fts (rowid, message) VALUES (new.rowid, new.message);
+END;
+CREATE TRIGGER events_fts_delete AFTER DELETE ON events BEGIN
+    INSERT INTO events_fts (events_fts, rowid, message) VALUES ('delete', old.rowid, old.message);
+END;
+
+CREATE TABLE event_counts (
+    category TEXT PRIMARY KEY NOT NULL,
+    count    INTEGER NOT NULL
+) STRICT;
+)sql"},
     };
     return kMigrations;
 }

@@ -3,6 +3,7 @@
 #include "core/log.hpp"
 #include "sqlite_auth_stores.hpp"
 #include "sqlite_db.hpp"
+#include "sqlite_event_store.hpp"
 
 #include <sys/stat.h>
 
@@ -144,11 +145,12 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions
 }
 
 struct SqliteStore::Aggregates {
-    explicit Aggregates(Impl& impl) : users(impl), tokens(impl), api_keys(impl), audit(impl) {}
+    explicit Aggregates(Impl& impl) : users(impl), tokens(impl), api_keys(impl), audit(impl), events(impl) {}
     sqlite::SqliteUserStore users;
     sqlite::SqliteTokenStore tokens;
     sqlite::SqliteApiKeyStore api_keys;
     sqlite::SqliteAuditStore audit;
+    sqlite::SqliteEventStore events;
 };
 
 SqliteStore::SqliteStore(std::unique_ptr<Impl> impl)
@@ -158,6 +160,7 @@ UserStore& SqliteStore::users() { return aggregates_->users; }
 TokenStore& SqliteStore::tokens() { return aggregates_->tokens; }
 ApiKeyStore& SqliteStore::api_keys() { return aggregates_->api_keys; }
 AuditStore& SqliteStore::audit() { return aggregates_->audit; }
+EventStore& SqliteStore::events() { return aggregates_->events; }
 
 SqliteStore::~SqliteStore() { close(); }
 

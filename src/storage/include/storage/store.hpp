@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "storage/auth_stores.hpp"
+#include "storage/event_store.hpp"
 
 #include <string>
 #include <string_view>
@@ -48,6 +49,7 @@ public:
     virtual TokenStore& tokens() = 0;
     virtual ApiKeyStore& api_keys() = 0;
     virtual AuditStore& audit() = 0;
+    virtual EventStore& events() = 0;
 };
 
 }  // namespace sai::storage

@@ -44,6 +44,7 @@ public:
     TokenStore& tokens() override;
     ApiKeyStore& api_keys() override;
     AuditStore& audit() override;
+    EventStore& events() override;
 
     struct Impl;  // shared with the aggregate stores of this backend
 

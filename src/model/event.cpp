@@ -1,0 +1,492 @@
+#include "model/event.hpp"
+
+#include "core/ids.hpp"
+#include "core/time.hpp"
+#include "model/severity.hpp"
+
+#include <arpa/inet.h>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+namespace sai::model {
+namespace {
+
+namespace bj = boost::json;
+using core::Errc;
+using core::make_error;
+
+core::Error bad(std::string_view field, std::string why) {
+    return make_error(Errc::InvalidArgument, std::string(field) + ": " + why);
+}
+
+struct StrField {
+    std::string_view path;
+    std::string Event::*member;
+};
+struct IntField {
+    std::string_view path;
+    std::optional<std::int64_t> Event::*member;
+    std::int64_t min;
+    std::int64_t max;
+};
+
+constexpr std::int64_t kMaxCount = std::int64_t{1} << 53;
+
+const StrField kStrings[] = {
+    {"event.kind", &Event::kind},
+    {"event.category", &Event::category},
+    {"event.type", &Event::type},
+    {"event.action", &Event::action},
+    {"event.outcome", &Event::outcome},
+    {"event.dataset", &Event::dataset},
+    {"message", &Event::message},
+    {"log.level", &Event::log_level},
+    {"host.name", &Event::host_name},
+    {"host.ip", &Event::host_ip},
+    {"source.ip", &Event::source_ip},
+    {"destination.ip", &Event::destination_ip},
+    {"network.transport", &Event::network_transport},
+    {"network.protocol", &Event::network_protocol},
+    {"user.name", &Event::user_name},
+    {"process.name", &Event::process_name},
+    {"url.original", &Event::url_original},
+    {"file.path", &Event::file_path},
+    {"log.template_id", &Event::template_id},
+    {"log.template", &Event::log_template},
+    {"ml.threat_class", &Event::threat_class},
+};
+
+const IntField kInts[] = {
+    {"source.port", &Event::source_port, 0, 65535},
+    {"destination.port", &Event::destination_port, 0, 65535},
+    {"source.bytes", &Event::source_bytes, 0, kMaxCount},
+    {"destination.bytes", &Event::destination_bytes, 0, kMaxCount},
+    {"network.bytes", &Event::network_bytes, 0, kMaxCount},
+    {"process.pid", &Event::process_pid, 0, kMaxCount},
+    {"event.duration", &Event::duration_ns, 0, kMaxCount},
+};
+
+/// The seed's flat names, and a few common spellings, for canonical paths.
+std::string_view alias(std::string_view path) {
+    static const std::pair<std::string_view, std::string_view> kAliases[] = {
+        {"event_type", "event.action"},
+        {"source_ip", "source.ip"},
+        {"src_ip", "source.ip"},
+        {"destination_ip", "destination.ip"},
+        {"dest_ip", "destination.ip"},
+        {"dst_ip", "destination.ip"},
+        {"source_port", "source.port"},
+        {"destination_port", "destination.port"},
+        {"user", "user.name"},
+        {"username", "user.name"},
+        {"host", "host.name"},
+        {"hostname", "host.name"},
+        {"bytes_transferred", "network.bytes"},
+        {"bytes", "network.bytes"},
+        {"severity", "event.severity"},
+        {"timestamp", "@timestamp"},
+        {"protocol", "network.transport"},
+        {"outcome", "event.outcome"},
+        {"category", "event.category"},
+        {"action", "event.action"},
+    };
+    for (const auto& [from, to] : kAliases) {
+        if (path == from) {
+            return to;
+        }
+    }
+    return path;
+}
+
+std::optional<std::int64_t> as_integer(const bj::value& v) {
+    if (v.is_int64()) {
+        return v.get_int64();
+    }
+    if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+        return static_cast<std::int64_t>(v.get_uint64());
+    }
+    if (v.is_double() && std::isfinite(v.get_double()) && std::floor(v.get_double()) == v.get_double() &&
+        std::fabs(v.get_double()) < 9.0e15) {
+        return static_cast<std::int64_t>(v.get_double());
+    }
+    if (v.is_string()) {
+        const auto& s = v.get_string();
+        std::int64_t n = 0;
+        const char* end = s.data() + s.size();
+        auto r = std::from_chars(s.data(), end, n);
+        if (r.ec == std::errc{} && r.ptr == end && !s.empty()) {
+            return n;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<double> as_number(const bj::value& v) {
+    if (v.is_double()) {
+        return std::isfinite(v.get_double()) ? std::optional<double>(v.get_double()) : std::nullopt;
+    }
+    if (auto i = as_integer(v)) {
+        return static_cast<double>(*i);
+    }
+    return std::nullopt;
+}
+
+/// Text of a scalar (numbers and booleans as text), for string fields that
+/// clients send as numbers ("host.ip": 3232235777 is not accepted, but "process.pid": "42" is).
+std::optional<std::string> as_text(const bj::value& v) {
+    if (v.is_string()) {
+        return std::string(v.get_string());
+    }
+    if (v.is_int64() || v.is_uint64() || v.is_double() || v.is_bool()) {
+        return bj::serialize(v);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::int64_t> parse_time_ms(const bj::value& v) {
+    if (v.is_string()) {
+        if (auto t = core::parse_rfc3339(v.get_string())) {
+            return std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count();
+        }
+        return std::nullopt;
+    }
+    if (auto n = as_number(v)) {
+        // Epoch seconds or milliseconds, told apart by magnitude (seconds until year 33658).
+        return static_cast<std::int64_t>(*n < 1e12 ? *n * 1000.0 : *n);
+    }
+    return std::nullopt;
+}
+
+struct Mapper {
+    Event& e;
+    std::int64_t now_ms;
+    bj::object extra;
+
+    core::Result<void> field(std::string_view raw_path, const bj::value& v) {
+        // Flat aliases name scalars: {"user": "root"}; {"user": {"name": ...}} is nested ECS.
+        const std::string_view path = v.is_object() ? raw_path : alias(raw_path);
+        if (v.is_null()) {
+            return {};
+        }
+        for (const auto& f : kStrings) {
+            if (f.path == path) {
+                auto text = as_text(v);
+                if (!text) {
+                    return bad(path, "must be a string");
+                }
+                const std::size_t limit = path == "message" ? kMaxMessageBytes : kMaxFieldBytes;
+                if (text->size() > limit) {
+                    return bad(path, "longer than " + std::to_string(limit) + " bytes");
+                }
+                if (path == "source.ip" || path == "destination.ip" || path == "host.ip") {
+                    auto ip = canonical_ip(*text);
+                    if (!ip) {
+                        return bad(path, "not an IP address");
+                    }
+                    *text = std::move(*ip);
+                }
+                e.*f.member = std::move(*text);
+                return {};
+            }
+        }
+        for (const auto& f : kInts) {
+            if (f.path == path) {
+                std::optional<std::int64_t> n = as_integer(v);
+                if (path == "event.duration" && !n) {
+                    if (auto d = as_number(v)) {
+                        n = static_cast<std::int64_t>(*d);
+                    }
+                }
+                if (!n || *n < f.min || *n > f.max) {
+                    return bad(path, "must be an integer from " + std::to_string(f.min) + " to " + std::to_string(f.max));
+                }
+                e.*f.member = *n;
+                return {};
+            }
+        }
+        if (path == "id") {
+            auto text = as_text(v);
+            if (!text || text->empty() || text->size() > 128 || !core::is_valid_request_id(*text)) {
+                return bad(path, "must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+            }
+            e.id = std::move(*text);
+            return {};
+        }
+        if (path == "@timestamp") {
+            auto ms = parse_time_ms(v);
+            if (!ms) {
+                return bad(path, "must be an RFC 3339 time or epoch seconds/milliseconds");
+            }
+            e.timestamp = *ms;
+            return {};
+        }
+        if (path == "duration") {
+            // The seed's duration is in seconds; ECS event.duration is nanoseconds.
+            auto seconds = as_number(v);
+            if (!seconds || *seconds < 0 || *seconds > 9.0e6) {
+                return bad(path, "must be a number of seconds");
+            }
+            e.duration_ns = static_cast<std::int64_t>(*seconds * 1e9);
+            return {};
+        }
+        if (path == "event.severity") {
+            if (v.is_string()) {
+                auto s = parse_severity(v.get_string());
+                if (!s) {
+                    return bad(path, "must be 0-4 or info, low, medium, high, critical");
+                }
+                e.severity = static_cast<std::int64_t>(*s);
+                return {};
+            }
+            auto n = as_integer(v);
+            if (!n || *n < 0 || *n > 4) {
+                return bad(path, "must be 0-4 or info, low, medium, high, critical");
+            }
+            e.severity = *n;
+            return {};
+        }
+        if (path == "ml.anomaly_score" || path == "ml.confidence" || path == "risk") {
+            auto n = as_number(v);
+            if (!n) {
+                return bad(path, "must be a number");
+            }
+            (path == "risk" ? e.risk : path == "ml.confidence" ? e.ml_confidence : e.anomaly_score) = *n;
+            return {};
+        }
+        if (path == "rule.ids") {
+            if (!v.is_array()) {
+                return bad(path, "must be an array of strings");
+            }
+            for (const auto& item : v.get_array()) {
+                if (!item.is_string() || item.get_string().size() > 256 || e.rule_ids.size() >= 256) {
+                    return bad(path, "must be an array of strings");
+                }
+                e.rule_ids.emplace_back(item.get_string());
+            }
+            return {};
+        }
+        if (path == "labels") {
+            if (!v.is_object()) {
+                return bad(path, "must be an object of strings");
+            }
+            for (const auto& kv : v.get_object()) {
+                auto text = as_text(kv.value());
+                if (!text || kv.key().size() > 128 || text->size() > 1024) {
+                    return bad("labels." + std::string(kv.key().substr(0, 64)), "must be a string of at most 1024 bytes");
+                }
+                e.labels[std::string(kv.key())] = std::move(*text);
+            }
+            if (e.labels.size() > kMaxLabels) {
+                return bad(path, "more than " + std::to_string(kMaxLabels) + " labels");
+            }
+            return {};
+        }
+        if (path == "event.ingested") {
+            return {};  // set by the server, never by the client
+        }
+        if (v.is_object() && !v.get_object().empty()) {
+            for (const auto& kv : v.get_object()) {
+                if (auto r = field(std::string(path) + "." + std::string(kv.key()), kv.value()); !r) {
+                    return r;
+                }
+            }
+            return {};
+        }
+        if (path.size() > 256) {
+            return bad(path.substr(0, 64), "field name longer than 256 bytes");
+        }
+        extra[path] = v;  // unknown: kept, never dropped
+        return {};
+    }
+};
+
+void put(bj::object& root, std::string_view path, bj::value v) {
+    bj::object* node = &root;
+    while (true) {
+        const auto dot = path.find('.');
+        if (dot == std::string_view::npos) {
+            (*node)[path] = std::move(v);
+            return;
+        }
+        auto& child = (*node)[path.substr(0, dot)];
+        if (!child.is_object()) {
+            child = bj::object();
+        }
+        node = &child.get_object();
+        path = path.substr(dot + 1);
+    }
+}
+
+std::string ms_text(std::int64_t ms) { return core::format_rfc3339(core::TimePoint(std::chrono::milliseconds(ms))); }
+
+}  // namespace
+
+core::Result<Event> event_from_json(const bj::object& object, std::int64_t now_ms) {
+    Event e;
+    Mapper m{e, now_ms, {}};
+    for (const auto& kv : object) {
+        if (auto r = m.field(kv.key(), kv.value()); !r) {
+            return r.error();
+        }
+    }
+    if (!m.extra.empty()) {
+        e.extra = bj::serialize(m.extra);
+        if (e.extra.size() > kMaxExtraBytes) {
+            return bad("extra", "unknown fields take more than " + std::to_string(kMaxExtraBytes) + " bytes");
+        }
+    }
+    e.ingested = now_ms;
+    if (e.timestamp == 0) {
+        e.timestamp = now_ms;
+    }
+    constexpr std::int64_t kDay = 24LL * 3600 * 1000;
+    constexpr std::int64_t kYear2000 = 946'684'800'000;
+    if (e.timestamp > now_ms + kDay) {
+        return bad("@timestamp", "more than a day in the future");
+    }
+    if (e.timestamp < kYear2000) {
+        return bad("@timestamp", "before the year 2000");
+    }
+    if (e.id.empty()) {
+        e.id = core::new_uuid_v7();
+    }
+    return e;
+}
+
+bj::object event_to_json(const Event& e) {
+    bj::object root;
+    root["id"] = e.id;
+    root["@timestamp"] = ms_text(e.timestamp);
+    put(root, "event.ingested", bj::value(ms_text(e.ingested)));
+    for (const auto& f : kStrings) {
+        if (!(e.*f.member).empty()) {
+            put(root, f.path, bj::value(e.*f.member));
+        }
+    }
+    for (const auto& f : kInts) {
+        if (e.*f.member) {
+            put(root, f.path, bj::value(*(e.*f.member)));
+        }
+    }
+    if (e.severity) {
+        put(root, "event.severity", bj::value(*e.severity));
+    }
+    if (e.anomaly_score) {
+        put(root, "ml.anomaly_score", bj::value(*e.anomaly_score));
+    }
+    if (e.ml_confidence) {
+        put(root, "ml.confidence", bj::value(*e.ml_confidence));
+    }
+    if (e.risk) {
+        root["risk"] = *e.risk;
+    }
+    if (!e.rule_ids.empty()) {
+        bj::array ids;
+        for (const auto& id : e.rule_ids) {
+            ids.emplace_back(id);
+        }
+        put(root, "rule.ids", std::move(ids));
+    }
+    if (!e.labels.empty()) {
+        bj::object labels;
+        for (const auto& [k, v] : e.labels) {
+            labels[k] = v;
+        }
+        root["labels"] = std::move(labels);
+    }
+    if (!e.extra.empty()) {
+        boost::system::error_code ec;
+        auto parsed = bj::parse(e.extra, ec);
+        if (!ec && parsed.is_object()) {
+            root["extra"] = std::move(parsed);
+        }
+    }
+    return root;
+}
+
+std::string event_to_json_text(const Event& e) { return bj::serialize(event_to_json(e)); }
+
+std::optional<std::string> canonical_ip(std::string_view text) {
+    if (text.empty() || text.size() > 45) {
+        return std::nullopt;
+    }
+    const std::string s(text);
+    char out[INET6_ADDRSTRLEN];
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, s.c_str(), buf) == 1) {
+        return std::string(inet_ntop(AF_INET, buf, out, sizeof out));
+    }
+    if (inet_pton(AF_INET6, s.c_str(), buf) == 1) {
+        return std::string(inet_ntop(AF_INET6, buf, out, sizeof out));
+    }
+    return std::nullopt;
+}
+
+namespace {
+
+bool to_bytes(std::string_view text, unsigned char (&b)[16], bool& v4) {
+    const std::string s(text);
+    if (inet_pton(AF_INET, s.c_str(), b + 12) == 1) {
+        std::memset(b, 0, 10);
+        b[10] = b[11] = 0xff;
+        v4 = true;
+        return true;
+    }
+    v4 = false;
+    return inet_pton(AF_INET6, s.c_str(), b) == 1;
+}
+
+std::string hex_of(const unsigned char (&b)[16]) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(32);
+    for (unsigned char c : b) {
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 15]);
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string ip_sort_key(std::string_view ip) {
+    unsigned char b[16];
+    bool v4 = false;
+    if (ip.empty() || ip.size() > 45 || !to_bytes(ip, b, v4)) {
+        return {};
+    }
+    return hex_of(b);
+}
+
+std::optional<std::pair<std::string, std::string>> cidr_range(std::string_view cidr) {
+    const auto slash = cidr.find('/');
+    const std::string_view addr = cidr.substr(0, slash);
+    unsigned char lo[16];
+    bool v4 = false;
+    if (addr.empty() || addr.size() > 45 || !to_bytes(addr, lo, v4)) {
+        return std::nullopt;
+    }
+    int prefix = v4 ? 32 : 128;
+    if (slash != std::string_view::npos) {
+        const auto p = cidr.substr(slash + 1);
+        auto r = std::from_chars(p.data(), p.data() + p.size(), prefix);
+        if (r.ec != std::errc{} || r.ptr != p.data() + p.size() || prefix < 0 || prefix > (v4 ? 32 : 128)) {
+            return std::nullopt;
+        }
+    }
+    const int bits = v4 ? prefix + 96 : prefix;
+    unsigned char hi[16];
+    for (int i = 0; i < 16; ++i) {
+        const int keep = std::clamp(bits - 8 * i, 0, 8);
+        const unsigned char mask = static_cast<unsigned char>(keep == 0 ? 0 : (0xff << (8 - keep)) & 0xff);
+        lo[i] = static_cast<unsigned char>(lo[i] & mask);
+        hi[i] = static_cast<unsigned char>(lo[i] | static_cast<unsigned char>(~mask));
+    }
+    return std::pair<std::string, std::string>{hex_of(lo), hex_of(hi)};
+}
+
+}  // namespace sai::model

@@ -1,0 +1,131 @@
+#include "model/event.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+namespace sai::model {
+namespace {
+
+constexpr std::int64_t kNow = 1'795'000'000'000;  // 2026-11-18
+
+core::Result<Event> map(std::string_view json) {
+    return event_from_json(boost::json::parse(json).as_object(), kNow);
+}
+
+TEST(EventTest, NestedDottedAndFlatFormsMapToTheSameFields) {
+    auto nested = map(R"({"source": {"ip": "10.0.0.5", "port": 22}, "user": {"name": "root"},
+                          "event": {"action": "ssh_login", "outcome": "failure"}})").value();
+    auto dotted = map(R"({"source.ip": "10.0.0.5", "source.port": 22, "user.name": "root",
+                          "event.action": "ssh_login", "event.outcome": "failure"})").value();
+    auto flat = map(R"({"source_ip": "10.0.0.5", "source_port": 22, "user": "root", "event_type": "ssh_login",
+                        "outcome": "failure"})").value();
+    for (const Event* e : {&nested, &dotted, &flat}) {
+        EXPECT_EQ(e->source_ip, "10.0.0.5");
+        EXPECT_EQ(e->source_port, 22);
+        EXPECT_EQ(e->user_name, "root");
+        EXPECT_EQ(e->action, "ssh_login");
+        EXPECT_EQ(e->outcome, "failure");
+    }
+}
+
+TEST(EventTest, SeedFlatFormIsFullyUnderstood) {
+    auto e = map(R"({"event_type": "login_attempt", "source_ip": "192.168.1.100", "destination_ip": "10.0.0.1",
+                     "user": "admin", "host": "web-01", "bytes_transferred": 1024, "login_attempts": 5,
+                     "duration": 2.5, "severity": "high", "message": "Failed login",
+                     "timestamp": "2026-11-18T10:00:00Z"})").value();
+    EXPECT_EQ(e.action, "login_attempt");
+    EXPECT_EQ(e.destination_ip, "10.0.0.1");
+    EXPECT_EQ(e.host_name, "web-01");
+    EXPECT_EQ(e.network_bytes, 1024);
+    EXPECT_EQ(e.duration_ns, 2'500'000'000);
+    EXPECT_EQ(e.severity, 3);
+    EXPECT_EQ(e.message, "Failed login");
+    EXPECT_EQ(e.timestamp, 1'794'996'000'000);
+    EXPECT_EQ(e.extra, R"({"login_attempts":5})") << "unknown fields are kept";
+}
+
+TEST(EventTest, UnknownNestedFieldsAreKeptByDottedPath) {
+    auto e = map(R"({"message": "x", "threat": {"indicator": {"type": "ipv4"}}, "custom": [1, 2]})").value();
+    auto extra = boost::json::parse(e.extra).as_object();
+    EXPECT_EQ(extra.at("threat.indicator.type"), "ipv4");
+    EXPECT_EQ(extra.at("custom").as_array().size(), 2u);
+    auto out = event_to_json(e);
+    EXPECT_EQ(out.at("extra").as_object().at("threat.indicator.type"), "ipv4");
+}
+
+TEST(EventTest, IdsAreAssignedOrKept) {
+    auto assigned = map(R"({"message": "x"})").value();
+    EXPECT_EQ(assigned.id.size(), 36u);
+    auto kept = map(R"({"id": "client-42", "message": "x"})").value();
+    EXPECT_EQ(kept.id, "client-42");
+    EXPECT_FALSE(map(R"({"id": "has space"})"));
+}
+
+TEST(EventTest, TimestampsDefaultToNowAndAreBounded) {
+    auto e = map(R"({"message": "x"})").value();
+    EXPECT_EQ(e.timestamp, kNow);
+    EXPECT_EQ(e.ingested, kNow);
+    EXPECT_EQ(map(R"({"@timestamp": 1795000000})").value().timestamp, 1'795'000'000'000) << "epoch seconds";
+    EXPECT_EQ(map(R"({"@timestamp": 1795000000123})").value().timestamp, 1'795'000'000'123) << "epoch ms";
+    auto future = map(R"({"@timestamp": "2030-01-01T00:00:00Z"})");
+    ASSERT_FALSE(future);
+    EXPECT_NE(future.error().detail.find("@timestamp"), std::string::npos);
+    EXPECT_FALSE(map(R"({"@timestamp": "1990-01-01T00:00:00Z"})"));
+    EXPECT_FALSE(map(R"({"@timestamp": "yesterday"})"));
+}
+
+TEST(EventTest, WrongTypesAndRangesAreRejectedWithTheFieldName) {
+    for (const char* bad : {R"({"source.port": 70000})", R"({"source.port": "ssh"})", R"({"source.ip": "999.1.1.1"})",
+                            R"({"severity": 9})", R"({"severity": "loud"})", R"({"message": {"a": []}, "x": 1})",
+                            R"({"labels": "nope"})", R"({"rule.ids": "r1"})", R"({"network.bytes": -1})"}) {
+        auto e = map(bad);
+        ASSERT_FALSE(e) << bad;
+        EXPECT_EQ(e.error().code, core::Errc::InvalidArgument);
+    }
+    auto e = map(R"({"source": {"port": 70000}})");
+    EXPECT_NE(e.error().detail.find("source.port"), std::string::npos) << e.error().detail;
+}
+
+TEST(EventTest, OversizeMessageIsRejected) {
+    const std::string big(kMaxMessageBytes + 1, 'a');
+    boost::json::object o;
+    o["message"] = big;
+    auto e = event_from_json(o, kNow);
+    ASSERT_FALSE(e);
+    EXPECT_NE(e.error().detail.find("message"), std::string::npos);
+    o["message"] = std::string(kMaxMessageBytes, 'a');
+    EXPECT_TRUE(event_from_json(o, kNow));
+}
+
+TEST(EventTest, JsonRoundTrip) {
+    auto e = map(R"({"source.ip": "2001:DB8::1", "labels": {"env": "prod"}, "event.severity": 2,
+                     "message": "hello", "rule.ids": ["r1"], "ml": {"anomaly_score": 0.9}})").value();
+    EXPECT_EQ(e.source_ip, "2001:db8::1") << "canonical text";
+    auto again = event_from_json(event_to_json(e), kNow + 5).value();
+    EXPECT_EQ(again.id, e.id);
+    EXPECT_EQ(again.source_ip, e.source_ip);
+    EXPECT_EQ(again.labels, e.labels);
+    EXPECT_EQ(again.severity, 2);
+    EXPECT_EQ(again.rule_ids, e.rule_ids);
+    EXPECT_EQ(again.anomaly_score, 0.9);
+    EXPECT_EQ(again.timestamp, e.timestamp);
+}
+
+TEST(EventTest, CidrRanges) {
+    auto r = cidr_range("10.0.0.0/8").value();
+    const auto inside = ip_sort_key("10.200.3.4");
+    const auto outside = ip_sort_key("11.0.0.1");
+    EXPECT_TRUE(r.first <= inside && inside <= r.second);
+    EXPECT_FALSE(r.first <= outside && outside <= r.second);
+    auto single = cidr_range("192.168.1.1").value();
+    EXPECT_EQ(single.first, single.second);
+    auto v6 = cidr_range("2001:db8::/32").value();
+    const auto v6in = ip_sort_key("2001:db8:1::5");
+    EXPECT_TRUE(v6.first <= v6in && v6in <= v6.second);
+    EXPECT_FALSE(cidr_range("10.0.0.0/33"));
+    EXPECT_FALSE(cidr_range("not-an-ip/8"));
+    EXPECT_FALSE(cidr_range("10.0.0.0/"));
+}
+
+}  // namespace
+}  // namespace sai::model

@@ -1,0 +1,309 @@
+#include "sqlite_event_store.hpp"
+
+#include <boost/json.hpp>
+
+namespace sai::storage::sqlite {
+namespace {
+
+using core::Errc;
+using core::make_error;
+using core::Result;
+
+void bind_optional_text(sqlite3_stmt* s, int i, const std::string& v) {
+    if (v.empty()) {
+        sqlite3_bind_null(s, i);
+    } else {
+        bind_text(s, i, v);
+    }
+}
+
+Result<model::Event> read_event(sqlite3_stmt* s) {
+    // Columns: doc, ingested.
+    const std::string doc = column_text(s, 0);
+    boost::system::error_code ec;
+    auto value = boost::json::parse(doc, ec);
+    if (ec || !value.is_object()) {
+        return make_error(Errc::Internal, "stored event is not valid JSON");
+    }
+    return model::event_from_json(value.as_object(), sqlite3_column_int64(s, 1));
+}
+
+}  // namespace
+
+std::optional<std::string> fts_all_words(std::string_view text) {
+    std::string out;
+    int words = 0;
+    std::size_t i = 0;
+    while (i < text.size() && words < 16) {
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n')) {
+            ++i;
+        }
+        std::size_t j = i;
+        while (j < text.size() && text[j] != ' ' && text[j] != '\t' && text[j] != '\n') {
+            ++j;
+        }
+        if (j > i) {
+            std::string word(text.substr(i, std::min<std::size_t>(j - i, 128)));
+            std::string quoted = "\"";
+            for (char c : word) {
+                quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+            }
+            quoted += "\"";
+            out += (out.empty() ? "" : " ") + quoted;
+            ++words;
+        }
+        i = j;
+    }
+    if (out.empty()) {
+        return std::nullopt;
+    }
+    return out;
+}
+
+Result<InsertResult> SqliteEventStore::insert_batch(std::span<const model::Event> events) {
+    return db_.with_writer([&](sqlite3* db) -> Result<InsertResult> {
+        InsertResult result;
+        std::map<std::string, std::int64_t> per_category;
+        auto done = transaction(db, [&]() -> Result<void> {
+            auto stmt = prepare(db,
+                                "INSERT OR IGNORE INTO events (id, ts, ingested, category, outcome, severity, host, "
+                                "user_name, src_key, dst_key, anomaly, threat_class, message, doc) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+            if (!stmt) {
+                return stmt.error();
+            }
+            auto* s = stmt->get();
+            for (const auto& e : events) {
+                sqlite3_reset(s);
+                bind_text(s, 1, e.id);
+                sqlite3_bind_int64(s, 2, e.timestamp);
+                sqlite3_bind_int64(s, 3, e.ingested);
+                bind_optional_text(s, 4, e.category);
+                bind_optional_text(s, 5, e.outcome);
+                if (e.severity) {
+                    sqlite3_bind_int64(s, 6, *e.severity);
+                } else {
+                    sqlite3_bind_null(s, 6);
+                }
+                bind_optional_text(s, 7, e.host_name);
+                bind_optional_text(s, 8, e.user_name);
+                bind_optional_text(s, 9, model::ip_sort_key(e.source_ip));
+                bind_optional_text(s, 10, model::ip_sort_key(e.destination_ip));
+                if (e.anomaly_score) {
+                    sqlite3_bind_double(s, 11, *e.anomaly_score);
+                } else {
+                    sqlite3_bind_null(s, 11);
+                }
+                bind_optional_text(s, 12, e.threat_class);
+                bind_text(s, 13, e.message);
+                bind_text(s, 14, model::event_to_json_text(e));
+                if (sqlite3_step(s) != SQLITE_DONE) {
+                    return error_from(db, "insert event");
+                }
+                if (sqlite3_changes(db) == 1) {
+                    ++result.inserted;
+                    ++per_category[e.category];
+                } else {
+                    ++result.duplicates;
+                }
+            }
+            auto upsert = prepare(db,
+                                  "INSERT INTO event_counts (category, count) VALUES (?1, ?2) "
+                                  "ON CONFLICT (category) DO UPDATE SET count = count + excluded.count");
+            if (!upsert) {
+                return upsert.error();
+            }
+            for (const auto& [category, n] : per_category) {
+                sqlite3_reset(upsert->get());
+                bind_text(upsert->get(), 1, category);
+                sqlite3_bind_int64(upsert->get(), 2, n);
+                if (sqlite3_step(upsert->get()) != SQLITE_DONE) {
+                    return error_from(db, "count events");
+                }
+            }
+            return {};
+        });
+        if (!done) {
+            return done.error();
+        }
+        return result;
+    });
+}
+
+Result<model::Event> SqliteEventStore::get(std::string_view id) {
+    return db_.with_reader([&](sqlite3* db) -> Result<model::Event> {
+        auto stmt = prepare(db, "SELECT doc, ingested FROM events WHERE id = ?1");
+        if (!stmt) {
+            return stmt.error();
+        }
+        bind_text(stmt->get(), 1, id);
+        switch (sqlite3_step(stmt->get())) {
+        case SQLITE_ROW: return read_event(stmt->get());
+        case SQLITE_DONE: return make_error(Errc::NotFound, "event not found");
+        default: return error_from(db, "read event");
+        }
+    });
+}
+
+Result<std::vector<model::Event>> SqliteEventStore::query(const EventQuery& q) {
+    return db_.with_reader([&](sqlite3* db) -> Result<std::vector<model::Event>> {
+        std::string sql = "SELECT doc, ingested FROM events WHERE 1 = 1";
+        struct Arg {
+            enum { Text, Int, Real } kind;
+            std::string text;
+            std::int64_t i = 0;
+            double d = 0;
+        };
+        std::vector<Arg> args;
+        auto text_arg = [&](const char* clause, const std::string& v) {
+            args.push_back({Arg::Text, v});
+            sql += std::string(" AND ") + clause + " ?" + std::to_string(args.size());
+        };
+        auto int_arg = [&](const char* clause, std::int64_t v) {
+            args.push_back({Arg::Int, {}, v});
+            sql += std::string(" AND ") + clause + " ?" + std::to_string(args.size());
+        };
+        if (q.from_ms) int_arg("ts >=", *q.from_ms);
+        if (q.to_ms) int_arg("ts <", *q.to_ms);
+        if (q.host) text_arg("host =", *q.host);
+        if (q.user) text_arg("user_name =", *q.user);
+        if (q.category) text_arg("category =", *q.category);
+        if (q.outcome) text_arg("outcome =", *q.outcome);
+        if (q.threat_class) text_arg("threat_class =", *q.threat_class);
+        if (q.severity_min) int_arg("severity >=", *q.severity_min);
+        if (q.source_range) {
+            text_arg("src_key >=", q.source_range->first);
+            text_arg("src_key <=", q.source_range->second);
+        }
+        if (q.destination_range) {
+            text_arg("dst_key >=", q.destination_range->first);
+            text_arg("dst_key <=", q.destination_range->second);
+        }
+        if (q.anomaly_min) {
+            args.push_back({Arg::Real, {}, 0, *q.anomaly_min});
+            sql += " AND anomaly >= ?" + std::to_string(args.size());
+        }
+        if (q.text) {
+            auto match = fts_all_words(*q.text);
+            if (!match) {
+                return std::vector<model::Event>();
+            }
+            text_arg("rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH", *match);
+            sql += ")";
+        }
+        if (q.before) {
+            args.push_back({Arg::Int, {}, q.before->first});
+            const auto ts_arg = std::to_string(args.size());
+            args.push_back({Arg::Text, q.before->second});
+            const auto id_arg = std::to_string(args.size());
+            sql += " AND (ts < ?" + ts_arg + " OR (ts = ?" + ts_arg + " AND id < ?" + id_arg + "))";
+        }
+        sql += " ORDER BY ts DESC, id DESC LIMIT " + std::to_string(q.limit);
+        auto stmt = prepare(db, sql);
+        if (!stmt) {
+            return stmt.error();
+        }
+        for (std::size_t i = 0; i < args.size(); ++i) {
+            const int idx = static_cast<int>(i + 1);
+            switch (args[i].kind) {
+            case Arg::Text: bind_text(stmt->get(), idx, args[i].text); break;
+            case Arg::Int: sqlite3_bind_int64(stmt->get(), idx, args[i].i); break;
+            case Arg::Real: sqlite3_bind_double(stmt->get(), idx, args[i].d); break;
+            }
+        }
+        std::vector<model::Event> out;
+        for (;;) {
+            const int rc = sqlite3_step(stmt->get());
+            if (rc == SQLITE_DONE) {
+                return out;
+            }
+            if (rc != SQLITE_ROW) {
+                return error_from(db, "query events");
+            }
+            auto e = read_event(stmt->get());
+            if (!e) {
+                return e.error();
+            }
+            out.push_back(std::move(*e));
+        }
+    });
+}
+
+Result<std::int64_t> SqliteEventStore::count() {
+    return db_.with_reader([&](sqlite3* db) -> Result<std::int64_t> {
+        auto stmt = prepare(db, "SELECT coalesce(sum(count), 0) FROM event_counts");
+        if (!stmt) {
+            return stmt.error();
+        }
+        if (sqlite3_step(stmt->get()) != SQLITE_ROW) {
+            return error_from(db, "count events");
+        }
+        return sqlite3_column_int64(stmt->get(), 0);
+    });
+}
+
+Result<std::map<std::string, std::int64_t>> SqliteEventStore::count_by_category() {
+    return db_.with_reader([&](sqlite3* db) -> Result<std::map<std::string, std::int64_t>> {
+        auto stmt = prepare(db, "SELECT category, count FROM event_counts");
+        if (!stmt) {
+            return stmt.error();
+        }
+        std::map<std::string, std::int64_t> out;
+        while (sqlite3_step(stmt->get()) == SQLITE_ROW) {
+            out[column_text(stmt->get(), 0)] = sqlite3_column_int64(stmt->get(), 1);
+        }
+        return out;
+    });
+}
+
+Result<std::size_t> SqliteEventStore::delete_before(std::int64_t before_ms, std::size_t max_rows) {
+    return db_.with_writer([&](sqlite3* db) -> Result<std::size_t> {
+        std::size_t removed = 0;
+        auto done = transaction(db, [&]() -> Result<void> {
+            // Keep event_counts equal to what is stored.
+            auto counts = prepare(db,
+                                  "SELECT coalesce(category, ''), count(*) FROM (SELECT category FROM events "
+                                  "WHERE ts < ?1 ORDER BY ts LIMIT ?2) GROUP BY 1");
+            if (!counts) {
+                return counts.error();
+            }
+            sqlite3_bind_int64(counts->get(), 1, before_ms);
+            sqlite3_bind_int64(counts->get(), 2, static_cast<sqlite3_int64>(max_rows));
+            std::vector<std::pair<std::string, std::int64_t>> per_category;
+            while (sqlite3_step(counts->get()) == SQLITE_ROW) {
+                per_category.emplace_back(column_text(counts->get(), 0), sqlite3_column_int64(counts->get(), 1));
+            }
+            auto del = prepare(db,
+                               "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE ts < ?1 "
+                               "ORDER BY ts LIMIT ?2)");
+            if (!del) {
+                return del.error();
+            }
+            sqlite3_bind_int64(del->get(), 1, before_ms);
+            sqlite3_bind_int64(del->get(), 2, static_cast<sqlite3_int64>(max_rows));
+            if (sqlite3_step(del->get()) != SQLITE_DONE) {
+                return error_from(db, "delete events");
+            }
+            removed = static_cast<std::size_t>(sqlite3_changes(db));
+            auto dec = prepare(db, "UPDATE event_counts SET count = max(0, count - ?2) WHERE category = ?1");
+            if (!dec) {
+                return dec.error();
+            }
+            for (const auto& [category, n] : per_category) {
+                sqlite3_reset(dec->get());
+                bind_text(dec->get(), 1, category);
+                sqlite3_bind_int64(dec->get(), 2, n);
+                if (sqlite3_step(dec->get()) != SQLITE_DONE) {
+                    return error_from(db, "count events");
+                }
+            }
+            return {};
+        });
+        if (!done) {
+            return done.error();
+        }
+        return removed;
+    });
+}
+
+}  // namespace sai::storage::sqlite

@@ -1,0 +1,109 @@
+#include "storage/sqlite/sqlite_store.hpp"
+
+#include "model/event.hpp"
+#include "testkit/temp_dir.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+namespace sai::storage {
+namespace {
+
+constexpr std::int64_t kNow = 1'795'000'000'000;
+
+model::Event event(std::string_view json) {
+    return model::event_from_json(boost::json::parse(json).as_object(), kNow).value();
+}
+
+class EventStoreTest : public testing::Test {
+protected:
+    void SetUp() override {
+        SqliteOptions o;
+        o.data_dir = dir_.path();
+        store_ = SqliteStore::open(o).value();
+        std::vector<model::Event> batch;
+        for (int i = 0; i < 10; ++i) {
+            batch.push_back(event(R"({"id": "e)" + std::to_string(i) + R"(", "@timestamp": )" +
+                                  std::to_string(kNow - 10'000 + i * 1000) +
+                                  R"(, "host.name": ")" + (i % 2 ? "web-1" : "db-1") + R"(", "user.name": "u)" +
+                                  std::to_string(i % 3) + R"(", "source.ip": "10.0.)" + std::to_string(i) +
+                                  R"(.1", "destination.ip": "192.168.1.)" + std::to_string(i) +
+                                  R"(", "event.category": ")" + (i < 5 ? "authentication" : "network") +
+                                  R"(", "event.outcome": ")" + (i % 4 == 0 ? "failure" : "success") +
+                                  R"(", "event.severity": )" + std::to_string(i % 5) +
+                                  R"(, "message": "Failed password for user)" + std::to_string(i) +
+                                  R"( from host", "ml": {"anomaly_score": )" + std::to_string(i / 10.0) + "}}"));
+        }
+        auto r = store_->events().insert_batch(batch);
+        ASSERT_TRUE(r) << r.error().detail;
+        ASSERT_EQ(r->inserted, 10u);
+    }
+
+    std::vector<std::string> ids(const EventQuery& q) {
+        auto rows = store_->events().query(q);
+        EXPECT_TRUE(rows) << rows.error().detail;
+        std::vector<std::string> out;
+        for (const auto& e : rows.value()) {
+            out.push_back(e.id);
+        }
+        return out;
+    }
+
+    testkit::TempDir dir_;
+    std::unique_ptr<SqliteStore> store_;
+};
+
+TEST_F(EventStoreTest, InsertIsIdempotentById) {
+    auto again = store_->events().insert_batch(std::vector<model::Event>{event(R"({"id": "e3", "message": "x"})"),
+                                                                         event(R"({"id": "new", "message": "y"})")});
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->inserted, 1u);
+    EXPECT_EQ(again->duplicates, 1u);
+    EXPECT_EQ(store_->events().count().value(), 11);
+    EXPECT_EQ(store_->events().get("e3")->message, "Failed password for user3 from host");
+}
+
+TEST_F(EventStoreTest, NewestFirstWithKeysetCursor) {
+    EXPECT_EQ(ids({.limit = 3}), (std::vector<std::string>{"e9", "e8", "e7"}));
+    auto page = store_->events().query({.limit = 3}).value();
+    EventQuery next{.before = std::pair{page.back().timestamp, page.back().id}, .limit = 3};
+    EXPECT_EQ(ids(next), (std::vector<std::string>{"e6", "e5", "e4"}));
+}
+
+TEST_F(EventStoreTest, EveryFilter) {
+    EXPECT_EQ(ids({.host = "web-1"}).size(), 5u);
+    EXPECT_EQ(ids({.user = "u0"}), (std::vector<std::string>{"e9", "e6", "e3", "e0"}));
+    EXPECT_EQ(ids({.category = "network"}).size(), 5u);
+    EXPECT_EQ(ids({.outcome = "failure"}), (std::vector<std::string>{"e8", "e4", "e0"}));
+    EXPECT_EQ(ids({.severity_min = 4}), (std::vector<std::string>{"e9", "e4"}));
+    EXPECT_EQ(ids({.anomaly_min = 0.75}), (std::vector<std::string>{"e9", "e8"}));
+    EXPECT_EQ(ids({.from_ms = kNow - 3000, .to_ms = kNow - 1000}), (std::vector<std::string>{"e8", "e7"}));
+    EXPECT_EQ(ids({.source_range = model::cidr_range("10.0.3.0/24")}), (std::vector<std::string>{"e3"}));
+    EXPECT_EQ(ids({.source_range = model::cidr_range("10.0.0.0/16")}).size(), 10u);
+    EXPECT_EQ(ids({.destination_range = model::cidr_range("192.168.1.7")}), (std::vector<std::string>{"e7"}));
+    EXPECT_TRUE(ids({.host = "nowhere"}).empty());
+}
+
+TEST_F(EventStoreTest, FullTextSearchMatchesAllWords) {
+    EXPECT_EQ(ids({.text = "user7"}), (std::vector<std::string>{"e7"}));
+    EXPECT_EQ(ids({.text = "failed password"}).size(), 10u);
+    EXPECT_TRUE(ids({.text = "password banana"}).empty());
+    // FTS5 syntax in user input is just text, never an error.
+    EXPECT_TRUE(ids({.text = "\"unbalanced OR NEAR( * -"}).empty());
+    EXPECT_EQ(ids({.host = "web-1", .text = "user7"}), (std::vector<std::string>{"e7"}));
+}
+
+TEST_F(EventStoreTest, CountsAndRetention) {
+    auto counts = store_->events().count_by_category().value();
+    EXPECT_EQ(counts["authentication"], 5);
+    EXPECT_EQ(counts["network"], 5);
+    EXPECT_EQ(store_->events().delete_before(kNow - 7000, 2).value(), 2u);  // batches
+    EXPECT_EQ(store_->events().delete_before(kNow - 7000, 100).value(), 1u);
+    EXPECT_EQ(store_->events().count().value(), 7);
+    EXPECT_EQ(store_->events().count_by_category().value()["authentication"], 2);
+    EXPECT_TRUE(ids({.text = "user1"}).empty()) << "deleted events leave the full-text index";
+    EXPECT_EQ(store_->events().get("e0").error().code, core::Errc::NotFound);
+}
+
+}  // namespace
+}  // namespace sai::storage
