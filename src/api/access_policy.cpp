@@ -57,6 +57,16 @@ constexpr std::array kRules = {
     Rule{Method::Delete, "/api/v1/api-keys/{id}", at_least(Role::Admin, false)},
     Rule{Method::Get, "/api/v1/audit", at_least(Role::Admin)},
     Rule{Method::Get, "/api/v1/audit/verify", at_least(Role::Admin)},
+
+    // Events. Ingestion is the data plane: rate limited as its own class and not
+    // audited request by request (the events themselves are the record).
+    Rule{Method::Post, "/api/v1/monitor/events",
+         Access{.is_public = false, .min_role = Role::Analyst, .rate = RateClass::Ingest, .audit = false}},
+    Rule{Method::Get, "/api/v1/monitor/events", at_least(Role::Viewer)},
+    Rule{Method::Get, "/api/v1/monitor/events/{id}", at_least(Role::Viewer)},
+    Rule{Method::Get, "/api/v1/monitor/status", at_least(Role::Viewer)},
+    Rule{Method::Get, "/api/v1/monitor/metrics", at_least(Role::Viewer)},
+    Rule{Method::Get, "/api/v1/monitor/ws", at_least(Role::Viewer)},
 };
 
 }  // namespace

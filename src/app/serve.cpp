@@ -2,6 +2,8 @@
 
 #include "api/auth_routes.hpp"
 #include "api/dispatcher.hpp"
+#include "api/event_routes.hpp"
+#include "api/syslog_server.hpp"
 #include "api/router.hpp"
 #include "api/server.hpp"
 #include "api/system_routes.hpp"
@@ -10,7 +12,10 @@
 #include "auth/auth_service.hpp"
 #include "core/health.hpp"
 #include "core/log.hpp"
+#include "core/time.hpp"
+#include "pipeline/pipeline.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
@@ -130,9 +135,51 @@ int serve(const core::Config& config) {
     health.add_check("storage", [s = store->get()] { return s->check_health(); });
     health.start(std::chrono::seconds(1));
 
+    pipeline::LiveHub hub;
+    pipeline::Pipeline pipeline((*store)->events(),
+                                {.queue_capacity = config.pipeline.queue_capacity,
+                                 .max_batch = config.pipeline.max_batch},
+                                &hub);
+    pipeline.start();
+
+    std::unique_ptr<api::SyslogServer> syslog;
+    if (config.syslog.udp || config.syslog.tcp) {
+        api::SyslogOptions syslog_options;
+        syslog_options.host = config.syslog.host.empty() ? config.http.host : config.syslog.host;
+        syslog_options.port = config.syslog.port;
+        syslog_options.udp = config.syslog.udp;
+        syslog_options.tcp = config.syslog.tcp;
+        auto started = api::SyslogServer::start(syslog_options, pipeline);
+        if (!started) {
+            core::log::error("cannot start the syslog listeners", {{"error", started.error().detail}});
+            pipeline.stop();
+            health.stop();
+            (*audit_log)->flush();
+            (*store)->close();
+            return fail(started.error().detail);
+        }
+        syslog = std::move(*started);
+        for (const auto& s : syslog->status()) {
+            core::log::info("syslog listening", {{"source", s.name}, {"address", s.address}});
+        }
+    }
+
     api::Router router;
     api::add_system_routes(router, {std::string(core::kVersion), config.environment, &health});
     api::add_auth_routes(router, **auth, (*store)->audit());
+    std::atomic<std::uint16_t> http_port{config.http.port};  // the real one once listening
+    api::MonitorServices monitor{**store, pipeline, std::string(core::kVersion), std::chrono::steady_clock::now(),
+                                 [&syslog, &http_port, &config] {
+                                     std::vector<api::SourceStatus> sources{
+                                         {"http", config.http.host + ":" + std::to_string(http_port.load()), true}};
+                                     if (syslog) {
+                                         for (auto& s : syslog->status()) {
+                                             sources.push_back(std::move(s));
+                                         }
+                                     }
+                                     return sources;
+                                 }};
+    api::add_event_routes(router, monitor);
     api::Dispatcher dispatcher(router,
                                {.default_max_body_bytes = config.http.max_body_bytes,
                                 .cors_origins = config.http.cors_origins,
@@ -142,10 +189,23 @@ int serve(const core::Config& config) {
                                 .api_per_minute = config.auth.rate_limit_per_minute,
                                 .ingest_per_minute = config.auth.rate_limit_ingest_per_minute});
 
-    Periodic maintenance(std::chrono::seconds(10), [a = auth->get()] {
+    Periodic maintenance(std::chrono::seconds(10), [a = auth->get(), s = store->get(), &config] {
         a->flush_usage();
         if (auto r = a->reload(); !r) {
             core::log::warn("reloading credentials failed", {{"error", r.error().detail}});
+        }
+        if (config.pipeline.retention_days > 0) {
+            // Retention in small batches, so the writer is never held for long.
+            const auto cutoff = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    (core::Clock::now() - std::chrono::hours(24) * config.pipeline.retention_days)
+                                        .time_since_epoch())
+                                    .count();
+            for (int i = 0; i < 20; ++i) {
+                auto removed = s->events().delete_before(cutoff, 1000);
+                if (!removed || *removed < 1000) {
+                    break;
+                }
+            }
         }
     });
 
@@ -167,11 +227,16 @@ int serve(const core::Config& config) {
     if (!server) {
         core::log::error("cannot start the HTTP server", {{"error", server.error().detail}});
         maintenance.stop();
+        if (syslog) {
+            syslog->stop();
+        }
+        pipeline.stop();
         health.stop();
         (*audit_log)->flush();
         (*store)->close();
         return fail(server.error().detail);
     }
+    http_port = (*server)->port();
     const std::string scheme = config.tls.cert_file.empty() ? "http" : "https";
     core::log::info("listening", {{"address", config.http.host},
                                   {"port", (*server)->port()},
@@ -184,6 +249,10 @@ int serve(const core::Config& config) {
     core::log::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"},
                                       {"grace_ms", config.http.shutdown_grace.count()}});
     (*server)->shutdown(config.http.shutdown_grace);
+    if (syslog) {
+        syslog->stop();
+    }
+    pipeline.stop();  // commits everything still queued
     maintenance.stop();
     (*auth)->flush_usage();
     (*audit_log)->flush();

@@ -191,6 +191,20 @@ const std::vector<KeySpec>& specs() {
         {"tls.cert_file", "TLS_CERT_FILE", "PEM certificate chain; with tls.key_file, serve HTTPS",
          text([](Config& c) -> std::string& { return c.tls.cert_file; })},
         {"tls.key_file", "TLS_KEY_FILE", "PEM private key", text([](Config& c) -> std::string& { return c.tls.key_file; })},
+        {"syslog.host", "SYSLOG_HOST", "syslog listen address (default: http.host)",
+         text([](Config& c) -> std::string& { return c.syslog.host; })},
+        {"syslog.port", "SYSLOG_PORT", "syslog UDP and TCP port (0 picks a free one)",
+         integer<std::uint16_t>([](Config& c) -> std::uint16_t& { return c.syslog.port; }, 0, 65535)},
+        {"syslog.udp", "SYSLOG_UDP", "listen for syslog over UDP (true/false)",
+         boolean([](Config& c) -> bool& { return c.syslog.udp; })},
+        {"syslog.tcp", "SYSLOG_TCP", "listen for syslog over TCP (true/false)",
+         boolean([](Config& c) -> bool& { return c.syslog.tcp; })},
+        {"pipeline.queue_capacity", "INGEST_QUEUE_CAPACITY", "events waiting to be committed, at most",
+         integer<std::size_t>([](Config& c) -> std::size_t& { return c.pipeline.queue_capacity; }, 1000, 10'000'000)},
+        {"pipeline.max_batch", "", "events per group-commit transaction",
+         integer<std::size_t>([](Config& c) -> std::size_t& { return c.pipeline.max_batch; }, 1, 100'000)},
+        {"pipeline.retention_days", "RETENTION_DAYS", "delete events older than this many days (0: never)",
+         integer<int>([](Config& c) -> int& { return c.pipeline.retention_days; }, 0, 36'500)},
     };
     return kSpecs;
 }

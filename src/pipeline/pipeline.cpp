@@ -1,5 +1,6 @@
 #include "pipeline/pipeline.hpp"
 
+#include "core/ids.hpp"
 #include "core/log.hpp"
 
 #include <array>
@@ -154,6 +155,19 @@ struct Pipeline::Impl {
         for (auto& s : taken) {
             sizes.push_back(s.events.size());
             std::move(s.events.begin(), s.events.end(), std::back_inserter(batch));
+        }
+        // Every stored event has an id and an ingest time, whatever its source.
+        const auto now = now_ms();
+        for (auto& e : batch) {
+            if (e.id.empty()) {
+                e.id = core::new_uuid_v7();
+            }
+            if (e.ingested == 0) {
+                e.ingested = now;
+            }
+            if (e.timestamp == 0) {
+                e.timestamp = e.ingested;
+            }
         }
         for (auto& stage : stages) {
             try {

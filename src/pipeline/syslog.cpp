@@ -1,5 +1,6 @@
 #include "pipeline/syslog.hpp"
 
+#include "core/ids.hpp"
 #include "core/time.hpp"
 #include "model/severity.hpp"
 
@@ -168,6 +169,7 @@ core::Result<model::Event> parse_syslog(std::string_view msg, std::int64_t now_m
         return make_error(Errc::InvalidArgument, "not syslog: malformed <PRI>");
     }
     model::Event e;
+    e.id = core::new_uuid_v7();
     const int severity = pri & 7;
     const int facility = pri >> 3;
     e.severity = static_cast<std::int64_t>(model::severity_from_syslog(severity));

@@ -55,6 +55,19 @@ struct TlsConfig {
     std::string key_file;
 };
 
+struct SyslogConfig {
+    std::string host;  // empty: the HTTP host
+    std::uint16_t port = 5514;
+    bool udp = true;
+    bool tcp = true;
+};
+
+struct PipelineConfig {
+    std::size_t queue_capacity = 200'000;
+    std::size_t max_batch = 2000;
+    int retention_days = 90;  // 0 keeps events forever
+};
+
 struct LogConfig {
     std::string level = "info";
     std::string file;  // empty: stdout
@@ -70,6 +83,8 @@ struct Config {
     StorageConfig storage;
     AuthConfig auth;
     TlsConfig tls;
+    SyslogConfig syslog;
+    PipelineConfig pipeline;
 
     bool is_production() const { return environment == "production"; }
 };

@@ -1,0 +1,36 @@
+#pragma once
+// /api/v1/monitor/*: event ingestion (JSON object, array or NDJSON), search,
+// one event, pipeline and source status, ingest metrics.
+
+#include "api/router.hpp"
+#include "pipeline/pipeline.hpp"
+#include "storage/store.hpp"
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace sai::api {
+
+inline constexpr std::size_t kMaxIngestBytes = 16 << 20;
+inline constexpr std::size_t kMaxIngestEvents = 100'000;
+
+struct SourceStatus {
+    std::string name;     // "http", "syslog-udp", "syslog-tcp"
+    std::string address;  // "127.0.0.1:5514"
+    bool listening = false;
+};
+
+/// Everything the monitor routes read; must outlive the router.
+struct MonitorServices {
+    storage::Store& store;
+    pipeline::Pipeline& pipeline;
+    std::string version;
+    std::chrono::steady_clock::time_point started;
+    std::function<std::vector<SourceStatus>()> sources;  // current state of the listeners
+};
+
+void add_event_routes(Router& router, MonitorServices& services);
+
+}  // namespace sai::api
