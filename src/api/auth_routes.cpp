@@ -329,7 +329,8 @@ void add_auth_routes(Router& router, auth::AuthService& service, storage::AuditS
 
     // ---- audit
 
-    router.add(Method::Get, "/api/v1/audit", [&audit_store](Request& r) {
+    router.add(Method::Get, "/api/v1/audit", [&audit_store, &service](Request& r) {
+        service.flush_audit();  // what happened up to this request is in the answer
         return guarded(r, [&]() -> core::Result<Response> {
             storage::AuditQuery q;
             auto limit = json::limit_param(r, 100, 1000);
@@ -378,7 +379,8 @@ void add_auth_routes(Router& router, auth::AuthService& service, storage::AuditS
         });
     }, {.blocking = true});
 
-    router.add(Method::Get, "/api/v1/audit/verify", [&audit_store](Request& r) {
+    router.add(Method::Get, "/api/v1/audit/verify", [&audit_store, &service](Request& r) {
+        service.flush_audit();
         return guarded(r, [&]() -> core::Result<Response> {
             auto v = auth::verify_audit_chain(audit_store);
             if (!v) {

@@ -596,6 +596,8 @@ Result<std::optional<std::string>> AuthService::ensure_admin(std::string_view pa
 
 void AuthService::audit(AuditEvent event) { impl_->audit_log.record(std::move(event)); }
 
+void AuthService::flush_audit() { impl_->audit_log.flush(); }
+
 void AuthService::flush_usage() {
     auto& d = *impl_;
     std::unordered_map<std::string, std::string> pending;

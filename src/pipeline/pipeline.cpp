@@ -195,6 +195,11 @@ struct Pipeline::Impl {
             std::lock_guard lock(series_mutex);
             series.add(now_ms(), result->inserted);
         }
+        // Live subscribers first: they only enqueue, and then an acknowledged event
+        // is already on its way to every watching client.
+        if (hub && result->inserted > 0) {
+            hub->publish(std::make_shared<const std::vector<model::Event>>(std::move(batch)));
+        }
         // Per-submission results: duplicates are only known for the batch, so
         // each producer is told how many of its events the batch took.
         for (std::size_t i = 0; i < taken.size(); ++i) {
@@ -206,9 +211,6 @@ struct Pipeline::Impl {
                 }
                 taken[i].ack(part);
             }
-        }
-        if (hub && result->inserted > 0) {
-            hub->publish(std::make_shared<const std::vector<model::Event>>(std::move(batch)));
         }
     }
 };

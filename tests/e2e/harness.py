@@ -35,13 +35,15 @@ class Server:
         cmd += list(args)
         full_env = {k: v for k, v in os.environ.items()
                     if k not in ("PORT", "HOST", "DATA_DIR", "ENVIRONMENT", "SECRET_KEY", "LOG_LEVEL",
-                                 "SECURITYAI_ADMIN_PASSWORD", "RATE_LIMIT_PER_MINUTE")}
+                                 "SECURITYAI_ADMIN_PASSWORD", "RATE_LIMIT_PER_MINUTE", "SYSLOG_PORT")}
         if admin_password:
             full_env["SECURITYAI_ADMIN_PASSWORD"] = admin_password
+        full_env["SYSLOG_PORT"] = "0"  # tests run in parallel: never a fixed port
         full_env.update(env or {})
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env)
         self.lines = []
         self.port = None
+        self.syslog_port = None
         self._lock = threading.Lock()
         ready = threading.Event()
 
@@ -54,6 +56,8 @@ class Server:
                     entry = json.loads(line)
                 except ValueError:
                     continue
+                if entry.get("msg") == "syslog listening":
+                    self.syslog_port = int(entry["address"].rsplit(":", 1)[1])
                 if entry.get("msg") == "listening":
                     self.port = entry["port"]
                     ready.set()
@@ -62,8 +66,11 @@ class Server:
         self._pump = threading.Thread(target=pump, daemon=True)
         self._pump.start()
         if not ready.wait(30) or self.port is None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            err = self.proc.stderr.read().decode()
             self.stop()
-            raise RuntimeError("server did not start: " + self.proc.stderr.read().decode())
+            raise RuntimeError("server did not start: " + err)
 
     def log_entries(self):
         with self._lock:

@@ -94,6 +94,8 @@ public:
 
     /// Records an audit event (e.g. permission denied) through the service's log.
     void audit(AuditEvent event);
+    /// Waits until every audit event recorded so far is stored (before reading the log).
+    void flush_audit();
     /// Writes API key last-use times kept in memory to the store.
     void flush_usage();
     /// Re-reads users, API keys and revocations from the store, so that changes made

@@ -2,7 +2,7 @@
 // The ingestion pipeline: sources push events into one bounded queue; one batch
 // worker takes what has accumulated (up to max_batch events), runs every stage
 // on the batch, commits it to the event store in one transaction (group
-// commit), then acknowledges the producers and publishes the batch to the live hub.
+// commit), then publishes the batch to the live hub and acknowledges the producers.
 //
 // Durability: an acknowledgement (Ack) is only ever called after the commit.
 // Backpressure: submit() refuses (Unavailable) when the queue is full; callers
