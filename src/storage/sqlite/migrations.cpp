@@ -107,10 +107,9 @@ CREATE INDEX events_category ON events (category, ts) WHERE category IS NOT NULL
 CREATE INDEX events_outcome ON events (outcome, ts) WHERE outcome IS NOT NULL;
 CREATE INDEX events_severity ON events (severity, ts) WHERE severity IS NOT NULL;
 
+-- Inserts reach the full-text index once per batch (see SqliteEventStore): a
+-- per-row trigger made ingest five times slower. Deletes keep a trigger.
 CREATE VIRTUAL TABLE events_fts USING fts5 (message, content = 'events', content_rowid = 'rowid');
-CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN
-    INSERT INTO events_fts (rowid, message) VALUES (new.rowid, new.message);
-END;
 CREATE TRIGGER events_fts_delete AFTER DELETE ON events BEGIN
     INSERT INTO events_fts (events_fts, rowid, message) VALUES ('delete', old.rowid, old.message);
 END;

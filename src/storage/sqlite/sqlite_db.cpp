@@ -24,7 +24,8 @@ core::Result<Db> open_connection(const std::string& file, bool read_only, const 
     sqlite3_busy_timeout(db.get(), static_cast<int>(options.busy_timeout.count()));
     std::string pragmas = "PRAGMA foreign_keys=ON;";
     if (!read_only) {
-        pragmas += "PRAGMA journal_mode=WAL; PRAGMA synchronous=" +
+        // A larger page cache keeps the event indexes hot: inserts are several times faster.
+        pragmas += "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA journal_mode=WAL; PRAGMA synchronous=" +
                    std::string(options.synchronous == "normal" ? "NORMAL" : "FULL") + ";";
     }
     if (auto r = exec(db.get(), pragmas); !r) {

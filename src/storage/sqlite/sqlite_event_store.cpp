@@ -65,6 +65,16 @@ Result<InsertResult> SqliteEventStore::insert_batch(std::span<const model::Event
         InsertResult result;
         std::map<std::string, std::int64_t> per_category;
         auto done = transaction(db, [&]() -> Result<void> {
+            // New rows get rowids above the current maximum; after the inserts they
+            // are indexed for full-text search in one statement.
+            auto last = prepare(db, "SELECT coalesce(max(rowid), 0) FROM events");
+            if (!last) {
+                return last.error();
+            }
+            if (sqlite3_step(last->get()) != SQLITE_ROW) {
+                return error_from(db, "read last rowid");
+            }
+            const sqlite3_int64 last_rowid = sqlite3_column_int64(last->get(), 0);
             auto stmt = prepare(db,
                                 "INSERT OR IGNORE INTO events (id, ts, ingested, category, outcome, severity, host, "
                                 "user_name, src_key, dst_key, anomaly, threat_class, message, doc) "
@@ -106,6 +116,14 @@ Result<InsertResult> SqliteEventStore::insert_batch(std::span<const model::Event
                 } else {
                     ++result.duplicates;
                 }
+            }
+            auto fts = prepare(db, "INSERT INTO events_fts (rowid, message) SELECT rowid, message FROM events WHERE rowid > ?1");
+            if (!fts) {
+                return fts.error();
+            }
+            sqlite3_bind_int64(fts->get(), 1, last_rowid);
+            if (sqlite3_step(fts->get()) != SQLITE_DONE) {
+                return error_from(db, "index events for search");
             }
             auto upsert = prepare(db,
                                   "INSERT INTO event_counts (category, count) VALUES (?1, ?2) "
