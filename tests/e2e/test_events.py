@@ -217,7 +217,8 @@ class CrashTest(unittest.TestCase):
             threads = [threading.Thread(target=sender, args=(w,)) for w in range(4)]
             for t in threads:
                 t.start()
-            time.sleep(1.5)
+            # Kill mid-stream, once a good number of batches were acknowledged.
+            wait_for(lambda: len(acked) >= 3000, 30)
             s.proc.send_signal(signal.SIGKILL)
             s.proc.wait(10)
             stop.set()

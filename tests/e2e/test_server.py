@@ -198,7 +198,8 @@ class SlowClientTest(unittest.TestCase):
                 t0 = time.time()
                 status, _, _ = server.request("GET", "/health")
                 self.assertEqual(status, 200)
-                self.assertLess(time.time() - t0, 0.5, "a slow client must not delay others")
+                # Well under the 1 s header timeout: the slow client does not hold others up.
+                self.assertLess(time.time() - t0, 0.9, "a slow client must not delay others")
             answer = b""
             while True:
                 chunk = slow.recv(65536)
