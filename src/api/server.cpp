@@ -9,6 +9,7 @@
 // (a compiler artefact, not a real ODR problem).
 #pragma GCC diagnostic ignored "-Wsubobject-linkage"
 
+#include "api/live.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
 
@@ -17,8 +18,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include <atomic>
+#include <deque>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -31,6 +34,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using TlsStream = ssl::stream<tcp::socket>;
 
@@ -100,7 +104,8 @@ struct SessionBase : std::enable_shared_from_this<SessionBase> {
     asio::steady_timer timer;
     std::uint64_t timer_generation = 0;
     bool timed_out = false;
-    bool idle = true;  // waiting for the first byte of a request
+    bool idle = true;           // waiting for the first byte of a request
+    tcp::socket* ws = nullptr;  // set while the connection is a WebSocket (it owns the stream then)
 };
 
 /// A connection over `Stream`: tcp::socket (HTTP) or ssl::stream (HTTPS).
@@ -110,14 +115,60 @@ struct Session final : SessionBase {
     explicit Session(tcp::socket s, Args&&... args)
         : SessionBase(s.get_executor()), stream(std::move(s), std::forward<Args>(args)...) {}
 
-    tcp::socket& socket() override { return beast::get_lowest_layer(stream); }
+    tcp::socket& socket() override { return ws ? *ws : beast::get_lowest_layer(stream); }
 
     Stream stream;
+};
+
+/// Outbound side of one WebSocket: a bounded queue drained by one writer
+/// coroutine. Lives on the connection's executor; send() posts to it.
+struct WsChannel final : LiveChannel, std::enable_shared_from_this<WsChannel> {
+    static constexpr std::size_t kMaxQueued = 2048;
+    static constexpr std::uint64_t kMaxDropped = 200'000;  // behind by this much: closed
+
+    explicit WsChannel(const asio::any_io_executor& ex) : executor(ex), signal(ex) {}
+
+    void send(std::vector<Frame> frames) override {
+        asio::post(executor, [self = shared_from_this(), frames = std::move(frames)]() mutable {
+            self->enqueue(std::move(frames));
+        });
+    }
+
+    void enqueue(std::vector<Frame> frames) {
+        if (closed) {
+            return;
+        }
+        for (auto& f : frames) {
+            if (queue.size() < kMaxQueued) {
+                queue.push_back(std::move(f));
+            } else {
+                ++dropped_pending;
+                ++dropped_total;
+            }
+        }
+        if (dropped_total > kMaxDropped) {
+            too_slow = true;
+            closed = true;
+        }
+        wake();
+    }
+
+    void wake() { signal.cancel(); }
+
+    asio::any_io_executor executor;
+    asio::steady_timer signal;
+    std::deque<Frame> queue;
+    std::uint64_t dropped_pending = 0;
+    std::uint64_t dropped_total = 0;
+    bool closed = false;
+    bool too_slow = false;
+    bool writer_done = false;
 };
 
 }  // namespace detail
 
 using detail::Session;
+using detail::WsChannel;
 using detail::SessionBase;
 
 struct Server::Impl {
@@ -150,6 +201,9 @@ struct Server::Impl {
                                          const Route* route = nullptr);
     template <class Stream>
     asio::awaitable<void> close_gracefully(Session<Stream>& s, beast::flat_buffer& buffer);
+    template <class Stream>
+    asio::awaitable<void> run_websocket(Session<Stream>& s, http::request<http::string_body> upgrade, Request request,
+                                        std::string protocol);
     void log_access(const Request& req, int status, std::size_t bytes, std::chrono::steady_clock::time_point started);
 };
 
@@ -325,7 +379,38 @@ asio::awaitable<void> Server::Impl::run_session(std::shared_ptr<Session<Stream>>
         Request req = to_request(parser, remote);
         const unsigned version = parser.get().version();
         bool keep_alive = parser.get().keep_alive();
+        const bool ws_upgrade = options.live && websocket::is_upgrade(parser.get());
+        std::string ws_protocol;
+        if (ws_upgrade && req.header("Authorization").empty()) {
+            // Browsers cannot set headers on a WebSocket: the token comes as ?token=
+            // or as a "bearer.<token>" subprotocol (echoed back, as Chromium requires).
+            std::string token = req.query_param("token").value_or("");
+            std::string_view offered = req.header("Sec-WebSocket-Protocol");
+            while (!offered.empty()) {
+                const auto comma = offered.find(',');
+                std::string_view p = offered.substr(0, comma);
+                while (!p.empty() && p.front() == ' ') p.remove_prefix(1);
+                while (!p.empty() && p.back() == ' ') p.remove_suffix(1);
+                if (p.starts_with("bearer.") && token.empty()) {
+                    token = std::string(p.substr(7));
+                    if (ws_protocol.empty()) {
+                        ws_protocol = std::string(p);
+                    }
+                } else if (p == "securityai.v1") {
+                    ws_protocol = std::string(p);
+                }
+                offered = comma == std::string_view::npos ? std::string_view{} : offered.substr(comma + 1);
+            }
+            if (!token.empty()) {
+                req.headers.push_back({"Authorization", "Bearer " + token});
+            }
+        }
         auto prepared = dispatcher.prepare(req);
+        if (ws_upgrade && !prepared.response && prepared.route && prepared.route->pattern == "/api/v1/monitor/ws") {
+            log_access(req, 101, 0, started);
+            co_await run_websocket(s, parser.release(), std::move(req), std::move(ws_protocol));
+            co_return;
+        }
 
         const auto length = parser.content_length();
         const bool has_body = !parser.is_done();
@@ -401,6 +486,89 @@ asio::awaitable<void> Server::Impl::run_session(std::shared_ptr<Session<Stream>>
         }
     }
     co_await close_gracefully(s, buffer);
+}
+
+template <class Stream>
+asio::awaitable<void> Server::Impl::run_websocket(Session<Stream>& s, http::request<http::string_body> upgrade,
+                                                  Request request, std::string protocol) {
+    websocket::stream<Stream> ws(std::move(s.stream));
+    s.ws = &beast::get_lowest_layer(ws);
+    s.idle = false;
+    // Pings after 30 s of silence; a peer that does not answer within the next 30 s is dropped.
+    ws.set_option(websocket::stream_base::timeout{std::chrono::seconds(10), std::chrono::seconds(60), true});
+    ws.read_message_max(64 * 1024);
+    ws.set_option(websocket::stream_base::decorator([protocol](websocket::response_type& res) {
+        res.set(http::field::server, "securityai");
+        if (!protocol.empty()) {
+            res.set(http::field::sec_websocket_protocol, protocol);
+        }
+    }));
+    auto [accept_ec] = co_await ws.async_accept(upgrade, kTry);
+    if (accept_ec) {
+        co_return;
+    }
+    auto channel = std::make_shared<WsChannel>(ws.get_executor());
+    auto connection = options.live->open(request, channel);
+
+    // One writer: drains the queue, reports drops, closes a client that stays behind.
+    asio::co_spawn(ws.get_executor(), [&ws, channel]() -> asio::awaitable<void> {
+        for (;;) {
+            if (channel->queue.empty() && channel->dropped_pending == 0) {
+                if (channel->closed) {
+                    break;
+                }
+                channel->signal.expires_at(asio::steady_timer::time_point::max());
+                co_await channel->signal.async_wait(kTry);
+                continue;
+            }
+            std::string lagged;
+            Frame next;
+            if (channel->dropped_pending > 0) {
+                lagged = R"({"type":"lagged","dropped":)" + std::to_string(channel->dropped_pending) + "}";
+                channel->dropped_pending = 0;
+            } else {
+                next = std::move(channel->queue.front());
+                channel->queue.pop_front();
+            }
+            ws.text(true);
+            auto [ec, n] = co_await ws.async_write(asio::buffer(next ? *next : lagged), kTry);
+            if (ec) {
+                channel->closed = true;
+                break;
+            }
+        }
+        if (channel->too_slow) {
+            co_await ws.async_close(websocket::close_reason(websocket::close_code::policy_error, "client too slow"), kTry);
+        }
+        channel->writer_done = true;
+        channel->wake();
+    }, asio::detached);
+
+    beast::flat_buffer buffer;
+    for (;;) {
+        auto [ec, n] = co_await ws.async_read(buffer, kTry);
+        if (ec || draining.load() || channel->closed) {
+            break;
+        }
+        if (ws.got_text()) {
+            connection->on_message(std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()));
+        }
+        buffer.consume(buffer.size());
+    }
+    channel->closed = true;
+    connection.reset();  // unsubscribes
+    if (!channel->too_slow) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(ws).cancel(ignored);  // stop a pending write
+    }
+    while (!channel->writer_done) {
+        channel->wake();
+        asio::steady_timer pause(ws.get_executor(), std::chrono::milliseconds(5));
+        co_await pause.async_wait(kTry);
+    }
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws).close(ignored);
+    s.ws = nullptr;
 }
 
 template <class Stream>
@@ -551,7 +719,7 @@ void Server::shutdown(std::chrono::milliseconds grace) {
     };
     // Idle keep-alive connections go now; busy ones finish their request first.
     for_each_session([](SessionBase& s) {
-        if (s.idle) {
+        if (s.idle || s.ws) {
             beast::error_code ignored;
             s.socket().cancel(ignored);
         }

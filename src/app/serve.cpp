@@ -3,6 +3,7 @@
 #include "api/auth_routes.hpp"
 #include "api/dispatcher.hpp"
 #include "api/event_routes.hpp"
+#include "api/live_routes.hpp"
 #include "api/syslog_server.hpp"
 #include "api/router.hpp"
 #include "api/server.hpp"
@@ -180,6 +181,8 @@ int serve(const core::Config& config) {
                                      return sources;
                                  }};
     api::add_event_routes(router, monitor);
+    api::add_live_routes(router);
+    api::HubLiveService live(hub, pipeline);
     api::Dispatcher dispatcher(router,
                                {.default_max_body_bytes = config.http.max_body_bytes,
                                 .cors_origins = config.http.cors_origins,
@@ -189,6 +192,7 @@ int serve(const core::Config& config) {
                                 .api_per_minute = config.auth.rate_limit_per_minute,
                                 .ingest_per_minute = config.auth.rate_limit_ingest_per_minute});
 
+    Periodic live_metrics(std::chrono::seconds(5), [&live] { live.push_metrics(); });
     Periodic maintenance(std::chrono::seconds(10), [a = auth->get(), s = store->get(), &config] {
         a->flush_usage();
         if (auto r = a->reload(); !r) {
@@ -223,6 +227,7 @@ int serve(const core::Config& config) {
     options.tls_cert_file = config.tls.cert_file;
     options.tls_key_file = config.tls.key_file;
     options.tls_min_version_13 = config.is_production();
+    options.live = &live;
     auto server = api::Server::start(options, dispatcher);
     if (!server) {
         core::log::error("cannot start the HTTP server", {{"error", server.error().detail}});

@@ -197,3 +197,87 @@ def wait_for(predicate, timeout=10, interval=0.05):
             return value
         time.sleep(interval)
     return predicate()
+
+
+class WebSocket:
+    """A minimal RFC 6455 client (stdlib only): text frames, masking, ping/pong, close."""
+
+    def __init__(self, port, path, protocols=None, headers=None, timeout=10):
+        import base64
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        key = base64.b64encode(os.urandom(16)).decode()
+        lines = ["GET %s HTTP/1.1" % path, "Host: 127.0.0.1", "Upgrade: websocket", "Connection: Upgrade",
+                 "Sec-WebSocket-Key: " + key, "Sec-WebSocket-Version: 13"]
+        if protocols:
+            lines.append("Sec-WebSocket-Protocol: " + ", ".join(protocols))
+        for k, v in (headers or {}).items():
+            lines.append("%s: %s" % (k, v))
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.sock.recv(1)
+            if not chunk:
+                break
+            head += chunk
+        self.status = int(head.split(b" ")[1]) if head else 0
+        self.headers = {}
+        for line in head.decode("latin-1").split("\r\n")[1:]:
+            if ":" in line:
+                k, v = line.split(":", 1)
+                self.headers[k.strip().lower()] = v.strip()
+        self.rest = b""
+
+    def send(self, text):
+        import struct
+        data = text.encode()
+        mask = os.urandom(4)
+        header = bytes([0x81])
+        if len(data) < 126:
+            header += bytes([0x80 | len(data)])
+        elif len(data) < 65536:
+            header += bytes([0x80 | 126]) + struct.pack(">H", len(data))
+        else:
+            header += bytes([0x80 | 127]) + struct.pack(">Q", len(data))
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+        self.sock.sendall(header + mask + masked)
+
+    def _read(self, n):
+        while len(self.rest) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed")
+            self.rest += chunk
+        out, self.rest = self.rest[:n], self.rest[n:]
+        return out
+
+    def recv(self):
+        """The next text message as parsed JSON; None when the server closes."""
+        import struct
+        parts = []
+        while True:
+            b0, b1 = self._read(2)
+            n = b1 & 0x7f
+            if n == 126:
+                n = struct.unpack(">H", self._read(2))[0]
+            elif n == 127:
+                n = struct.unpack(">Q", self._read(8))[0]
+            payload = self._read(n)
+            op = b0 & 0x0f
+            if op in (0x1, 0x0):  # text, or a continuation of it
+                parts.append(payload)
+                if b0 & 0x80:  # FIN
+                    return json.loads(b"".join(parts))
+                continue
+            if op == 0x8:
+                self.close_payload = payload
+                return None
+            if op == 0x9:  # ping: answer with pong
+                mask = os.urandom(4)
+                self.sock.sendall(bytes([0x8a, 0x80 | len(payload)]) + mask +
+                                  bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass

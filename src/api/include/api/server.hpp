@@ -4,6 +4,7 @@
 // Beast and Asio types stay in server.cpp.
 
 #include "api/dispatcher.hpp"
+#include "api/live.hpp"
 #include "core/error.hpp"
 
 #include <chrono>
@@ -28,6 +29,7 @@ struct ServerOptions {
     std::string tls_cert_file;  // both set: HTTPS only
     std::string tls_key_file;
     bool tls_min_version_13 = false;  // production: TLS 1.3 only; otherwise 1.2 and 1.3
+    LiveService* live = nullptr;      // WebSocket /api/v1/monitor/ws; null: no upgrades
 };
 
 /// Owns the listener, the I/O threads and the blocking pool. Created by the
