@@ -1,6 +1,8 @@
 #include "api/access_policy.hpp"
 
 #include "api/auth_routes.hpp"
+#include "api/event_routes.hpp"
+#include "api/live_routes.hpp"
 #include "api/dispatcher.hpp"
 #include "api/system_routes.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
@@ -28,6 +30,11 @@ protected:
         ASSERT_TRUE(service_->ensure_admin("admin-password-1"));
         add_system_routes(router_, {"1.0.0", "test", nullptr});
         add_auth_routes(router_, *service_, store_->audit());
+        pipeline_ = std::make_unique<pipeline::Pipeline>(store_->events(), pipeline::PipelineOptions{});
+        monitor_ = std::make_unique<MonitorServices>(
+            MonitorServices{*store_, *pipeline_, "1.0.0", std::chrono::steady_clock::now(), {}});
+        add_event_routes(router_, *monitor_);
+        add_live_routes(router_);
         limiter_ = auth::make_memory_rate_limiter();
         dispatcher_ = std::make_unique<Dispatcher>(router_, HttpPolicy{},
                                                    Security{service_.get(), limiter_.get(), 100, 6000});
@@ -60,6 +67,8 @@ protected:
     std::unique_ptr<auth::AuditLog> audit_;
     std::unique_ptr<auth::AuthService> service_;
     std::unique_ptr<auth::RateLimiter> limiter_;
+    std::unique_ptr<pipeline::Pipeline> pipeline_;
+    std::unique_ptr<MonitorServices> monitor_;
     Router router_;
     std::unique_ptr<Dispatcher> dispatcher_;
 };
