@@ -13,7 +13,7 @@ packages=(
     # libraries
     libboost1.81-all-dev libboost-json1.81-dev libboost-url1.81-dev
     libsqlite3-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
-    libssl-dev libsodium-dev libjwt-dev libcrypt-dev openssl
+    libssl-dev libsodium-dev libjwt-dev libcrypt-dev openssl libcurl4-openssl-dev
     # tests and benchmarks
     googletest libgtest-dev libgmock-dev libbenchmark-dev python3 wrk
     # web assets (Swagger UI, ReDoc) come from npm at build time

@@ -5,6 +5,7 @@
 #include "storage/sqlite/sqlite_store.hpp"
 
 #include <string>
+#include <vector>
 
 namespace sai::app {
 
@@ -24,5 +25,14 @@ struct UserCommand {
 };
 int user_command(const core::Config& config, const UserCommand& command);
 int audit_verify(const core::Config& config);
+
+struct IngestCommand {
+    std::vector<std::string> files;  // empty or "-": stdin
+    std::string format = "ndjson";   // ndjson, syslog, raw
+    bool direct = false;             // write into the data directory instead of the API
+    std::string url = "http://127.0.0.1:8000";
+    std::string token;  // access token or API key (sk_...)
+};
+int ingest(const core::Config& config, const IngestCommand& command);
 
 }  // namespace sai::app

@@ -106,6 +106,17 @@ int main(int argc, char** argv) {
     auto* audit_verify = audit->add_subcommand("verify", "Check the whole hash chain; exit 1 at the first broken entry");
     add_common(*audit_verify, common);
 
+    app::IngestCommand ingest_cmd;
+    auto* ingest = app.add_subcommand("ingest", "Load events from files or stdin (NDJSON, syslog or raw lines)");
+    add_common(*ingest, common);
+    ingest->add_option("files", ingest_cmd.files, "files to read; none or - for stdin");
+    ingest->add_option("-f,--format", ingest_cmd.format, "ndjson (default), syslog or raw")
+        ->check(CLI::IsMember({"ndjson", "syslog", "raw"}));
+    ingest->add_flag("--direct", ingest_cmd.direct, "write straight into --data-dir instead of a running server");
+    ingest->add_option("--url", ingest_cmd.url, "server to send to (default http://127.0.0.1:8000)");
+    ingest->add_option("--token", ingest_cmd.token,
+                       "access token or API key (or env SECURITYAI_TOKEN / SECURITYAI_API_KEY)");
+
     auto* version_cmd = app.add_subcommand("version", "Print the version");
 
     try {
@@ -132,6 +143,9 @@ int main(int argc, char** argv) {
         }
         if (audit_verify->parsed()) {
             return app::audit_verify(*config);
+        }
+        if (ingest->parsed()) {
+            return app::ingest(*config, ingest_cmd);
         }
         for (auto* sub : user->get_subcommands()) {
             user_cmd.action = sub->get_name();

@@ -357,6 +357,18 @@ core::Result<Event> event_from_json(const bj::object& object, std::int64_t now_m
     return e;
 }
 
+void ensure_identity(Event& e, std::int64_t now_ms) {
+    if (e.id.empty()) {
+        e.id = core::new_uuid_v7();
+    }
+    if (e.ingested == 0) {
+        e.ingested = now_ms;
+    }
+    if (e.timestamp == 0) {
+        e.timestamp = e.ingested;
+    }
+}
+
 bj::object event_to_json(const Event& e) {
     bj::object root;
     root["id"] = e.id;

@@ -159,15 +159,7 @@ struct Pipeline::Impl {
         // Every stored event has an id and an ingest time, whatever its source.
         const auto now = now_ms();
         for (auto& e : batch) {
-            if (e.id.empty()) {
-                e.id = core::new_uuid_v7();
-            }
-            if (e.ingested == 0) {
-                e.ingested = now;
-            }
-            if (e.timestamp == 0) {
-                e.timestamp = e.ingested;
-            }
+            model::ensure_identity(e, now);
         }
         for (auto& stage : stages) {
             try {

@@ -187,6 +187,46 @@ class SyslogTest(unittest.TestCase):
             s.stop()
 
 
+class IngestCliTest(unittest.TestCase):
+    def test_direct_and_through_the_api(self):
+        root = tempfile.mkdtemp()
+        try:
+            data = os.path.join(root, "data")
+            path = os.path.join(root, "events.ndjson")
+            with open(path, "w") as f:
+                for i in range(1500):
+                    f.write(json.dumps({"id": "cli-%d" % i, "message": "from a file %d" % i}) + "\n")
+                f.write("not json\n")
+            binary = os.environ.get("SECURITYAI_BIN", "../../build/securityai")
+            r = subprocess.run([binary, "ingest", "--direct", "--data-dir", data, path], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("ingested 1500 events, rejected 1", r.stdout)
+            self.assertIn(":1501:", r.stderr, "bad lines are reported with their line number")
+            s = Server(data_dir=data)
+            try:
+                token = s.login()["access_token"]
+                raw = "<13>Nov 17 22:14:15 web-01 sshd[7]: Failed password for root\n<14>another line\nplain\n"
+                r = subprocess.run([binary, "ingest", "--format", "syslog", "--url", "http://127.0.0.1:%d" % s.port,
+                                    "--token", token], input=raw, capture_output=True, text=True)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertIn("ingested 2 events, rejected 1", r.stdout)
+                # Re-sending the same file through the API stores nothing twice.
+                r = subprocess.run([binary, "ingest", "--url", "http://127.0.0.1:%d" % s.port, "--token", token, path],
+                                   capture_output=True, text=True)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                m = s.json("GET", "/api/v1/monitor/metrics", token=token)[2]
+                self.assertEqual(m["events_total"], 1502)
+                r = subprocess.run([binary, "ingest", "--url", "http://127.0.0.1:%d" % s.port, path],
+                                   capture_output=True, text=True, env={k: v for k, v in os.environ.items()
+                                                                        if not k.startswith("SECURITYAI_TOKEN")})
+                self.assertEqual(r.returncode, 2)
+                self.assertIn("--token", r.stderr)
+            finally:
+                s.stop()
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+
 class CrashTest(unittest.TestCase):
     def test_every_acknowledged_event_survives_sigkill_exactly_once(self):
         root = tempfile.mkdtemp()

@@ -84,6 +84,9 @@ Result<InsertResult> SqliteEventStore::insert_batch(std::span<const model::Event
             }
             auto* s = stmt->get();
             for (const auto& e : events) {
+                if (e.id.empty()) {
+                    return make_error(Errc::InvalidArgument, "event without an id");
+                }
                 sqlite3_reset(s);
                 bind_text(s, 1, e.id);
                 sqlite3_bind_int64(s, 2, e.timestamp);

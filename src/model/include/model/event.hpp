@@ -74,6 +74,10 @@ struct Event {
 /// absent, @timestamp. InvalidArgument names the offending field.
 core::Result<Event> event_from_json(const boost::json::object& object, std::int64_t now_ms);
 
+/// Gives an event built in code (syslog, files) what every stored event has: an
+/// id (UUIDv7), event.ingested and @timestamp (the ingest time when unset).
+void ensure_identity(Event& event, std::int64_t now_ms);
+
 /// Canonical nested ECS JSON of an event (only the fields that are set).
 boost::json::object event_to_json(const Event& event);
 std::string event_to_json_text(const Event& event);

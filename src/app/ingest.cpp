@@ -1,0 +1,253 @@
+// `securityai ingest`: bulk loading and replay of files (or stdin) as NDJSON
+// events, syslog lines or raw lines, either through a running server's API or
+// straight into a data directory (--direct).
+
+#include "app.hpp"
+#include "core/log.hpp"
+#include "model/event.hpp"
+#include "pipeline/syslog.hpp"
+
+#include <boost/json.hpp>
+#include <curl/curl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+namespace sai::app {
+namespace {
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+/// Progress on a terminal (stderr), silence when piped.
+class Progress {
+public:
+    Progress() : tty_(isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()) {}
+    void update(std::uint64_t sent, std::uint64_t rejected, std::uint64_t bytes, std::uint64_t total_bytes, bool last = false) {
+        if (!tty_) {
+            return;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (!last && now - shown_ < std::chrono::milliseconds(200)) {
+            return;
+        }
+        shown_ = now;
+        const double secs = std::max(1e-3, std::chrono::duration<double>(now - start_).count());
+        std::fprintf(stderr, "\r  %llu events  %llu rejected  %.0f events/s", static_cast<unsigned long long>(sent),
+                     static_cast<unsigned long long>(rejected), static_cast<double>(sent) / secs);
+        if (total_bytes > 0) {
+            std::fprintf(stderr, "  %3.0f%%", 100.0 * static_cast<double>(bytes) / static_cast<double>(total_bytes));
+        }
+        std::fprintf(stderr, last ? "\n" : "   ");
+        std::fflush(stderr);
+    }
+
+private:
+    bool tty_;
+    std::chrono::steady_clock::time_point start_;
+    std::chrono::steady_clock::time_point shown_{};
+};
+
+/// Turns one input line into an event, by format. Empty lines are skipped (nullopt).
+std::optional<core::Result<model::Event>> to_event(const std::string& format, std::string_view line) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
+    if (line.empty()) return std::nullopt;
+    const auto now = now_ms();
+    if (format == "syslog") {
+        return pipeline::parse_syslog(line, now);
+    }
+    if (format == "raw") {
+        if (line.size() > model::kMaxMessageBytes) {
+            return core::Result<model::Event>(core::make_error(core::Errc::InvalidArgument, "line longer than 64 KiB"));
+        }
+        model::Event e;
+        e.message = pipeline::sanitize_utf8(line);
+        e.dataset = "file";
+        e.kind = "event";
+        e.ingested = e.timestamp = now;
+        return core::Result<model::Event>(std::move(e));
+    }
+    boost::system::error_code ec;
+    auto v = boost::json::parse(line, ec);
+    if (ec || !v.is_object()) {
+        return core::Result<model::Event>(core::make_error(core::Errc::InvalidArgument, "not a JSON object"));
+    }
+    return model::event_from_json(v.as_object(), now);
+}
+
+struct Sink {
+    virtual ~Sink() = default;
+    /// Stores or sends a batch; returns how many the other side rejected.
+    virtual core::Result<std::uint64_t> put(std::vector<model::Event>& batch) = 0;
+};
+
+class DirectSink final : public Sink {
+public:
+    explicit DirectSink(storage::SqliteStore& store) : store_(store) {}
+    core::Result<std::uint64_t> put(std::vector<model::Event>& batch) override {
+        const auto now = now_ms();
+        for (auto& e : batch) {
+            model::ensure_identity(e, now);
+        }
+        auto r = store_.events().insert_batch(batch);
+        if (!r) return r.error();
+        return std::uint64_t{0};
+    }
+
+private:
+    storage::SqliteStore& store_;
+};
+
+std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
+    static_cast<std::string*>(out)->append(data, size * n);
+    return size * n;
+}
+
+class HttpSink final : public Sink {
+public:
+    HttpSink(std::string url, std::string credential) : url_(std::move(url) + "/api/v1/monitor/events") {
+        curl_ = curl_easy_init();
+        headers_ = curl_slist_append(headers_, "Content-Type: application/x-ndjson");
+        const std::string auth = credential.starts_with("sk_") ? "X-API-Key: " + credential
+                                                                : "Authorization: Bearer " + credential;
+        headers_ = curl_slist_append(headers_, auth.c_str());
+    }
+    ~HttpSink() override {
+        curl_slist_free_all(headers_);
+        curl_easy_cleanup(curl_);
+    }
+    core::Result<std::uint64_t> put(std::vector<model::Event>& batch) override {
+        std::string body;
+        for (const auto& e : batch) {
+            body += model::event_to_json_text(e);
+            body += '\n';
+        }
+        for (int attempt = 0;; ++attempt) {
+            std::string response;
+            curl_easy_reset(curl_);
+            curl_easy_setopt(curl_, CURLOPT_URL, url_.c_str());
+            curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers_);
+            curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.data());
+            curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+            curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, collect);
+            curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &response);
+            curl_easy_setopt(curl_, CURLOPT_TIMEOUT, 120L);
+            const CURLcode rc = curl_easy_perform(curl_);
+            long status = 0;
+            curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
+            if (rc == CURLE_OK && status == 202) {
+                boost::system::error_code ec;
+                auto v = boost::json::parse(response, ec);
+                if (!ec && v.is_object() && v.as_object().contains("rejected_count")) {
+                    return static_cast<std::uint64_t>(v.as_object().at("rejected_count").to_number<std::int64_t>());
+                }
+                return std::uint64_t{0};
+            }
+            // Overloaded or rate limited: wait and send the same batch again (ids make it idempotent).
+            if ((rc == CURLE_OK && (status == 429 || status == 503)) && attempt < 60) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5000, 200 * (attempt + 1))));
+                continue;
+            }
+            if (rc != CURLE_OK) {
+                return core::make_error(core::Errc::Unavailable, std::string("cannot reach ") + url_ + ": " +
+                                                                     curl_easy_strerror(rc));
+            }
+            return core::make_error(core::Errc::InvalidArgument,
+                                    "server answered " + std::to_string(status) + ": " + response.substr(0, 300));
+        }
+    }
+
+private:
+    std::string url_;
+    CURL* curl_ = nullptr;
+    curl_slist* headers_ = nullptr;
+};
+
+}  // namespace
+
+int ingest(const core::Config& config, const IngestCommand& cmd) {
+    core::log::init({.level = core::log::Level::Warn, .file = {}, .async = false});
+    if (cmd.format != "ndjson" && cmd.format != "syslog" && cmd.format != "raw") {
+        return fail("--format must be ndjson, syslog or raw", 2);
+    }
+    std::unique_ptr<storage::SqliteStore> store;
+    std::unique_ptr<Sink> sink;
+    if (cmd.direct) {
+        auto opened = storage::SqliteStore::open(sqlite_options(config, true));
+        if (!opened) return fail(opened.error().detail);
+        store = std::move(*opened);
+        sink = std::make_unique<DirectSink>(*store);
+    } else {
+        const std::string credential = !cmd.token.empty() ? cmd.token
+                                                          : core::process_env("SECURITYAI_TOKEN").value_or(
+                                                                core::process_env("SECURITYAI_API_KEY").value_or(""));
+        if (credential.empty()) {
+            return fail("ingest through the API needs --token (or SECURITYAI_TOKEN / SECURITYAI_API_KEY); "
+                        "or use --direct to write into --data-dir",
+                        2);
+        }
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        sink = std::make_unique<HttpSink>(cmd.url, credential);
+    }
+
+    std::vector<std::string> files = cmd.files.empty() ? std::vector<std::string>{"-"} : cmd.files;
+    std::uint64_t total_bytes = 0;
+    for (const auto& f : files) {
+        std::error_code ec;
+        if (f != "-") total_bytes += std::filesystem::file_size(f, ec);
+    }
+    Progress progress;
+    std::uint64_t sent = 0, rejected = 0, bytes = 0, line_no = 0;
+    std::vector<model::Event> batch;
+    auto flush = [&]() -> bool {
+        if (batch.empty()) return true;
+        auto r = sink->put(batch);
+        if (!r) {
+            std::cerr << "\nsecurityai: error: " << r.error().detail << "\n";
+            return false;
+        }
+        sent += batch.size() - *r;
+        rejected += *r;
+        batch.clear();
+        progress.update(sent, rejected, bytes, total_bytes);
+        return true;
+    };
+    for (const auto& f : files) {
+        std::ifstream file;
+        if (f != "-") {
+            file.open(f, std::ios::binary);
+            if (!file) return fail("cannot read " + f);
+        }
+        std::istream& in = f == "-" ? std::cin : file;
+        std::string line;
+        while (std::getline(in, line)) {
+            ++line_no;
+            bytes += line.size() + 1;
+            auto e = to_event(cmd.format, line);
+            if (!e) continue;
+            if (!*e) {
+                ++rejected;
+                if (rejected <= 10) {
+                    std::cerr << (f == "-" ? "stdin" : f) << ":" << line_no << ": " << e->error().detail << "\n";
+                }
+                continue;
+            }
+            batch.push_back(std::move(**e));
+            if (batch.size() >= 1000 && !flush()) return 1;
+        }
+    }
+    if (!flush()) return 1;
+    progress.update(sent, rejected, bytes, total_bytes, true);
+    std::cout << "ingested " << sent << " events, rejected " << rejected << "\n";
+    if (store) store->close();
+    return 0;
+}
+
+}  // namespace sai::app
