@@ -16,6 +16,8 @@ packages=(
     libssl-dev libsodium-dev libjwt-dev libcrypt-dev openssl libcurl4-openssl-dev
     # tests and benchmarks
     googletest libgtest-dev libgmock-dev libbenchmark-dev python3 wrk
+    # fuzzing (tests/fuzz/run.sh): clang with libFuzzer
+    clang libclang-rt-14-dev
     # web assets (Swagger UI, ReDoc) come from npm at build time
     nodejs npm
 )
