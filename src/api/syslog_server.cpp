@@ -41,12 +41,14 @@ struct SyslogServer::Impl {
 
     Impl(const SyslogOptions& o, pipeline::Pipeline& p) : options(o), pipeline(p) {}
 
-    /// Parses messages into events, counting the ones that are not syslog.
-    std::vector<model::Event> parse(const std::vector<std::string>& messages, const std::string& peer) {
+    /// Parses messages into events, counting the ones that are not syslog. `peers`
+    /// has one address per message, or one for all of them.
+    std::vector<model::Event> parse(const std::vector<std::string>& messages, const std::vector<std::string>& peers) {
         std::vector<model::Event> events;
         const auto now = syslog_now_ms();
-        for (const auto& m : messages) {
-            auto e = pipeline::parse_syslog(m, now, peer);
+        for (std::size_t i = 0; i < messages.size(); ++i) {
+            const auto& m = messages[i];
+            auto e = pipeline::parse_syslog(m, now, peers.size() == 1 ? peers[0] : peers[i]);
             if (e) {
                 events.push_back(std::move(*e));
             } else {
@@ -81,18 +83,7 @@ struct SyslogServer::Impl {
                 messages.emplace_back(buffer.data(), m);
                 peers.push_back(peer.address().to_string());
             }
-            std::vector<model::Event> events;
-            const auto now = syslog_now_ms();
-            for (std::size_t i = 0; i < messages.size(); ++i) {
-                auto e = pipeline::parse_syslog(messages[i], now, peers[i]);
-                if (e) {
-                    events.push_back(std::move(*e));
-                } else {
-                    ++rejected;
-                    pipeline.count_rejected(1);
-                }
-            }
-            received += messages.size();
+            auto events = parse(messages, peers);
             const auto count = events.size();
             if (count > 0) {
                 if (pipeline.submit(std::move(events), {})) {
@@ -131,7 +122,7 @@ struct SyslogServer::Impl {
                 rejected += out.errors;
                 pipeline.count_rejected(out.errors);
             }
-            auto events = parse(out.frames, peer);
+            auto events = parse(out.frames, {peer});
             if (events.empty()) {
                 continue;
             }

@@ -24,17 +24,18 @@ std::string sha256_raw(std::string_view data) {
     return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
 }
 
-std::string sha256_hex(std::string_view data) {
+std::string hex_encode(std::string_view bytes) {
     static constexpr char kHex[] = "0123456789abcdef";
-    const std::string raw = sha256_raw(data);
     std::string out;
-    out.reserve(64);
-    for (unsigned char c : raw) {
+    out.reserve(bytes.size() * 2);
+    for (unsigned char c : bytes) {
         out.push_back(kHex[c >> 4]);
         out.push_back(kHex[c & 0x0f]);
     }
     return out;
 }
+
+std::string sha256_hex(std::string_view data) { return hex_encode(sha256_raw(data)); }
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
     unsigned char out[EVP_MAX_MD_SIZE];

@@ -6,7 +6,7 @@ namespace sai::core {
 namespace {
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0 when invalid.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
     const auto c = static_cast<unsigned char>(s[i]);
     std::size_t n;
     std::uint32_t cp;
@@ -78,6 +78,24 @@ void append_json_string(std::string& out, std::string_view text) {
         ++i;
     }
     out.push_back('"');
+}
+
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) noexcept { return utf8_sequence(text, i); }
+
+std::string sanitize_utf8(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        const std::size_t n = utf8_sequence(text, i);
+        if (n == 0) {
+            out += "\xef\xbf\xbd";
+            ++i;
+        } else {
+            out.append(text.substr(i, n));
+            i += n;
+        }
+    }
+    return out;
 }
 
 }  // namespace sai::core

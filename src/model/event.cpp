@@ -1,5 +1,6 @@
 #include "model/event.hpp"
 
+#include "core/crypto.hpp"
 #include "core/ids.hpp"
 #include "core/time.hpp"
 #include "model/severity.hpp"
@@ -453,14 +454,7 @@ bool to_bytes(std::string_view text, unsigned char (&b)[16], bool& v4) {
 }
 
 std::string hex_of(const unsigned char (&b)[16]) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(32);
-    for (unsigned char c : b) {
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 15]);
-    }
-    return out;
+    return core::hex_encode(std::string_view(reinterpret_cast<const char*>(b), sizeof b));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "pipeline/syslog.hpp"
 
 #include "core/ids.hpp"
+#include "core/json_text.hpp"
 #include "core/time.hpp"
 #include "model/severity.hpp"
 
@@ -18,36 +19,6 @@ constexpr std::string_view kFacilities[] = {"kern",   "user",   "mail",   "daemo
                                             "news",   "uucp",   "cron",   "authpriv", "ftp",  "ntp",    "audit",
                                             "alert",  "clock",  "local0", "local1", "local2", "local3", "local4",
                                             "local5", "local6", "local7"};
-
-std::size_t utf8_len(std::string_view s, std::size_t i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n;
-    std::uint32_t cp;
-    if (c < 0x80) return 1;
-    if ((c & 0xe0) == 0xc0) {
-        n = 2;
-        cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-        n = 3;
-        cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (i + n > s.size()) return 0;
-    for (std::size_t k = 1; k < n; ++k) {
-        const auto cc = static_cast<unsigned char>(s[i + k]);
-        if ((cc & 0xc0) != 0x80) return 0;
-        cp = (cp << 6) | (cc & 0x3f);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff)) {
-        return 0;
-    }
-    return n;
-}
 
 /// Splits off the next space-separated token.
 std::string_view token(std::string_view& rest) {
@@ -138,21 +109,7 @@ std::optional<std::int64_t> bsd_time(std::string_view t, std::int64_t now_ms) {
 
 }  // namespace
 
-std::string sanitize_utf8(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size();) {
-        const std::size_t n = utf8_len(text, i);
-        if (n == 0) {
-            out += "\xef\xbf\xbd";
-            ++i;
-        } else {
-            out.append(text.substr(i, n));
-            i += n;
-        }
-    }
-    return out;
-}
+std::string sanitize_utf8(std::string_view text) { return core::sanitize_utf8(text); }
 
 core::Result<model::Event> parse_syslog(std::string_view msg, std::int64_t now_ms, std::string_view peer) {
     if (msg.size() > kMaxSyslogMessage) {

@@ -14,6 +14,9 @@ namespace sai::core {
 /// generator fails: continuing with weak randomness would be worse.
 std::string random_bytes(std::size_t n);
 
+/// Lower-case hex of arbitrary bytes.
+std::string hex_encode(std::string_view bytes);
+
 /// SHA-256 of `data`, as 64 lower-case hex characters / as 32 raw bytes.
 std::string sha256_hex(std::string_view data);
 std::string sha256_raw(std::string_view data);

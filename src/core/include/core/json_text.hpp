@@ -11,4 +11,11 @@ namespace sai::core {
 /// are escaped and invalid UTF-8 bytes become U+FFFD, so output is always valid JSON.
 void append_json_string(std::string& out, std::string_view text);
 
+/// Length of the valid UTF-8 sequence starting at text[i] (1-4), or 0 when the
+/// bytes there are not valid UTF-8 (overlong forms and surrogates included).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) noexcept;
+
+/// `text` with every invalid UTF-8 byte replaced by U+FFFD.
+std::string sanitize_utf8(std::string_view text);
+
 }  // namespace sai::core
