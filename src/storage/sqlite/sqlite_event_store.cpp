@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <limits>
+
 namespace sai::storage::sqlite {
 namespace {
 
@@ -166,87 +169,172 @@ Result<model::Event> SqliteEventStore::get(std::string_view id) {
     });
 }
 
+namespace {
+
+struct Arg {
+    enum Kind { Text, Int, Real } kind;
+    std::string text;
+    std::int64_t i = 0;
+    double d = 0;
+};
+
+/// True when an address range spans more than 2^16 addresses: then walking the
+/// time index and testing the range is faster than sorting every match by time.
+bool broad_range(const std::pair<std::string, std::string>& r) {
+    std::size_t common = 0;
+    while (common < r.first.size() && common < r.second.size() && r.first[common] == r.second[common]) {
+        ++common;
+    }
+    return common < 28;  // 32 hex digits in all; the last 4 are 16 bits
+}
+
+/// The WHERE clause for everything but the full-text condition.
+std::string filters_sql(const EventQuery& q, std::vector<Arg>& args) {
+    std::string sql;
+    auto text_arg = [&](const std::string& clause, const std::string& v) {
+        args.push_back({Arg::Text, v});
+        sql += " AND " + clause + " ?" + std::to_string(args.size());
+    };
+    auto int_arg = [&](const char* clause, std::int64_t v) {
+        args.push_back({Arg::Int, {}, v});
+        sql += std::string(" AND ") + clause + " ?" + std::to_string(args.size());
+    };
+    if (q.from_ms) int_arg("ts >=", *q.from_ms);
+    if (q.to_ms) int_arg("ts <", *q.to_ms);
+    if (q.host) text_arg("host =", *q.host);
+    if (q.user) text_arg("user_name =", *q.user);
+    if (q.category) text_arg("category =", *q.category);
+    if (q.outcome) text_arg("outcome =", *q.outcome);
+    if (q.threat_class) text_arg("threat_class =", *q.threat_class);
+    if (q.severity_min) int_arg("severity >=", *q.severity_min);
+    for (auto [column, range] : {std::pair{"src_key", &q.source_range}, std::pair{"dst_key", &q.destination_range}}) {
+        if (*range) {
+            // "+column" keeps SQLite off the column's index for broad ranges.
+            const std::string col = broad_range(**range) ? std::string("+") + column : std::string(column);
+            text_arg(col + " >=", (*range)->first);
+            text_arg(col + " <=", (*range)->second);
+        }
+    }
+    if (q.anomaly_min) {
+        args.push_back({Arg::Real, {}, 0, *q.anomaly_min});
+        sql += " AND anomaly >= ?" + std::to_string(args.size());
+    }
+    if (q.before) {
+        args.push_back({Arg::Int, {}, q.before->first});
+        const auto ts_arg = std::to_string(args.size());
+        args.push_back({Arg::Text, q.before->second});
+        const auto id_arg = std::to_string(args.size());
+        sql += " AND (ts < ?" + ts_arg + " OR (ts = ?" + ts_arg + " AND id < ?" + id_arg + "))";
+    }
+    return sql;
+}
+
+void bind_args(sqlite3_stmt* stmt, const std::vector<Arg>& args) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const int idx = static_cast<int>(i + 1);
+        switch (args[i].kind) {
+        case Arg::Text: bind_text(stmt, idx, args[i].text); break;
+        case Arg::Int: sqlite3_bind_int64(stmt, idx, args[i].i); break;
+        case Arg::Real: sqlite3_bind_double(stmt, idx, args[i].d); break;
+        }
+    }
+}
+
+Result<void> collect_events(sqlite3* db, sqlite3_stmt* stmt, std::vector<model::Event>& out) {
+    for (;;) {
+        const int rc = sqlite3_step(stmt);
+        if (rc == SQLITE_DONE) {
+            return {};
+        }
+        if (rc != SQLITE_ROW) {
+            return error_from(db, "query events");
+        }
+        auto e = read_event(stmt);
+        if (!e) {
+            return e.error();
+        }
+        out.push_back(std::move(*e));
+    }
+}
+
+}  // namespace
+
 Result<std::vector<model::Event>> SqliteEventStore::query(const EventQuery& q) {
     return db_.with_reader([&](sqlite3* db) -> Result<std::vector<model::Event>> {
-        std::string sql = "SELECT doc, ingested FROM events WHERE 1 = 1";
-        struct Arg {
-            enum { Text, Int, Real } kind;
-            std::string text;
-            std::int64_t i = 0;
-            double d = 0;
-        };
-        std::vector<Arg> args;
-        auto text_arg = [&](const char* clause, const std::string& v) {
-            args.push_back({Arg::Text, v});
-            sql += std::string(" AND ") + clause + " ?" + std::to_string(args.size());
-        };
-        auto int_arg = [&](const char* clause, std::int64_t v) {
-            args.push_back({Arg::Int, {}, v});
-            sql += std::string(" AND ") + clause + " ?" + std::to_string(args.size());
-        };
-        if (q.from_ms) int_arg("ts >=", *q.from_ms);
-        if (q.to_ms) int_arg("ts <", *q.to_ms);
-        if (q.host) text_arg("host =", *q.host);
-        if (q.user) text_arg("user_name =", *q.user);
-        if (q.category) text_arg("category =", *q.category);
-        if (q.outcome) text_arg("outcome =", *q.outcome);
-        if (q.threat_class) text_arg("threat_class =", *q.threat_class);
-        if (q.severity_min) int_arg("severity >=", *q.severity_min);
-        if (q.source_range) {
-            text_arg("src_key >=", q.source_range->first);
-            text_arg("src_key <=", q.source_range->second);
-        }
-        if (q.destination_range) {
-            text_arg("dst_key >=", q.destination_range->first);
-            text_arg("dst_key <=", q.destination_range->second);
-        }
-        if (q.anomaly_min) {
-            args.push_back({Arg::Real, {}, 0, *q.anomaly_min});
-            sql += " AND anomaly >= ?" + std::to_string(args.size());
-        }
-        if (q.text) {
-            auto match = fts_all_words(*q.text);
-            if (!match) {
-                return std::vector<model::Event>();
+        std::vector<model::Event> out;
+        if (!q.text) {
+            std::vector<Arg> args;
+            const std::string sql = "SELECT doc, ingested FROM events WHERE 1 = 1" + filters_sql(q, args) +
+                                    " ORDER BY ts DESC, id DESC LIMIT " + std::to_string(q.limit);
+            auto stmt = prepare(db, sql);
+            if (!stmt) {
+                return stmt.error();
             }
-            text_arg("rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH", *match);
-            sql += ")";
+            bind_args(stmt->get(), args);
+            if (auto r = collect_events(db, stmt->get(), out); !r) {
+                return r.error();
+            }
+            return out;
         }
-        if (q.before) {
-            args.push_back({Arg::Int, {}, q.before->first});
-            const auto ts_arg = std::to_string(args.size());
-            args.push_back({Arg::Text, q.before->second});
-            const auto id_arg = std::to_string(args.size());
-            sql += " AND (ts < ?" + ts_arg + " OR (ts = ?" + ts_arg + " AND id < ?" + id_arg + "))";
+        auto match = fts_all_words(*q.text);
+        if (!match) {
+            return out;
         }
-        sql += " ORDER BY ts DESC, id DESC LIMIT " + std::to_string(q.limit);
+        // Full text: walk the matches newest-stored first in windows (FTS5 reads a
+        // doclist backwards and stops at the LIMIT), apply the other filters to each
+        // window, and stop once enough events were found. A common word then costs
+        // one window instead of materialising millions of matches. Results are the
+        // matching events among the most recently stored, newest first by @timestamp.
+        constexpr std::int64_t kWindow = 4096;
+        constexpr int kMaxWindows = 64;
+        std::vector<Arg> args;
+        args.push_back({Arg::Text, *match});  // ?1
+        args.push_back({Arg::Int, {}, 0});     // ?2: upper rowid bound of the window
+        const std::string filters = filters_sql(q, args);
+        const std::string window_sql =
+            "SELECT rowid FROM events_fts WHERE events_fts MATCH ?1 AND rowid < ?2 ORDER BY rowid DESC LIMIT " +
+            std::to_string(kWindow);
+        const std::string sql = "SELECT doc, ingested FROM events WHERE rowid IN (" + window_sql + ")" + filters +
+                                " ORDER BY ts DESC, id DESC LIMIT " + std::to_string(q.limit);
         auto stmt = prepare(db, sql);
+        auto bound = prepare(db, "SELECT count(*), min(rowid) FROM (" + window_sql + ")");
         if (!stmt) {
             return stmt.error();
         }
-        for (std::size_t i = 0; i < args.size(); ++i) {
-            const int idx = static_cast<int>(i + 1);
-            switch (args[i].kind) {
-            case Arg::Text: bind_text(stmt->get(), idx, args[i].text); break;
-            case Arg::Int: sqlite3_bind_int64(stmt->get(), idx, args[i].i); break;
-            case Arg::Real: sqlite3_bind_double(stmt->get(), idx, args[i].d); break;
-            }
+        if (!bound) {
+            return bound.error();
         }
-        std::vector<model::Event> out;
-        for (;;) {
-            const int rc = sqlite3_step(stmt->get());
-            if (rc == SQLITE_DONE) {
-                return out;
+        std::int64_t upper = std::numeric_limits<std::int64_t>::max();
+        for (int w = 0; w < kMaxWindows && out.size() < q.limit; ++w) {
+            args[1].i = upper;
+            sqlite3_reset(bound->get());
+            bind_text(bound->get(), 1, *match);
+            sqlite3_bind_int64(bound->get(), 2, upper);
+            if (sqlite3_step(bound->get()) != SQLITE_ROW) {
+                return error_from(db, "full-text window");
             }
-            if (rc != SQLITE_ROW) {
-                return error_from(db, "query events");
+            const std::int64_t found = sqlite3_column_int64(bound->get(), 0);
+            const std::int64_t lowest = sqlite3_column_int64(bound->get(), 1);
+            if (found == 0) {
+                break;
             }
-            auto e = read_event(stmt->get());
-            if (!e) {
-                return e.error();
+            sqlite3_reset(stmt->get());
+            bind_args(stmt->get(), args);
+            if (auto r = collect_events(db, stmt->get(), out); !r) {
+                return r.error();
             }
-            out.push_back(std::move(*e));
+            if (found < kWindow) {
+                break;  // no older matches
+            }
+            upper = lowest;
         }
+        std::sort(out.begin(), out.end(), [](const model::Event& a, const model::Event& b) {
+            return a.timestamp != b.timestamp ? a.timestamp > b.timestamp : a.id > b.id;
+        });
+        if (out.size() > q.limit) {
+            out.resize(q.limit);
+        }
+        return out;
     });
 }
 
