@@ -217,6 +217,7 @@ int serve(const core::Config& config) {
     options.host = config.http.host;
     options.port = config.http.port;
     options.workers = config.http.workers;
+    options.blocking_threads = config.http.blocking_threads;
     options.max_header_bytes = config.http.max_header_bytes;
     options.max_connections = config.http.max_connections;
     options.header_timeout = config.http.header_timeout;

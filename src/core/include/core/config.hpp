@@ -23,6 +23,7 @@ struct HttpConfig {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8000;
     int workers = 0;  // 0: one per core
+    int blocking_threads = 16;  // store, password hashing, ingest commits waiting
     std::size_t max_body_bytes = 1 << 20;
     std::size_t max_header_bytes = 16 << 10;
     std::size_t max_connections = 10000;
