@@ -12,6 +12,27 @@ using core::Errc;
 using core::make_error;
 using core::Result;
 
+/// model::ip_sort_key's 32 hex digits as the 16 bytes stored in src_key/dst_key.
+std::string key_bytes(std::string_view hex) {
+    std::string out;
+    out.reserve(16);
+    auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+        out.push_back(static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
+    }
+    return out;
+}
+
+void bind_key(sqlite3_stmt* s, int i, const std::string& ip) {
+    const std::string hex = model::ip_sort_key(ip);
+    if (hex.empty()) {
+        sqlite3_bind_null(s, i);
+    } else {
+        const std::string bytes = key_bytes(hex);
+        sqlite3_bind_blob(s, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+    }
+}
+
 void bind_optional_text(sqlite3_stmt* s, int i, const std::string& v) {
     if (v.empty()) {
         sqlite3_bind_null(s, i);
@@ -103,8 +124,8 @@ Result<InsertResult> SqliteEventStore::insert_batch(std::span<const model::Event
                 }
                 bind_optional_text(s, 7, e.host_name);
                 bind_optional_text(s, 8, e.user_name);
-                bind_optional_text(s, 9, model::ip_sort_key(e.source_ip));
-                bind_optional_text(s, 10, model::ip_sort_key(e.destination_ip));
+                bind_key(s, 9, e.source_ip);
+                bind_key(s, 10, e.destination_ip);
                 if (e.anomaly_score) {
                     sqlite3_bind_double(s, 11, *e.anomaly_score);
                 } else {
@@ -172,7 +193,7 @@ Result<model::Event> SqliteEventStore::get(std::string_view id) {
 namespace {
 
 struct Arg {
-    enum Kind { Text, Int, Real } kind;
+    enum Kind { Text, Int, Real, Blob } kind;
     std::string text;
     std::int64_t i = 0;
     double d = 0;
@@ -211,8 +232,10 @@ std::string filters_sql(const EventQuery& q, std::vector<Arg>& args) {
         if (*range) {
             // "+column" keeps SQLite off the column's index for broad ranges.
             const std::string col = broad_range(**range) ? std::string("+") + column : std::string(column);
-            text_arg(col + " >=", (*range)->first);
-            text_arg(col + " <=", (*range)->second);
+            args.push_back({Arg::Blob, key_bytes((*range)->first)});
+            sql += " AND " + col + " >= ?" + std::to_string(args.size());
+            args.push_back({Arg::Blob, key_bytes((*range)->second)});
+            sql += " AND " + col + " <= ?" + std::to_string(args.size());
         }
     }
     if (q.anomaly_min) {
@@ -236,6 +259,9 @@ void bind_args(sqlite3_stmt* stmt, const std::vector<Arg>& args) {
         case Arg::Text: bind_text(stmt, idx, args[i].text); break;
         case Arg::Int: sqlite3_bind_int64(stmt, idx, args[i].i); break;
         case Arg::Real: sqlite3_bind_double(stmt, idx, args[i].d); break;
+        case Arg::Blob:
+            sqlite3_bind_blob(stmt, idx, args[i].text.data(), static_cast<int>(args[i].text.size()), SQLITE_TRANSIENT);
+            break;
         }
     }
 }
