@@ -301,8 +301,15 @@ void add_event_routes(Router& router, MonitorServices& services) {
             series.push_back(bj::object{{"minute", core::format_rfc3339(core::TimePoint(std::chrono::milliseconds(minute)))},
                                         {"events", n}});
         }
+        bj::object sources;
+        if (services.source_counters) {
+            for (const auto& [name, value] : services.source_counters()) {
+                sources[name] = value;
+            }
+        }
         return json::ok(200, bj::object{
                                  {"events_total", *total},
+                                 {"sources", std::move(sources)},
                                  {"events_by_category", std::move(categories)},
                                  {"ingest_rate_per_second", bj::object{{"1m", s.rate.per_second_1m},
                                                                        {"5m", s.rate.per_second_5m},

@@ -9,6 +9,9 @@
 #include <boost/asio.hpp>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <thread>
 
 namespace sai::api {
@@ -245,8 +248,36 @@ std::vector<SourceStatus> SyslogServer::status() const {
     return out;
 }
 
+namespace {
+
+/// Drops the kernel counted for the UDP socket bound to `port` (the last column of
+/// /proc/net/udp and /proc/net/udp6); 0 when unknown.
+std::uint64_t kernel_udp_drops(std::uint16_t port) {
+    std::uint64_t drops = 0;
+    for (const char* file : {"/proc/net/udp", "/proc/net/udp6"}) {
+        std::FILE* f = std::fopen(file, "r");
+        if (!f) continue;
+        char line[512];
+        std::fgets(line, sizeof line, f);  // header
+        while (std::fgets(line, sizeof line, f)) {
+            // "  sl  local_address rem_address st ... drops": local port is hex after ':'
+            char local[128];
+            if (std::sscanf(line, "%*d: %127s", local) != 1) continue;
+            const char* colon = std::strrchr(local, ':');
+            if (!colon || std::strtoul(colon + 1, nullptr, 16) != port) continue;
+            const char* last = std::strrchr(line, ' ');
+            if (last) drops += std::strtoull(last + 1, nullptr, 10);
+        }
+        std::fclose(f);
+    }
+    return drops;
+}
+
+}  // namespace
+
 SyslogCounters SyslogServer::counters() const {
-    return {impl_->received, impl_->accepted, impl_->rejected, impl_->dropped, impl_->refused};
+    return {impl_->received, impl_->accepted, impl_->rejected, impl_->dropped, impl_->refused,
+            impl_->udp ? kernel_udp_drops(impl_->udp_port) : 0};
 }
 
 void SyslogServer::stop() {

@@ -179,6 +179,19 @@ int serve(const core::Config& config) {
                                          }
                                      }
                                      return sources;
+                                 },
+                                 [&syslog] {
+                                     std::vector<std::pair<std::string, std::uint64_t>> out;
+                                     if (syslog) {
+                                         const auto c = syslog->counters();
+                                         out = {{"syslog_received", c.received},
+                                                {"syslog_accepted", c.accepted},
+                                                {"syslog_rejected", c.rejected},
+                                                {"syslog_udp_queue_dropped", c.dropped},
+                                                {"syslog_udp_kernel_dropped", c.udp_kernel_dropped},
+                                                {"syslog_tcp_refused_connections", c.refused_connections}};
+                                     }
+                                     return out;
                                  }};
     api::add_event_routes(router, monitor);
     api::add_live_routes(router);

@@ -183,6 +183,9 @@ class SyslogTest(unittest.TestCase):
             self.assertEqual(len(found), 1)
             m = s.json("GET", "/api/v1/monitor/metrics", token=token)[2]
             self.assertGreaterEqual(m["pipeline"]["rejected"], 2)
+            self.assertGreaterEqual(m["sources"]["syslog_received"], 4)
+            self.assertGreaterEqual(m["sources"]["syslog_rejected"], 2)
+            self.assertIn("syslog_udp_kernel_dropped", m["sources"])
         finally:
             s.stop()
 

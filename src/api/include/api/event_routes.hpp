@@ -29,6 +29,8 @@ struct MonitorServices {
     std::string version;
     std::chrono::steady_clock::time_point started;
     std::function<std::vector<SourceStatus>()> sources;  // current state of the listeners
+    /// Per-source counters for /metrics, e.g. {"syslog.udp_kernel_dropped", 12}.
+    std::function<std::vector<std::pair<std::string, std::uint64_t>>()> source_counters;
 };
 
 void add_event_routes(Router& router, MonitorServices& services);

@@ -30,6 +30,7 @@ struct SyslogCounters {
     std::uint64_t rejected = 0;  // not syslog
     std::uint64_t dropped = 0;   // UDP datagrams refused by a full queue
     std::uint64_t refused_connections = 0;
+    std::uint64_t udp_kernel_dropped = 0;  // datagrams the kernel dropped (socket buffer full)
 };
 
 /// Owns one I/O thread. Created by the composition root; stop() before the pipeline stops.
