@@ -13,50 +13,18 @@
 #include "auth/auth_service.hpp"
 #include "core/health.hpp"
 #include "core/log.hpp"
+#include "core/periodic.hpp"
 #include "core/time.hpp"
 #include "pipeline/pipeline.hpp"
 
 #include <atomic>
-#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <mutex>
 #include <pthread.h>
-#include <thread>
 
 namespace sai::app {
 namespace {
-
-/// Runs `task` every `interval` on its own thread until stop().
-class Periodic {
-public:
-    Periodic(std::chrono::milliseconds interval, std::function<void()> task)
-        : thread_([this, interval, task = std::move(task)] {
-              std::unique_lock lock(mutex_);
-              while (!wake_.wait_for(lock, interval, [this] { return stopping_; })) {
-                  lock.unlock();
-                  task();
-                  lock.lock();
-              }
-          }) {}
-    ~Periodic() { stop(); }
-    void stop() {
-        {
-            std::lock_guard lock(mutex_);
-            stopping_ = true;
-        }
-        wake_.notify_all();
-        if (thread_.joinable()) {
-            thread_.join();
-        }
-    }
-
-private:
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stopping_ = false;
-    std::thread thread_;
-};
 
 void print_generated_password(const std::string& password) {
     // Straight to the console, once: never through the logger.
@@ -205,8 +173,8 @@ int serve(const core::Config& config) {
                                 .api_per_minute = config.auth.rate_limit_per_minute,
                                 .ingest_per_minute = config.auth.rate_limit_ingest_per_minute});
 
-    Periodic live_metrics(std::chrono::seconds(5), [&live] { live.push_metrics(); });
-    Periodic maintenance(std::chrono::seconds(10), [a = auth->get(), s = store->get(), &config] {
+    core::Periodic live_metrics(std::chrono::seconds(5), [&live] { live.push_metrics(); });
+    core::Periodic maintenance(std::chrono::seconds(10), [a = auth->get(), s = store->get(), &config] {
         a->flush_usage();
         if (auto r = a->reload(); !r) {
             core::log::warn("reloading credentials failed", {{"error", r.error().detail}});

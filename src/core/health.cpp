@@ -2,20 +2,17 @@
 
 #include "core/log.hpp"
 
+#include "core/periodic.hpp"
+
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include <optional>
 
 namespace sai::core {
 
 struct HealthMonitor::Impl {
     std::vector<std::pair<std::string, Check>> checks;
     std::atomic<std::shared_ptr<const HealthSnapshot>> current{std::make_shared<const HealthSnapshot>()};
-    std::mutex mutex;
-    std::condition_variable wake;
-    bool stopping = false;
-    std::thread thread;
+    std::optional<Periodic> periodic;
 };
 
 HealthMonitor::HealthMonitor() : impl_(std::make_unique<Impl>()) {}
@@ -59,26 +56,10 @@ void HealthMonitor::check_now() {
 
 void HealthMonitor::start(std::chrono::milliseconds interval) {
     check_now();
-    impl_->thread = std::thread([this, interval] {
-        std::unique_lock lock(impl_->mutex);
-        while (!impl_->wake.wait_for(lock, interval, [this] { return impl_->stopping; })) {
-            lock.unlock();
-            check_now();
-            lock.lock();
-        }
-    });
+    impl_->periodic.emplace(interval, [this] { check_now(); });
 }
 
-void HealthMonitor::stop() {
-    {
-        std::lock_guard lock(impl_->mutex);
-        impl_->stopping = true;
-    }
-    impl_->wake.notify_all();
-    if (impl_->thread.joinable()) {
-        impl_->thread.join();
-    }
-}
+void HealthMonitor::stop() { impl_->periodic.reset(); }
 
 std::shared_ptr<const HealthSnapshot> HealthMonitor::snapshot() const { return impl_->current.load(); }
 
