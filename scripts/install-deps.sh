@@ -14,6 +14,8 @@ packages=(
     libboost1.81-all-dev libboost-json1.81-dev libboost-url1.81-dev
     libsqlite3-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
     libssl-dev libsodium-dev libjwt-dev libcrypt-dev openssl libcurl4-openssl-dev
+    # log parsing and detection: multi-pattern matching, Sigma YAML
+    libhyperscan-dev libyaml-cpp-dev
     # tests and benchmarks
     googletest libgtest-dev libgmock-dev libbenchmark-dev python3 wrk
     # fuzzing (tests/fuzz/run.sh): clang with libFuzzer
