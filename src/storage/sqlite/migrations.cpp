@@ -119,6 +119,79 @@ CREATE TABLE event_counts (
     count    INTEGER NOT NULL
 ) STRICT;
 )sql"},
+        {4, "alerts, history, suppressions, blocklist, verdict labels",
+         R"sql(
+CREATE TABLE alerts (
+    id             TEXT PRIMARY KEY NOT NULL,
+    fingerprint    TEXT NOT NULL,
+    rule_id        TEXT NOT NULL,
+    title          TEXT NOT NULL,
+    description    TEXT NOT NULL,
+    source         TEXT NOT NULL,
+    severity       INTEGER NOT NULL,
+    risk           REAL NOT NULL,
+    status         TEXT NOT NULL,
+    assignee       TEXT,
+    tactics        TEXT NOT NULL,  -- JSON arrays and objects
+    techniques     TEXT NOT NULL,
+    tags           TEXT NOT NULL,
+    entities       TEXT NOT NULL,
+    event_ids      TEXT NOT NULL,
+    details        TEXT NOT NULL,
+    first_seen     INTEGER NOT NULL,
+    last_seen      INTEGER NOT NULL,
+    count          INTEGER NOT NULL,
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL,
+    verdict_reason TEXT
+) STRICT;
+CREATE INDEX alerts_last_seen ON alerts (last_seen, id);
+CREATE INDEX alerts_fingerprint ON alerts (fingerprint, last_seen);
+CREATE INDEX alerts_status ON alerts (status, last_seen);
+
+CREATE TABLE alert_history (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    alert_id   TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    actor      TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    from_value TEXT,
+    to_value   TEXT,
+    comment    TEXT
+) STRICT;
+CREATE INDEX alert_history_alert ON alert_history (alert_id, seq);
+
+CREATE TABLE suppressions (
+    id         TEXT PRIMARY KEY NOT NULL,
+    scope      TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    entity     TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    hits       INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE blocklist (
+    ip         TEXT PRIMARY KEY NOT NULL,
+    reason     TEXT NOT NULL,
+    alert_id   TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE alert_labels (
+    event_id TEXT NOT NULL,
+    alert_id TEXT NOT NULL,
+    label    TEXT NOT NULL,
+    verdict  TEXT NOT NULL,
+    at       INTEGER NOT NULL,
+    PRIMARY KEY (event_id, alert_id)
+) STRICT;
+CREATE INDEX alert_labels_at ON alert_labels (at);
+)sql"},
     };
     return kMigrations;
 }

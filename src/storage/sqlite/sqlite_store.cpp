@@ -1,6 +1,7 @@
 #include "storage/sqlite/sqlite_store.hpp"
 
 #include "core/log.hpp"
+#include "sqlite_alert_store.hpp"
 #include "sqlite_auth_stores.hpp"
 #include "sqlite_db.hpp"
 #include "sqlite_event_store.hpp"
@@ -145,12 +146,13 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions
 }
 
 struct SqliteStore::Aggregates {
-    explicit Aggregates(Impl& impl) : users(impl), tokens(impl), api_keys(impl), audit(impl), events(impl) {}
+    explicit Aggregates(Impl& impl) : users(impl), tokens(impl), api_keys(impl), audit(impl), events(impl), alerts(impl) {}
     sqlite::SqliteUserStore users;
     sqlite::SqliteTokenStore tokens;
     sqlite::SqliteApiKeyStore api_keys;
     sqlite::SqliteAuditStore audit;
     sqlite::SqliteEventStore events;
+    sqlite::SqliteAlertStore alerts;
 };
 
 SqliteStore::SqliteStore(std::unique_ptr<Impl> impl)
@@ -161,6 +163,7 @@ TokenStore& SqliteStore::tokens() { return aggregates_->tokens; }
 ApiKeyStore& SqliteStore::api_keys() { return aggregates_->api_keys; }
 AuditStore& SqliteStore::audit() { return aggregates_->audit; }
 EventStore& SqliteStore::events() { return aggregates_->events; }
+AlertStore& SqliteStore::alerts() { return aggregates_->alerts; }
 
 SqliteStore::~SqliteStore() { close(); }
 

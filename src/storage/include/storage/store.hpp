@@ -4,6 +4,7 @@
 // (users, events, alerts...) are reached through it as they are added.
 
 #include "core/error.hpp"
+#include "storage/alert_store.hpp"
 #include "storage/auth_stores.hpp"
 #include "storage/event_store.hpp"
 
@@ -50,6 +51,7 @@ public:
     virtual ApiKeyStore& api_keys() = 0;
     virtual AuditStore& audit() = 0;
     virtual EventStore& events() = 0;
+    virtual AlertStore& alerts() = 0;
 };
 
 }  // namespace sai::storage

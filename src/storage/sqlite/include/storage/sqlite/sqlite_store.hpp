@@ -45,6 +45,7 @@ public:
     ApiKeyStore& api_keys() override;
     AuditStore& audit() override;
     EventStore& events() override;
+    AlertStore& alerts() override;
 
     struct Impl;  // shared with the aggregate stores of this backend
 
