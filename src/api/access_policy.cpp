@@ -67,6 +67,22 @@ constexpr std::array kRules = {
     Rule{Method::Get, "/api/v1/monitor/status", at_least(Role::Viewer)},
     Rule{Method::Get, "/api/v1/monitor/metrics", at_least(Role::Viewer)},
     Rule{Method::Get, "/api/v1/monitor/ws", at_least(Role::Viewer)},
+
+    // Alerts: viewers read; analysts triage, suppress and remediate (the
+    // playbooks and targets themselves are configured by admins in the config file).
+    Rule{Method::Get, "/api/v1/alerts", at_least(Role::Viewer)},
+    Rule{Method::Post, "/api/v1/alerts", at_least(Role::Analyst)},
+    Rule{Method::Get, "/api/v1/alerts/{id}", at_least(Role::Viewer)},
+    Rule{Method::Put, "/api/v1/alerts/{id}/status", at_least(Role::Analyst)},
+    Rule{Method::Post, "/api/v1/alerts/{id}/comments", at_least(Role::Analyst)},
+    Rule{Method::Post, "/api/v1/alerts/{id}/remediate", at_least(Role::Analyst)},
+    Rule{Method::Get, "/api/v1/suppressions", at_least(Role::Viewer)},
+    Rule{Method::Post, "/api/v1/suppressions", at_least(Role::Analyst)},
+    Rule{Method::Delete, "/api/v1/suppressions/{id}", at_least(Role::Analyst)},
+    Rule{Method::Post, "/api/v1/suppressions/preview", at_least(Role::Analyst, false)},
+    Rule{Method::Get, "/api/v1/blocklist", at_least(Role::Viewer, false)},
+    Rule{Method::Delete, "/api/v1/blocklist/{ip}", at_least(Role::Analyst)},
+    Rule{Method::Get, "/api/v1/playbooks", at_least(Role::Viewer)},
 };
 
 }  // namespace

@@ -81,26 +81,13 @@ core::Result<std::vector<bj::value>> split_body(const Request& r, std::vector<Re
     return items;
 }
 
-core::Result<std::optional<std::int64_t>> time_param(const Request& r, const char* name) {
-    auto text = r.query_param(name);
-    if (!text) {
-        return std::optional<std::int64_t>();
-    }
-    auto t = core::parse_rfc3339(*text);
-    if (!t) {
-        return make_error(Errc::InvalidArgument, std::string(name) + " must be an RFC 3339 time");
-    }
-    return std::optional<std::int64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count());
-}
-
 core::Result<storage::EventQuery> parse_query(const Request& r) {
     storage::EventQuery q;
     auto limit = json::limit_param(r, 100, 1000);
     if (!limit) return limit.error();
     q.limit = *limit;
-    auto from = time_param(r, "from");
-    auto to = time_param(r, "to");
+    auto from = json::time_param(r, "from");
+    auto to = json::time_param(r, "to");
     if (!from) return from.error();
     if (!to) return to.error();
     q.from_ms = *from;

@@ -1,5 +1,7 @@
 #include "json_util.hpp"
 
+#include "core/time.hpp"
+
 #include <charconv>
 
 namespace sai::api::json {
@@ -125,6 +127,41 @@ core::Result<std::size_t> limit_param(const Request& request, std::size_t fallba
 
 boost::json::value nullable(const std::optional<std::string>& text) {
     return text ? boost::json::value(*text) : boost::json::value(nullptr);
+}
+
+core::Result<std::optional<std::int64_t>> time_param(const Request& r, const char* name) {
+    auto text = r.query_param(name);
+    if (!text) {
+        return std::optional<std::int64_t>();
+    }
+    auto t = core::parse_rfc3339(*text);
+    if (!t) {
+        return make_error(Errc::InvalidArgument, std::string(name) + " must be an RFC 3339 time");
+    }
+    return std::optional<std::int64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count());
+}
+
+core::Result<std::vector<std::string>> string_list(const boost::json::object& obj, std::string_view field,
+                                                   std::size_t max_items, std::size_t max_bytes) {
+    std::vector<std::string> out;
+    auto it = obj.find(field);
+    if (it == obj.end() || it->value().is_null()) {
+        return out;
+    }
+    const auto bad = make_error(Errc::InvalidArgument, "field '" + std::string(field) + "' must be an array of at most " +
+                                                           std::to_string(max_items) + " strings of at most " +
+                                                           std::to_string(max_bytes) + " bytes");
+    if (!it->value().is_array() || it->value().get_array().size() > max_items) {
+        return bad;
+    }
+    for (const auto& v : it->value().get_array()) {
+        if (!v.is_string() || v.get_string().size() > max_bytes) {
+            return bad;
+        }
+        out.emplace_back(v.get_string());
+    }
+    return out;
 }
 
 }  // namespace sai::api::json

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sai::api::json {
 
@@ -34,5 +35,11 @@ Response ok(int status, const boost::json::value& body);
 core::Result<std::size_t> limit_param(const Request& request, std::size_t fallback, std::size_t max);
 
 boost::json::value nullable(const std::optional<std::string>& text);
+
+/// An optional RFC 3339 query parameter as Unix milliseconds.
+core::Result<std::optional<std::int64_t>> time_param(const Request& request, const char* name);
+/// An optional array of strings (at most `max_items`, each at most `max_bytes`).
+core::Result<std::vector<std::string>> string_list(const boost::json::object& obj, std::string_view field,
+                                                   std::size_t max_items = 64, std::size_t max_bytes = 256);
 
 }  // namespace sai::api::json

@@ -3,6 +3,7 @@
 #include "json_util.hpp"
 #include "model/severity.hpp"
 
+#include <algorithm>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -25,6 +26,16 @@ struct Filters {
         if (!categories.empty() && !categories.contains(e.category)) return false;
         if (!hosts.empty() && !hosts.contains(e.host_name)) return false;
         if (severity_min >= 0 && (!e.severity || *e.severity < severity_min)) return false;
+        return true;
+    }
+
+    bool matches(const model::Alert& a) const {
+        if (!alerts) return false;
+        if (severity_min >= 0 && static_cast<std::int64_t>(a.severity) < severity_min) return false;
+        if (!hosts.empty() && std::none_of(a.entities.hosts.begin(), a.entities.hosts.end(),
+                                           [this](const std::string& h) { return hosts.contains(h); })) {
+            return false;
+        }
         return true;
     }
 };
@@ -204,6 +215,25 @@ void HubLiveService::push_metrics() {
     std::lock_guard lock(impl_->mutex);
     for (auto* c : impl_->connections) {
         if (c->current().metrics) c->channel->send({f});
+    }
+}
+
+void HubLiveService::push_alerts(const std::vector<alerts::AlertUpdate>& updates) {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->connections.empty()) return;
+    std::vector<Frame> frames;
+    for (const auto& u : updates) {
+        frames.push_back(frame({{"type", "alert"},
+                                {"change", u.created ? "created" : "updated"},
+                                {"data", model::alert_to_json(u.alert)}}));
+    }
+    for (auto* c : impl_->connections) {
+        const Filters f = c->current();
+        std::vector<Frame> out;
+        for (std::size_t i = 0; i < updates.size(); ++i) {
+            if (f.matches(updates[i].alert)) out.push_back(frames[i]);
+        }
+        if (!out.empty()) c->channel->send(std::move(out));
     }
 }
 

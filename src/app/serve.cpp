@@ -1,5 +1,8 @@
 // `securityai serve`: wires configuration, store, services, routes and the server.
 
+#include "alerts/alert_manager.hpp"
+#include "alerts/remediation.hpp"
+#include "api/alert_routes.hpp"
 #include "api/auth_routes.hpp"
 #include "api/dispatcher.hpp"
 #include "api/event_routes.hpp"
@@ -104,6 +107,38 @@ int serve(const core::Config& config) {
     health.add_check("storage", [s = store->get()] { return s->check_health(); });
     health.start(std::chrono::seconds(1));
 
+    alerts::RemediationConfig remediation_config;
+    if (!config.config_file.empty()) {
+        auto loaded = alerts::load_remediation_config(config.config_file);
+        if (!loaded) {
+            return fail(loaded.error().detail);
+        }
+        remediation_config = std::move(*loaded);
+    }
+    alerts::AlertManager alert_manager((*store)->alerts(),
+                                       {.dedup_window = std::chrono::minutes(config.alerts.dedup_window_minutes)});
+    auto disable_account = [a = auth->get(), s = store->get()](const std::string& username,
+                                                               const std::string& actor) -> core::Result<void> {
+        auto user = s->users().find_by_username(username);
+        if (!user) {
+            return user.error();
+        }
+        model::Principal system{.kind = model::Principal::Kind::User, .id = "remediation", .name = actor,
+                                .role = model::Role::Admin};
+        auto updated = a->update_user(user->id, {.disabled = true}, system, {"", ""});
+        if (!updated) {
+            return updated.error();
+        }
+        return {};
+    };
+    auto audit_remediation = [a = auth->get()](const std::string& actor, const std::string& action,
+                                               const std::string& target, const std::string& outcome,
+                                               const std::string& detail) {
+        a->audit({.actor = actor, .action = action, .target = target, .outcome = outcome, .detail = detail});
+    };
+    alerts::RemediationService remediation((*store)->alerts(), alert_manager, std::move(remediation_config),
+                                           alerts::make_curl_poster(), disable_account, audit_remediation);
+
     pipeline::LiveHub hub;
     pipeline::Pipeline pipeline((*store)->events(),
                                 {.queue_capacity = config.pipeline.queue_capacity,
@@ -164,6 +199,12 @@ int serve(const core::Config& config) {
     api::add_event_routes(router, monitor);
     api::add_live_routes(router);
     api::HubLiveService live(hub, pipeline);
+    api::AlertServices alert_services{**store, alert_manager, remediation};
+    api::add_alert_routes(router, alert_services);
+    alert_manager.add_listener([&live](const std::vector<alerts::AlertUpdate>& u) { live.push_alerts(u); });
+    alert_manager.add_listener([&remediation](const std::vector<alerts::AlertUpdate>& u) { remediation.on_alerts(u); });
+    alert_manager.start();
+    remediation.start();
     api::Dispatcher dispatcher(router,
                                {.default_max_body_bytes = config.http.max_body_bytes,
                                 .cors_origins = config.http.cors_origins,
@@ -240,6 +281,8 @@ int serve(const core::Config& config) {
         syslog->stop();
     }
     pipeline.stop();  // commits everything still queued
+    alert_manager.stop();  // stores the detections of those last batches
+    remediation.stop();
     maintenance.stop();
     (*auth)->flush_usage();
     (*audit_log)->flush();

@@ -208,6 +208,9 @@ const std::vector<KeySpec>& specs() {
          integer<std::size_t>([](Config& c) -> std::size_t& { return c.pipeline.max_batch; }, 1, 100'000)},
         {"pipeline.retention_days", "RETENTION_DAYS", "delete events older than this many days (0: never)",
          integer<int>([](Config& c) -> int& { return c.pipeline.retention_days; }, 0, 36'500)},
+        {"alerts.dedup_window_minutes", "ALERT_DEDUP_WINDOW_MINUTES",
+         "detections of the same rule and entity within this many minutes of an open alert update it",
+         integer<int>([](Config& c) -> int& { return c.alerts.dedup_window_minutes; }, 1, 30 * 24 * 60)},
     };
     return kSpecs;
 }
@@ -257,10 +260,23 @@ std::optional<std::string> toml_text(const toml::node& node) {
     return std::nullopt;
 }
 
+// Tables that subsystems read from the file themselves (structured, arrays of tables).
+bool owned_elsewhere(std::string_view key) {
+    for (std::string_view owned : kSubsystemTables) {
+        if (key == owned || (key.starts_with(owned) && key[owned.size()] == '.')) {
+            return true;
+        }
+    }
+    return false;
+}
+
 Result<void> apply_table(Config& config, const toml::table& table, const std::string& prefix,
                          const std::string& file) {
     for (const auto& [k, node] : table) {
         const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+        if (owned_elsewhere(key)) {
+            continue;
+        }
         if (auto sub = node.as_table()) {
             if (auto r = apply_table(config, *sub, key, file); !r) {
                 return r;
@@ -302,6 +318,7 @@ Result<Config> load_config(const ConfigSources& sources) {
         if (auto r = apply_table(config, table, "", *sources.file); !r) {
             return r.error();
         }
+        config.config_file = *sources.file;
     }
     if (sources.env) {
         for (const auto& spec : specs()) {

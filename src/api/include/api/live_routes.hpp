@@ -3,6 +3,7 @@
 // serialises each committed event once, and hands every connection the frames
 // that match its filters.
 
+#include "alerts/alert_manager.hpp"
 #include "api/live.hpp"
 #include "api/router.hpp"
 #include "pipeline/pipeline.hpp"
@@ -18,6 +19,9 @@ public:
     std::shared_ptr<LiveConnection> open(const Request& request, std::shared_ptr<LiveChannel> channel) override;
     /// Sends {"type":"metrics"} to connections that asked for metrics (call periodically).
     void push_metrics();
+    /// Sends {"type":"alert","change":"created"|"updated","data":{...}} to connections
+    /// that asked for alerts and whose filters match (an AlertManager listener).
+    void push_alerts(const std::vector<alerts::AlertUpdate>& updates);
     std::size_t connections() const;
 
     struct Impl;

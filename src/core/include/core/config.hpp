@@ -69,6 +69,15 @@ struct PipelineConfig {
     int retention_days = 90;  // 0 keeps events forever
 };
 
+struct AlertsConfig {
+    int dedup_window_minutes = 60;
+};
+
+/// Sections of the configuration file that their subsystems parse themselves
+/// (structured tables such as [[alerts.playbooks]]); load_config() skips them.
+inline constexpr std::string_view kSubsystemTables[] = {"alerts.remediation", "alerts.targets", "alerts.playbooks",
+                                                         "alerts.routes"};
+
 struct LogConfig {
     std::string level = "info";
     std::string file;  // empty: stdout
@@ -86,6 +95,8 @@ struct Config {
     TlsConfig tls;
     SyslogConfig syslog;
     PipelineConfig pipeline;
+    AlertsConfig alerts;
+    std::string config_file;  // the TOML file read, if any (subsystems read their own tables from it)
 
     bool is_production() const { return environment == "production"; }
 };
