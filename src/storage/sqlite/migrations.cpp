@@ -192,6 +192,17 @@ CREATE TABLE alert_labels (
 ) STRICT;
 CREATE INDEX alert_labels_at ON alert_labels (at);
 )sql"},
+        {5, "log templates mined by the parser",
+         R"sql(
+CREATE TABLE log_templates (
+    id         TEXT PRIMARY KEY NOT NULL,
+    format     TEXT NOT NULL,
+    text       TEXT NOT NULL,
+    count      INTEGER NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL
+) STRICT;
+)sql"},
     };
     return kMigrations;
 }
