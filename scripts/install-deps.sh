@@ -18,6 +18,8 @@ packages=(
     libhyperscan-dev libyaml-cpp-dev
     # tests and benchmarks
     googletest libgtest-dev libgmock-dev libbenchmark-dev python3 wrk
+    # promtool (tests check /metrics with `promtool check metrics`)
+    prometheus
     # fuzzing (tests/fuzz/run.sh): clang with libFuzzer
     clang libclang-rt-14-dev
     # web assets (Swagger UI, ReDoc) come from npm at build time

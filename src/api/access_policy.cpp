@@ -39,6 +39,9 @@ constexpr std::array kRules = {
     Rule{Method::Get, "/docs/assets/favicon-32x32.png", kPublic},
     Rule{Method::Get, "/redoc", kPublic},
     Rule{Method::Get, "/redoc/assets/redoc.standalone.js", kPublic},
+    // Prometheus scrapes with its own token or from allowed addresses (metrics.*),
+    // checked by the handler: scrapers do not log in.
+    Rule{Method::Get, "/metrics", kPublic},
 
     // Authentication: the service audits these itself.
     Rule{Method::Post, "/api/v1/auth/login", kPublicLimited},
@@ -83,6 +86,11 @@ constexpr std::array kRules = {
     Rule{Method::Get, "/api/v1/blocklist", at_least(Role::Viewer, false)},
     Rule{Method::Delete, "/api/v1/blocklist/{ip}", at_least(Role::Analyst)},
     Rule{Method::Get, "/api/v1/playbooks", at_least(Role::Viewer)},
+
+    // Metrics: dashboards for every role.
+    Rule{Method::Get, "/api/v1/metrics", at_least(Role::Viewer, false)},
+    Rule{Method::Get, "/api/v1/metrics/system", at_least(Role::Viewer, false)},
+    Rule{Method::Get, "/api/v1/metrics/alerts", at_least(Role::Viewer, false)},
 };
 
 }  // namespace

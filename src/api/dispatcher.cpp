@@ -2,6 +2,7 @@
 
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "core/metrics.hpp"
 
 namespace sai::api {
 namespace {
@@ -40,6 +41,10 @@ std::optional<Response> Dispatcher::guard(const Route& route, Request& request) 
         request.response_headers.push_back({"RateLimit-Remaining", std::to_string(d.remaining)});
         request.response_headers.push_back({"RateLimit-Reset", std::to_string(d.reset_seconds)});
         if (!d.allowed) {
+            core::metrics::default_registry()
+                .counter("securityai_rate_limited_total", "Requests refused by the rate limiter, by class.",
+                         {{"class", access.rate == RateClass::Ingest ? "ingest" : "api"}})
+                .inc();
             Response r = error_response(request.request_id, 429, "rate_limited",
                                         "rate limit of " + std::to_string(per_minute) +
                                             " requests per minute exceeded; retry after " +

@@ -1,6 +1,7 @@
 #include "api/event_routes.hpp"
 
 #include "core/crypto.hpp"
+#include "core/metrics.hpp"
 #include "core/time.hpp"
 #include "json_util.hpp"
 #include "model/severity.hpp"
@@ -174,6 +175,14 @@ void add_event_routes(Router& router, MonitorServices& services) {
             return error_response(r, make_error(Errc::InvalidArgument, "no events in the request body"));
         }
         services.pipeline.count_rejected(rejected.size());
+        static auto& http_accepted = core::metrics::default_registry().counter(
+            "securityai_ingest_events_total", "Events received by source and outcome.",
+            {{"source", "http"}, {"outcome", "accepted"}});
+        static auto& http_rejected = core::metrics::default_registry().counter(
+            "securityai_ingest_events_total", "Events received by source and outcome.",
+            {{"source", "http"}, {"outcome", "rejected"}});
+        http_accepted.inc(events.size());
+        http_rejected.inc(rejected.size());
         bj::array ids;
         if (events.size() <= 1000) {
             for (const auto& e : events) {

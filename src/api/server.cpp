@@ -12,6 +12,7 @@
 #include "api/live.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "core/metrics.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -261,6 +262,46 @@ void Server::Impl::start_session(std::shared_ptr<Session<Stream>> session, asio:
     });
 }
 
+namespace {
+
+/// Counts a request as in flight from its first byte until its response is written.
+class InFlight {
+public:
+    InFlight() : gauge_(&gauge()) { gauge_->add(1); }
+    ~InFlight() { release(); }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+    void release() {
+        if (gauge_) gauge_->add(-1);
+        gauge_ = nullptr;
+    }
+    static core::metrics::Gauge& gauge() {
+        static auto& g = core::metrics::default_registry().gauge("securityai_http_requests_in_flight",
+                                                                 "HTTP requests being read, handled or answered.");
+        return g;
+    }
+
+private:
+    core::metrics::Gauge* gauge_;
+};
+
+/// Requests by method, route template (bounded: "unmatched" for unknown paths) and status.
+void record_http(const Request& req, const Route* route, int status, std::chrono::steady_clock::time_point started) {
+    auto& registry = core::metrics::default_registry();
+    const std::string pattern = route ? route->pattern : std::string("unmatched");
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    registry
+        .counter("securityai_http_requests_total", "HTTP requests by method, route template and status.",
+                 {{"method", std::string(to_string(req.method))}, {"route", pattern}, {"status", std::to_string(status)}})
+        .inc();
+    registry
+        .histogram("securityai_http_request_duration_seconds",
+                   "Time from a request's first byte to its response written, by route template.", {{"route", pattern}})
+        .observe(seconds);
+}
+
+}  // namespace
+
 void Server::Impl::log_access(const Request& req, int status, std::size_t bytes,
                               std::chrono::steady_clock::time_point started) {
     if (!options.access_log || !core::log::enabled(core::log::Level::Info)) {
@@ -302,6 +343,7 @@ asio::awaitable<bool> Server::Impl::write_response(Session<Stream>& s, const Req
     s.arm(options.write_timeout);
     auto [ec, written] = co_await http::async_write(s.stream, out, kTry);
     s.disarm();
+    record_http(req, route, res.status, started);
     log_access(req, res.status, bytes, started);
     co_return !ec && keep_alive;
 }
@@ -341,6 +383,7 @@ asio::awaitable<void> Server::Impl::run_session(std::shared_ptr<Session<Stream>>
         }
         s.idle = false;
         const auto started = std::chrono::steady_clock::now();
+        InFlight in_flight;
 
         http::request_parser<http::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
@@ -407,6 +450,8 @@ asio::awaitable<void> Server::Impl::run_session(std::shared_ptr<Session<Stream>>
         }
         auto prepared = dispatcher.prepare(req);
         if (ws_upgrade && !prepared.response && prepared.route && prepared.route->pattern == "/api/v1/monitor/ws") {
+            in_flight.release();
+            record_http(req, prepared.route, 101, started);
             log_access(req, 101, 0, started);
             co_await run_websocket(s, parser.release(), std::move(req), std::move(ws_protocol));
             co_return;
@@ -524,6 +569,12 @@ asio::awaitable<void> Server::Impl::run_websocket(Session<Stream>& s, http::requ
             std::string lagged;
             Frame next;
             if (channel->dropped_pending > 0) {
+                static auto& lag_notices = core::metrics::default_registry().counter(
+                    "securityai_websocket_lagged_notices_total", "Lagged notices sent to slow WebSocket clients.");
+                static auto& lag_dropped = core::metrics::default_registry().counter(
+                    "securityai_websocket_dropped_frames_total", "Frames dropped for slow WebSocket clients.");
+                lag_notices.inc();
+                lag_dropped.inc(channel->dropped_pending);
                 lagged = R"({"type":"lagged","dropped":)" + std::to_string(channel->dropped_pending) + "}";
                 channel->dropped_pending = 0;
             } else {

@@ -7,6 +7,7 @@
 #include "api/dispatcher.hpp"
 #include "api/event_routes.hpp"
 #include "api/live_routes.hpp"
+#include "api/metrics_routes.hpp"
 #include "api/syslog_server.hpp"
 #include "api/router.hpp"
 #include "api/server.hpp"
@@ -16,8 +17,10 @@
 #include "auth/auth_service.hpp"
 #include "core/health.hpp"
 #include "core/log.hpp"
+#include "core/metrics.hpp"
 #include "core/periodic.hpp"
 #include "core/time.hpp"
+#include "model/event.hpp"
 #include "pipeline/pipeline.hpp"
 
 #include <atomic>
@@ -42,6 +45,68 @@ void print_generated_password(const std::string& password) {
                  "  ============================================================\n\n",
                  password.c_str());
     std::fflush(stderr);
+}
+
+/// Figures read at scrape time (the counted ones register themselves where they count).
+void add_metric_collectors(storage::Store& store, pipeline::Pipeline& pipeline, api::SyslogServer* syslog,
+                           alerts::AlertManager& alert_manager, api::HubLiveService& live) {
+    using core::metrics::Writer;
+    auto& registry = core::metrics::default_registry();
+    registry.add_collector(core::metrics::collect_process);
+    registry.add_collector([&pipeline](Writer& w) {
+        const auto s = pipeline.stats();
+        w.family("securityai_pipeline_queue_depth", "Events waiting to be committed.", "gauge");
+        w.sample("securityai_pipeline_queue_depth", {}, static_cast<double>(s.queue_depth));
+        w.family("securityai_pipeline_queue_capacity", "Events the ingest queue holds at most.", "gauge");
+        w.sample("securityai_pipeline_queue_capacity", {}, static_cast<double>(s.queue_capacity));
+        w.family("securityai_pipeline_events_total", "Events through the pipeline, by outcome.", "counter");
+        w.sample("securityai_pipeline_events_total", {{"outcome", "committed"}}, static_cast<double>(s.committed));
+        w.sample("securityai_pipeline_events_total", {{"outcome", "duplicate"}}, static_cast<double>(s.duplicates));
+        w.sample("securityai_pipeline_events_total", {{"outcome", "rejected"}}, static_cast<double>(s.rejected));
+        w.sample("securityai_pipeline_events_total", {{"outcome", "dropped"}}, static_cast<double>(s.dropped));
+        w.family("securityai_pipeline_batches_total", "Batches committed.", "counter");
+        w.sample("securityai_pipeline_batches_total", {}, static_cast<double>(s.batches));
+        w.family("securityai_pipeline_errors_total", "Stage failures and failed commits.", "counter");
+        w.sample("securityai_pipeline_errors_total", {{"kind", "stage"}}, static_cast<double>(s.stage_errors));
+        w.sample("securityai_pipeline_errors_total", {{"kind", "commit"}}, static_cast<double>(s.commit_errors));
+    });
+    if (syslog) {
+        registry.add_collector([syslog](Writer& w) {
+            const auto c = syslog->counters();
+            w.family("securityai_syslog_messages_total", "Syslog messages received, by outcome.", "counter");
+            w.sample("securityai_syslog_messages_total", {{"outcome", "received"}}, static_cast<double>(c.received));
+            w.sample("securityai_syslog_messages_total", {{"outcome", "accepted"}}, static_cast<double>(c.accepted));
+            w.sample("securityai_syslog_messages_total", {{"outcome", "rejected"}}, static_cast<double>(c.rejected));
+            w.family("securityai_syslog_udp_dropped_total", "UDP syslog datagrams dropped, by where.", "counter");
+            w.sample("securityai_syslog_udp_dropped_total", {{"where", "queue"}}, static_cast<double>(c.dropped));
+            w.sample("securityai_syslog_udp_dropped_total", {{"where", "kernel"}}, static_cast<double>(c.udp_kernel_dropped));
+            w.family("securityai_syslog_tcp_refused_connections_total", "Syslog TCP connections refused at the cap.",
+                     "counter");
+            w.sample("securityai_syslog_tcp_refused_connections_total", {}, static_cast<double>(c.refused_connections));
+        });
+    }
+    registry.add_collector([&store, &alert_manager, &live](Writer& w) {
+        if (auto n = store.events().count()) {
+            w.family("securityai_events_stored", "Events in the store.", "gauge");
+            w.sample("securityai_events_stored", {}, static_cast<double>(*n));
+        }
+        if (auto rows = store.alerts().count_by_severity_and_status()) {
+            w.family("securityai_alerts", "Alerts in the store, by severity and status.", "gauge");
+            for (const auto& [key, n] : *rows) {
+                w.sample("securityai_alerts", {{"severity", key.first}, {"status", key.second}}, static_cast<double>(n));
+            }
+        }
+        const auto a = alert_manager.stats();
+        w.family("securityai_detections_total", "Detections given to the alert manager, by outcome.", "counter");
+        w.sample("securityai_detections_total", {{"outcome", "new_alert"}}, static_cast<double>(a.created));
+        w.sample("securityai_detections_total", {{"outcome", "merged"}}, static_cast<double>(a.merged));
+        w.sample("securityai_detections_total", {{"outcome", "suppressed"}}, static_cast<double>(a.suppressed));
+        w.sample("securityai_detections_total", {{"outcome", "dropped"}}, static_cast<double>(a.dropped));
+        w.family("securityai_alert_queue_depth", "Detections waiting for the alert manager.", "gauge");
+        w.sample("securityai_alert_queue_depth", {}, static_cast<double>(a.queue_depth));
+        w.family("securityai_websocket_connections", "Open WebSocket connections.", "gauge");
+        w.sample("securityai_websocket_connections", {}, static_cast<double>(live.connections()));
+    });
 }
 
 }  // namespace
@@ -205,6 +270,16 @@ int serve(const core::Config& config) {
     alert_manager.add_listener([&remediation](const std::vector<alerts::AlertUpdate>& u) { remediation.on_alerts(u); });
     alert_manager.start();
     remediation.start();
+
+    for (const auto& cidr : config.metrics.allow) {
+        if (!model::cidr_range(cidr)) {
+            return fail("metrics.allow: '" + cidr + "' is not an address or CIDR block");
+        }
+    }
+    api::MetricsServices metrics_services{**store, config.data_dir, std::chrono::steady_clock::now(),
+                                          {config.metrics.token, config.metrics.allow}, {}};
+    api::add_metrics_routes(router, metrics_services);
+    add_metric_collectors(**store, pipeline, syslog.get(), alert_manager, live);
     api::Dispatcher dispatcher(router,
                                {.default_max_body_bytes = config.http.max_body_bytes,
                                 .cors_origins = config.http.cors_origins,

@@ -2,6 +2,7 @@
 
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "core/metrics.hpp"
 
 #include <array>
 #include <atomic>
@@ -124,7 +125,18 @@ struct Pipeline::Impl {
     mutable std::mutex series_mutex;
     MinuteSeries series;
 
+    core::metrics::Histogram& commit_seconds = core::metrics::default_registry().histogram(
+        "securityai_pipeline_commit_seconds", "Time to commit one batch of events (group commit).");
+    core::metrics::Histogram& batch_events = core::metrics::default_registry().histogram(
+        "securityai_pipeline_batch_events", "Events per committed batch.", {},
+        {1, 10, 100, 500, 1000, 2000, 5000, 10000, 50000, 100000});
+    std::vector<core::metrics::Histogram*> stage_seconds;  // parallel to `stages`
+
     Impl(storage::EventStore& s, PipelineOptions o, LiveHub* h) : store(s), options(o), hub(h) {}
+
+    static double seconds_since(std::chrono::steady_clock::time_point t) {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+    }
 
     void run() {
         std::unique_lock lock(mutex);
@@ -161,15 +173,20 @@ struct Pipeline::Impl {
         for (auto& e : batch) {
             model::ensure_identity(e, now);
         }
-        for (auto& stage : stages) {
+        for (std::size_t i = 0; i < stages.size(); ++i) {
+            const auto began = std::chrono::steady_clock::now();
             try {
-                stage->process(batch);
+                stages[i]->process(batch);
             } catch (const std::exception& e) {
                 ++stage_errors;
-                core::log::error("pipeline stage failed", {{"stage", stage->name()}, {"error", e.what()}});
+                core::log::error("pipeline stage failed", {{"stage", stages[i]->name()}, {"error", e.what()}});
             }
+            stage_seconds[i]->observe(seconds_since(began));
         }
+        const auto commit_began = std::chrono::steady_clock::now();
         auto result = store.insert_batch(batch);
+        commit_seconds.observe(seconds_since(commit_began));
+        batch_events.observe(static_cast<double>(batch.size()));
         ++batches;
         if (!result) {
             ++commit_errors;
@@ -186,6 +203,14 @@ struct Pipeline::Impl {
         {
             std::lock_guard lock(series_mutex);
             series.add(now_ms(), result->inserted);
+        }
+        for (auto& stage : stages) {
+            try {
+                stage->committed(batch);
+            } catch (const std::exception& e) {
+                ++stage_errors;
+                core::log::error("pipeline stage failed after the commit", {{"stage", stage->name()}, {"error", e.what()}});
+            }
         }
         // Live subscribers first: they only enqueue, and then an acknowledged event
         // is already on its way to every watching client.
@@ -214,6 +239,8 @@ Pipeline::~Pipeline() { stop(); }
 
 void Pipeline::add_stage(std::unique_ptr<Stage> stage) {
     SAI_CHECK(!impl_->running, "stages are added before start()");
+    impl_->stage_seconds.push_back(&core::metrics::default_registry().histogram(
+        "securityai_pipeline_stage_seconds", "Time a pipeline stage takes per batch.", {{"stage", std::string(stage->name())}}));
     impl_->stages.push_back(std::move(stage));
 }
 

@@ -280,6 +280,96 @@ Result<std::vector<std::pair<std::string, std::int64_t>>> SqliteAlertStore::coun
     });
 }
 
+Result<std::vector<std::pair<std::pair<std::string, std::string>, std::int64_t>>>
+SqliteAlertStore::count_by_severity_and_status() {
+    using Rows = std::vector<std::pair<std::pair<std::string, std::string>, std::int64_t>>;
+    return db_.with_reader([&](sqlite3* db) -> Result<Rows> {
+        auto stmt = prepare(db, "SELECT severity, status, count(*) FROM alerts GROUP BY 1, 2 ORDER BY 1, 2");
+        if (!stmt) return stmt.error();
+        Rows out;
+        while (sqlite3_step(stmt->get()) == SQLITE_ROW) {
+            const auto sev = static_cast<model::Severity>(std::clamp(sqlite3_column_int(stmt->get(), 0), 0, 4));
+            out.push_back({{std::string(model::to_string(sev)), column_text(stmt->get(), 1)},
+                           sqlite3_column_int64(stmt->get(), 2)});
+        }
+        return out;
+    });
+}
+
+Result<AlertSummary> SqliteAlertStore::summary(std::int64_t from_ms, std::int64_t to_ms) {
+    return db_.with_reader([&](sqlite3* db) -> Result<AlertSummary> {
+        AlertSummary out;
+        auto run = [&](const char* sql, auto&& row) -> Result<void> {
+            auto stmt = prepare(db, sql);
+            if (!stmt) return stmt.error();
+            sqlite3_bind_int64(stmt->get(), 1, from_ms);
+            sqlite3_bind_int64(stmt->get(), 2, to_ms);
+            for (;;) {
+                const int rc = sqlite3_step(stmt->get());
+                if (rc == SQLITE_DONE) return {};
+                if (rc != SQLITE_ROW) return error_from(db, "summarise alerts");
+                row(stmt->get());
+            }
+        };
+        constexpr const char* kRange = " first_seen >= ?1 AND first_seen < ?2 ";
+        std::vector<Result<void>> results;
+        results.push_back(run((std::string("SELECT strftime('%Y-%m-%d', first_seen / 1000, 'unixepoch'), severity, "
+                                           "count(*) FROM alerts WHERE") + kRange + "GROUP BY 1, 2 ORDER BY 1")
+                                  .c_str(),
+                              [&](sqlite3_stmt* s) {
+                                  const std::string day = column_text(s, 0);
+                                  if (out.per_day.empty() || out.per_day.back().day != day) out.per_day.push_back({day});
+                                  auto& d = out.per_day.back();
+                                  const auto n = sqlite3_column_int64(s, 2);
+                                  switch (sqlite3_column_int(s, 1)) {
+                                  case 0:
+                                  case 1: d.low += n; break;
+                                  case 2: d.medium += n; break;
+                                  case 3: d.high += n; break;
+                                  default: d.critical += n; break;
+                                  }
+                                  out.alerts += n;
+                              }));
+        results.push_back(run((std::string("SELECT status, count(*) FROM alerts WHERE") + kRange +
+                               "GROUP BY 1 ORDER BY 2 DESC")
+                                  .c_str(),
+                              [&](sqlite3_stmt* s) { out.by_status.emplace_back(column_text(s, 0), sqlite3_column_int64(s, 1)); }));
+        results.push_back(run((std::string("SELECT rule_id, max(title), count(*), sum(count) FROM alerts WHERE") + kRange +
+                               "GROUP BY 1 ORDER BY 3 DESC, 4 DESC LIMIT 10")
+                                  .c_str(),
+                              [&](sqlite3_stmt* s) {
+                                  out.top_rules.push_back({column_text(s, 0), column_text(s, 1), sqlite3_column_int64(s, 2),
+                                                           sqlite3_column_int64(s, 3)});
+                              }));
+        for (auto [path, list] : {std::pair{"$.hosts", &out.top_hosts}, std::pair{"$.users", &out.top_users}}) {
+            const std::string sql = std::string("SELECT j.value, count(*), sum(a.count) FROM alerts a, json_each(a.entities, '") +
+                                    path + "') j WHERE a.first_seen >= ?1 AND a.first_seen < ?2 GROUP BY 1 ORDER BY 2 DESC, 3 DESC LIMIT 10";
+            results.push_back(run(sql.c_str(), [&, l = list](sqlite3_stmt* s) {
+                l->push_back({column_text(s, 0), "", sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2)});
+            }));
+        }
+        results.push_back(run("SELECT j.value, count(*) FROM alerts a, json_each(a.tactics) j WHERE a.first_seen >= ?1 "
+                              "AND a.first_seen < ?2 GROUP BY 1 ORDER BY 2 DESC",
+                              [&](sqlite3_stmt* s) { out.tactics.emplace_back(column_text(s, 0), sqlite3_column_int64(s, 1)); }));
+        // Mean time to acknowledge: creation to the first status change; to resolve:
+        // creation to the first resolved / false_positive verdict.
+        for (auto [to_values, target] : {std::pair{"", &out.mtta_seconds},
+                                         std::pair{" AND h.to_value IN ('resolved', 'false_positive')", &out.mttr_seconds}}) {
+            const std::string sql =
+                std::string("SELECT avg(t - created_at) / 1000.0 FROM (SELECT a.created_at, (SELECT min(h.at) FROM "
+                            "alert_history h WHERE h.alert_id = a.id AND h.action = 'status'") +
+                to_values + ") AS t FROM alerts a WHERE a.created_at >= ?1 AND a.created_at < ?2) WHERE t IS NOT NULL";
+            results.push_back(run(sql.c_str(), [&, t = target](sqlite3_stmt* s) {
+                if (sqlite3_column_type(s, 0) != SQLITE_NULL) *t = sqlite3_column_double(s, 0);
+            }));
+        }
+        for (auto& r : results) {
+            if (!r) return r.error();
+        }
+        return out;
+    });
+}
+
 Result<void> SqliteAlertStore::add_suppression(const model::Suppression& x) {
     return db_.with_writer([&](sqlite3* db) -> Result<void> {
         auto stmt = prepare(db,

@@ -15,6 +15,9 @@ public:
     core::Result<std::vector<model::Alert>> query(const AlertQuery& query) override;
     core::Result<std::vector<model::AlertChange>> history(std::string_view alert_id) override;
     core::Result<std::vector<std::pair<std::string, std::int64_t>>> count_by_status() override;
+    core::Result<std::vector<std::pair<std::pair<std::string, std::string>, std::int64_t>>>
+    count_by_severity_and_status() override;
+    core::Result<AlertSummary> summary(std::int64_t from_ms, std::int64_t to_ms) override;
     core::Result<void> add_suppression(const model::Suppression& s) override;
     core::Result<std::vector<model::Suppression>> suppressions() override;
     core::Result<void> delete_suppression(std::string_view id) override;

@@ -69,6 +69,11 @@ struct PipelineConfig {
     int retention_days = 90;  // 0 keeps events forever
 };
 
+struct MetricsConfig {
+    std::string token;  // when set, /metrics needs "Authorization: Bearer <token>"
+    std::vector<std::string> allow = {"127.0.0.0/8", "::1"};  // without a token: who may scrape
+};
+
 struct AlertsConfig {
     int dedup_window_minutes = 60;
 };
@@ -96,6 +101,7 @@ struct Config {
     SyslogConfig syslog;
     PipelineConfig pipeline;
     AlertsConfig alerts;
+    MetricsConfig metrics;
     std::string config_file;  // the TOML file read, if any (subsystems read their own tables from it)
 
     bool is_production() const { return environment == "production"; }

@@ -30,6 +30,10 @@ public:
     /// May modify events in place. Exceptions are caught, counted and logged; the
     /// batch is still committed (a broken enrichment must not lose events).
     virtual void process(std::vector<model::Event>& batch) = 0;
+    /// After the batch is committed (with the events as stored), before producers
+    /// are acknowledged: where stages hand on what refers to stored events
+    /// (detections to the alert manager). Exceptions are caught and counted.
+    virtual void committed(const std::vector<model::Event>& batch) { (void)batch; }
 };
 
 using Batch = std::shared_ptr<const std::vector<model::Event>>;

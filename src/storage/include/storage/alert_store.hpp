@@ -32,6 +32,29 @@ struct AlertQuery {
     std::size_t limit = 100;
 };
 
+/// Aggregates over alerts first seen in [from, to): the business metrics.
+struct AlertSummary {
+    struct Day {
+        std::string day;  // YYYY-MM-DD (UTC)
+        std::int64_t low = 0, medium = 0, high = 0, critical = 0;
+    };
+    struct Top {
+        std::string key;    // rule id, host name or user name
+        std::string label;  // rule title (rules only)
+        std::int64_t alerts = 0;
+        std::int64_t detections = 0;
+    };
+    std::int64_t alerts = 0;
+    std::vector<Day> per_day;
+    std::vector<std::pair<std::string, std::int64_t>> by_status;
+    std::vector<Top> top_rules;  // at most 10
+    std::vector<Top> top_hosts;
+    std::vector<Top> top_users;
+    std::vector<std::pair<std::string, std::int64_t>> tactics;
+    std::optional<double> mtta_seconds;  // creation to the first status change
+    std::optional<double> mttr_seconds;  // creation to resolved / false_positive
+};
+
 /// Thread-safe; synchronous (callers on I/O threads use the blocking pool).
 class AlertStore {
 public:
@@ -48,6 +71,10 @@ public:
     virtual core::Result<std::vector<model::AlertChange>> history(std::string_view alert_id) = 0;
     /// Alerts per status, for metrics and reports.
     virtual core::Result<std::vector<std::pair<std::string, std::int64_t>>> count_by_status() = 0;
+    /// Alerts per severity and status (open ones included), for metrics.
+    virtual core::Result<std::vector<std::pair<std::pair<std::string, std::string>, std::int64_t>>>
+    count_by_severity_and_status() = 0;
+    virtual core::Result<AlertSummary> summary(std::int64_t from_ms, std::int64_t to_ms) = 0;
 
     virtual core::Result<void> add_suppression(const model::Suppression& s) = 0;
     virtual core::Result<std::vector<model::Suppression>> suppressions() = 0;
