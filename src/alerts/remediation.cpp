@@ -1,6 +1,7 @@
 #include "alerts/remediation.hpp"
 
 #include "core/crypto.hpp"
+#include "core/http_client.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/time.hpp"
@@ -104,6 +105,25 @@ Result<void> run_command(const std::vector<std::string>& argv, std::chrono::mill
 }
 
 }  // namespace
+
+namespace {
+
+class ClientPoster final : public HttpPoster {
+public:
+    core::Result<int> post(const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
+                           const std::string& body, std::chrono::milliseconds timeout) override {
+        auto r = client_->post(url, headers, body, timeout);
+        if (!r) return r.error();
+        return r->status;
+    }
+
+private:
+    std::unique_ptr<core::HttpClient> client_ = core::make_http_client();
+};
+
+}  // namespace
+
+std::unique_ptr<HttpPoster> make_curl_poster() { return std::make_unique<ClientPoster>(); }
 
 std::optional<WebhookTarget::Kind> parse_target_kind(std::string_view text) noexcept {
     if (text == "slack") return WebhookTarget::Kind::Slack;

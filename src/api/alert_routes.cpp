@@ -423,7 +423,7 @@ void add_alert_routes(Router& router, AlertServices& services) {
         }
         bj::array targets;
         for (const auto& t : services.remediation.targets()) {
-            targets.push_back(bj::object{{"name", t.name}, {"kind", t.kind}, {"breaker", alerts::to_string(t.breaker)},
+            targets.push_back(bj::object{{"name", t.name}, {"kind", t.kind}, {"breaker", core::to_string(t.breaker)},
                                          {"sent", t.sent}, {"failed", t.failed}});
         }
         return json::ok(200, bj::object{{"playbooks", std::move(playbooks)},

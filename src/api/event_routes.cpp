@@ -272,6 +272,16 @@ void add_event_routes(Router& router, MonitorServices& services) {
                                     {"queue_depth", stats.queue_depth},
                                     {"queue_capacity", stats.queue_capacity}}},
             {"sources", std::move(sources)}};
+        if (services.health) {
+            if (auto snap = services.health->snapshot()) {
+                for (const auto& c : snap->components) {
+                    if (c.required) continue;  // the store is reported above
+                    bj::object o{{"state", c.healthy ? "healthy" : "degraded"}};
+                    if (!c.healthy) o["detail"] = c.detail;  // authenticated route: the reason helps operators
+                    components[c.name] = std::move(o);
+                }
+            }
+        }
         return json::ok(200, bj::object{{"status", health ? "healthy" : "degraded"},
                                         {"version", services.version},
                                         {"uptime_seconds", uptime},

@@ -14,12 +14,15 @@ constexpr std::string_view kDocsCsp =
     "form-action 'none'";
 
 std::string health_body(const SystemInfo& info, const core::HealthSnapshot* snap) {
-    std::string body = snap == nullptr || snap->healthy ? R"({"status":"healthy","version":)"
-                                                        : R"({"status":"unhealthy","version":)";
+    const bool healthy = snap == nullptr || snap->healthy;
+    const bool degraded = healthy && snap != nullptr && snap->degraded;
+    std::string body = !healthy   ? R"({"status":"unhealthy","version":)"
+                       : degraded ? R"({"status":"degraded","version":)"
+                                  : R"({"status":"healthy","version":)";
     core::append_json_string(body, info.version);
     body += R"(,"environment":)";
     core::append_json_string(body, info.environment);
-    if (snap != nullptr && !snap->healthy) {
+    if (!healthy || degraded) {
         // Names and states only: the reasons (paths, hosts) go to the server log,
         // since /health is public.
         body += R"(,"components":{)";
@@ -28,7 +31,7 @@ std::string health_body(const SystemInfo& info, const core::HealthSnapshot* snap
             body += first ? "" : ",";
             first = false;
             core::append_json_string(body, c.name);
-            body += c.healthy ? R"(:"healthy")" : R"(:"unhealthy")";
+            body += c.healthy ? R"(:"healthy")" : c.required ? R"(:"unhealthy")" : R"(:"degraded")";
         }
         body += "}";
     }
@@ -52,10 +55,10 @@ void add_system_routes(Router& router, const SystemInfo& info) {
     router.add(Method::Get, "/health", [info, healthy_body](Request&) {
         auto snap = info.health ? info.health->snapshot() : nullptr;
         Response r;
-        if (!snap || snap->healthy) {
+        if (!snap || (snap->healthy && !snap->degraded)) {
             r.body = healthy_body;
         } else {
-            r.status = 503;
+            r.status = snap->healthy ? 200 : 503;  // degraded still serves
             r.body = health_body(info, snap.get());
         }
         r.set_header("Cache-Control", "no-store");

@@ -13,6 +13,7 @@
 #include "api/server.hpp"
 #include "api/system_routes.hpp"
 #include "app.hpp"
+#include "influx_export.hpp"
 #include "auth/audit_log.hpp"
 #include "auth/auth_service.hpp"
 #include "core/health.hpp"
@@ -28,6 +29,9 @@
 #include <cstdio>
 #include <mutex>
 #include <pthread.h>
+#include <unistd.h>
+
+#include <optional>
 
 namespace sai::app {
 namespace {
@@ -135,6 +139,11 @@ int serve(const core::Config& config) {
         core::log::warn("SECRET_KEY is the built-in development default; set SECRET_KEY before exposing this server");
     }
 
+    for (const auto& cidr : config.metrics.allow) {
+        if (!model::cidr_range(cidr)) {
+            return fail("metrics.allow: '" + cidr + "' is not an address or CIDR block");
+        }
+    }
     auto store = storage::SqliteStore::open(sqlite_options(config, true));
     if (!store) {
         core::log::error("cannot open the store", {{"error", store.error().detail}});
@@ -170,6 +179,22 @@ int serve(const core::Config& config) {
 
     core::HealthMonitor health;
     health.add_check("storage", [s = store->get()] { return s->check_health(); });
+    std::unique_ptr<storage::influx::InfluxWriter> influx;
+    if (!config.influxdb.url.empty()) {
+        storage::influx::InfluxOptions influx_options;
+        influx_options.url = config.influxdb.url;
+        influx_options.token = config.influxdb.token;
+        influx_options.org = config.influxdb.org;
+        influx_options.bucket = config.influxdb.bucket;
+        influx_options.database = config.influxdb.database;
+        auto opened = storage::influx::InfluxWriter::open(influx_options);
+        if (!opened) {
+            return fail("influxdb: " + opened.error().detail);
+        }
+        influx = std::move(*opened);
+        // Optional: a down InfluxDB degrades the service, it never stops ingestion.
+        health.add_optional_check("influxdb", [w = influx.get()] { return w->health(); });
+    }
     health.start(std::chrono::seconds(1));
 
     alerts::RemediationConfig remediation_config;
@@ -209,7 +234,22 @@ int serve(const core::Config& config) {
                                 {.queue_capacity = config.pipeline.queue_capacity,
                                  .max_batch = config.pipeline.max_batch},
                                 &hub);
+    auto rate_stage = std::make_unique<EventRateStage>();
+    EventRateStage& rates = *rate_stage;
+    if (influx) {
+        pipeline.add_stage(std::move(rate_stage));
+    }
     pipeline.start();
+    std::optional<InfluxExport> influx_export;
+    if (influx) {
+        char node[256] = {};
+        gethostname(node, sizeof node - 1);
+        influx_export.emplace(*influx, **store, pipeline, rates, node);
+        influx->start(std::chrono::seconds(config.influxdb.interval_s), [&influx_export] { influx_export->sample(); });
+        core::log::info("exporting to InfluxDB", {{"url", config.influxdb.url},
+                                                  {"api", config.influxdb.bucket.empty() ? "1.x" : "2.x"},
+                                                  {"interval_s", config.influxdb.interval_s}});
+    }
 
     std::unique_ptr<api::SyslogServer> syslog;
     if (config.syslog.udp || config.syslog.tcp) {
@@ -261,6 +301,7 @@ int serve(const core::Config& config) {
                                      }
                                      return out;
                                  }};
+    monitor.health = &health;
     api::add_event_routes(router, monitor);
     api::add_live_routes(router);
     api::HubLiveService live(hub, pipeline);
@@ -271,11 +312,6 @@ int serve(const core::Config& config) {
     alert_manager.start();
     remediation.start();
 
-    for (const auto& cidr : config.metrics.allow) {
-        if (!model::cidr_range(cidr)) {
-            return fail("metrics.allow: '" + cidr + "' is not an address or CIDR block");
-        }
-    }
     api::MetricsServices metrics_services{**store, config.data_dir, std::chrono::steady_clock::now(),
                                           {config.metrics.token, config.metrics.allow}, {}};
     api::add_metrics_routes(router, metrics_services);
@@ -356,6 +392,9 @@ int serve(const core::Config& config) {
         syslog->stop();
     }
     pipeline.stop();  // commits everything still queued
+    if (influx) {
+        influx->stop();
+    }
     alert_manager.stop();  // stores the detections of those last batches
     remediation.stop();
     maintenance.stop();

@@ -1,7 +1,6 @@
 #include "core/health.hpp"
 
 #include "core/log.hpp"
-
 #include "core/periodic.hpp"
 
 #include <atomic>
@@ -10,7 +9,12 @@
 namespace sai::core {
 
 struct HealthMonitor::Impl {
-    std::vector<std::pair<std::string, Check>> checks;
+    struct Entry {
+        std::string name;
+        Check check;
+        bool required;
+    };
+    std::vector<Entry> checks;
     std::atomic<std::shared_ptr<const HealthSnapshot>> current{std::make_shared<const HealthSnapshot>()};
     std::optional<Periodic> periodic;
 };
@@ -20,13 +24,17 @@ HealthMonitor::HealthMonitor() : impl_(std::make_unique<Impl>()) {}
 HealthMonitor::~HealthMonitor() { stop(); }
 
 void HealthMonitor::add_check(std::string name, Check check) {
-    impl_->checks.emplace_back(std::move(name), std::move(check));
+    impl_->checks.push_back({std::move(name), std::move(check), true});
+}
+
+void HealthMonitor::add_optional_check(std::string name, Check check) {
+    impl_->checks.push_back({std::move(name), std::move(check), false});
 }
 
 void HealthMonitor::check_now() {
     auto snap = std::make_shared<HealthSnapshot>();
-    for (const auto& [name, check] : impl_->checks) {
-        ComponentHealth component{name, true, {}};
+    for (const auto& [name, check, required] : impl_->checks) {
+        ComponentHealth component{name, true, required, {}};
         try {
             if (auto r = check(); !r) {
                 component.healthy = false;
@@ -36,7 +44,11 @@ void HealthMonitor::check_now() {
             component.healthy = false;
             component.detail = e.what();
         }
-        snap->healthy = snap->healthy && component.healthy;
+        if (required) {
+            snap->healthy = snap->healthy && component.healthy;
+        } else {
+            snap->degraded = snap->degraded || !component.healthy;
+        }
         snap->components.push_back(std::move(component));
     }
     auto previous = impl_->current.exchange(std::move(snap));

@@ -44,3 +44,27 @@ TEST(HealthMonitorTest, ThrowingCheckCountsAsUnhealthy) {
 
 }  // namespace
 }  // namespace sai::core
+
+namespace sai::core {
+namespace {
+
+TEST(HealthMonitorOptionalTest, OptionalFailureDegradesButStaysHealthy) {
+    HealthMonitor m;
+    bool influx_up = false;
+    m.add_check("storage", [] { return Result<void>{}; });
+    m.add_optional_check("influxdb", [&]() -> Result<void> {
+        if (influx_up) return {};
+        return make_error(Errc::Unavailable, "connection refused");
+    });
+    m.check_now();
+    auto snap = m.snapshot();
+    EXPECT_TRUE(snap->healthy);
+    EXPECT_TRUE(snap->degraded);
+    EXPECT_FALSE(snap->components[1].required);
+    influx_up = true;
+    m.check_now();
+    EXPECT_FALSE(m.snapshot()->degraded);
+}
+
+}  // namespace
+}  // namespace sai::core

@@ -16,7 +16,7 @@
 // one digest message per route every `digest_interval`.
 
 #include "alerts/alert_manager.hpp"
-#include "alerts/circuit_breaker.hpp"
+#include "core/circuit_breaker.hpp"
 #include "core/error.hpp"
 
 #include <chrono>
@@ -29,6 +29,8 @@
 #include <vector>
 
 namespace sai::alerts {
+
+using core::CircuitBreaker;
 
 struct WebhookTarget {
     enum class Kind { Slack, PagerDuty, Generic };
@@ -81,7 +83,7 @@ core::Result<RemediationConfig> load_remediation_config(const std::string& toml_
 /// Checks references (playbook actions naming targets, routes naming targets, action types).
 core::Result<void> validate(const RemediationConfig& config);
 
-/// One HTTP POST. The libcurl implementation refuses redirects and non-HTTP(S) URLs.
+/// One HTTP POST: the response status (see core::HttpClient).
 class HttpPoster {
 public:
     virtual ~HttpPoster() = default;
@@ -89,6 +91,7 @@ public:
     virtual core::Result<int> post(const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
                                    const std::string& body, std::chrono::milliseconds timeout) = 0;
 };
+/// Posts through core::make_http_client().
 std::unique_ptr<HttpPoster> make_curl_poster();
 
 /// The request a target gets for a message: headers and body. `kind` is

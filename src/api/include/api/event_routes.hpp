@@ -3,6 +3,7 @@
 // one event, pipeline and source status, ingest metrics.
 
 #include "api/router.hpp"
+#include "core/health.hpp"
 #include "pipeline/pipeline.hpp"
 #include "storage/store.hpp"
 
@@ -31,6 +32,8 @@ struct MonitorServices {
     std::function<std::vector<SourceStatus>()> sources;  // current state of the listeners
     /// Per-source counters for /metrics, e.g. {"syslog.udp_kernel_dropped", 12}.
     std::function<std::vector<std::pair<std::string, std::uint64_t>>()> source_counters;
+    /// Optional components (InfluxDB, Redis...) as the health monitor last saw them.
+    const core::HealthMonitor* health = nullptr;
 };
 
 void add_event_routes(Router& router, MonitorServices& services);

@@ -74,6 +74,15 @@ struct MetricsConfig {
     std::vector<std::string> allow = {"127.0.0.0/8", "::1"};  // without a token: who may scrape
 };
 
+struct InfluxConfig {
+    std::string url;  // empty: no export
+    std::string token;
+    std::string org;
+    std::string bucket;  // set: the 2.x API
+    std::string database = "securityai";
+    int interval_s = 10;
+};
+
 struct AlertsConfig {
     int dedup_window_minutes = 60;
 };
@@ -102,6 +111,7 @@ struct Config {
     PipelineConfig pipeline;
     AlertsConfig alerts;
     MetricsConfig metrics;
+    InfluxConfig influxdb;
     std::string config_file;  // the TOML file read, if any (subsystems read their own tables from it)
 
     bool is_production() const { return environment == "production"; }

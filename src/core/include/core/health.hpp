@@ -16,11 +16,13 @@ namespace sai::core {
 struct ComponentHealth {
     std::string name;
     bool healthy = false;
-    std::string detail;  // why it is unhealthy; empty when healthy
+    bool required = true;  // an optional component down degrades the service, it does not fail it
+    std::string detail;    // why it is unhealthy; empty when healthy
 };
 
 struct HealthSnapshot {
-    bool healthy = true;
+    bool healthy = true;    // every required component is healthy
+    bool degraded = false;  // some optional component is not
     std::vector<ComponentHealth> components;
 };
 
@@ -36,6 +38,9 @@ public:
     HealthMonitor& operator=(const HealthMonitor&) = delete;
 
     void add_check(std::string name, Check check);
+    /// A component the service can run without (InfluxDB, Redis): when it fails
+    /// the snapshot is `degraded` but still `healthy`.
+    void add_optional_check(std::string name, Check check);
     /// Runs every check once (so the first snapshot is real), then every `interval`.
     void start(std::chrono::milliseconds interval);
     void stop();

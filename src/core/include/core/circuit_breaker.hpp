@@ -1,5 +1,5 @@
 #pragma once
-// A circuit breaker per remediation or notification target: after `threshold`
+// A circuit breaker per remote target (webhooks, InfluxDB...): after `threshold`
 // consecutive failures it opens and refuses calls for `cooldown`; then it lets
 // one trial call through (half-open): success closes it, failure opens it again.
 
@@ -8,7 +8,7 @@
 #include <mutex>
 #include <string_view>
 
-namespace sai::alerts {
+namespace sai::core {
 
 /// Thread-safe. Time is passed in (Unix ms), so tests need no sleeping.
 class CircuitBreaker {
@@ -72,4 +72,4 @@ inline std::string_view to_string(CircuitBreaker::State s) noexcept {
     return "closed";
 }
 
-}  // namespace sai::alerts
+}  // namespace sai::core
