@@ -1,6 +1,7 @@
 #include "masker.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <array>
 #include <utility>
 
@@ -29,31 +30,35 @@ constexpr std::array<NamedMask, 11> kNamedMasks{{
 }};
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool has_digit(std::string_view s) { return std::any_of(s.begin(), s.end(), is_digit); }
 
-bool is_delimiter(char c) {
-    switch (c) {
-        case '=': case ':': case ',': case ';': case '(': case ')': case '[': case ']': case '{': case '}':
-        case '<': case '>': case '@': case '#': case '|': case '/': case '"': case '\'':
-            return true;
-        default:
-            return false;
+constexpr std::uint8_t kDelimiterClass = 1;
+constexpr std::uint8_t kDigitClass = 2;
+constexpr std::uint8_t kLetterClass = 4;
+
+constexpr std::array<std::uint8_t, 256> make_classes() {
+    std::array<std::uint8_t, 256> t{};
+    for (unsigned char c : std::string_view("=:,;()[]{}<>@#|/\"'")) {
+        t[c] = kDelimiterClass;
     }
+    for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = kDigitClass;
+    for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = kLetterClass;
+    for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = kLetterClass;
+    return t;
 }
-
+constexpr auto kClass = make_classes();
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool looks_like_path(std::string_view token) {
-    if (token.find("://") != std::string_view::npos) {
+    if (token.size() < 3) {
+        return false;
+    }
+    if (token.front() == '/') {
+        return std::memchr(token.data() + 1, '/', token.size() - 1) != nullptr;
+    }
+    if (token[1] == ':' && token[2] == '\\' && ((token[0] >= 'A' && token[0] <= 'Z') || (token[0] >= 'a' && token[0] <= 'z'))) {
         return true;
     }
-    if (token.size() >= 3 && ((token[0] >= 'A' && token[0] <= 'Z') || (token[0] >= 'a' && token[0] <= 'z')) &&
-        token[1] == ':' && token[2] == '\\') {
-        return true;
-    }
-    if (!token.empty() && token.front() == '/') {
-        return token.find('/', 1) != std::string_view::npos;
-    }
-    return false;
+    const void* colon = std::memchr(token.data(), ':', token.size());
+    return colon && token.find("://") != std::string_view::npos;
 }
 
 struct Span {
@@ -63,6 +68,11 @@ struct Span {
 
 bool collect_span(void* ctx, unsigned, std::size_t from, std::size_t to) {
     auto* spans = static_cast<std::vector<Span>*>(ctx);
+    // A repeated tail ("\d+") reports every end from the same start: keep the longest.
+    if (!spans->empty() && spans->back().from == from) {
+        spans->back().to = std::max(spans->back().to, to);
+        return true;
+    }
     if (spans->size() < 100'000) {
         spans->push_back({from, to});
     }
@@ -99,7 +109,17 @@ bool is_date_word(std::string_view token) {
     if (token.size() < 3 || token.size() > 9 || token[0] < 'A' || token[0] > 'Z') {
         return false;
     }
-    return std::find(kWords.begin(), kWords.end(), token) != kWords.end();
+    for (char c : token.substr(1)) {
+        if (c < 'a' || c > 'z') {
+            return false;
+        }
+    }
+    for (const auto& w : kWords) {
+        if (w.size() == token.size() && w[0] == token[0] && w == token) {
+            return true;
+        }
+    }
+    return false;
 }
 
 }  // namespace
@@ -194,8 +214,12 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
         spans.resize(kept);
     }
 
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> offsets;  // token offsets in out.text
-    offsets.reserve(32);
+    // Local copies: the compiler cannot keep a thread_local vector's fields in registers
+    // across the stores into `out`.
+    const Span* const sp = spans.data();
+    const std::size_t nspans = spans.size();
+    thread_local std::vector<std::pair<std::uint32_t, std::uint32_t>> offsets;  // token offsets in out.text
+    offsets.clear();
     std::size_t next_span = 0;
     std::size_t i = 0;
     const std::size_t n = content.size();
@@ -205,38 +229,57 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
         out.masked.push_back(raw);
     };
     // Appends content[b, e) with configured-mask spans replaced, applying generic masking
-    // to each delimiter-separated piece when `generic` is set.
+    // to each delimiter-separated piece when `generic` is set. The digit statistics of a
+    // piece are gathered while scanning it, so each byte is looked at once.
     auto emit_range = [&](std::size_t b, std::size_t e, std::size_t span_from, bool generic) {
         std::size_t s = span_from;
         std::size_t piece = b;
+        std::size_t runs = 0;
+        std::size_t run = 0;
+        std::size_t max_run = 0;
+        bool letter = false;
         auto flush_piece = [&](std::size_t upto) {
             if (upto > piece) {
                 const auto text = content.substr(piece, upto - piece);
-                const auto tail = generic ? trailing_number(text) : 0;
-                if (tail > 0 && !has_digit(text.substr(0, text.size() - tail))) {
+                if (!generic || runs == 0) {
+                    out.text.append(text);
+                } else if (const auto tail = trailing_number(text); runs == 1 && tail > 0 && letter) {
+                    // "core.42", "blk_-42": a word with a number attached keeps the word.
                     out.text.append(text.substr(0, text.size() - tail));
                     emit_wild(text.substr(text.size() - tail));
-                } else if (generic && looks_variable(text)) {
+                } else if (runs >= 2 || max_run >= 3 || is_digit(text[0]) ||
+                           ((text[0] == '-' || text[0] == '+') && text.size() > 1 && is_digit(text[1]))) {
                     emit_wild(text);
                 } else {
                     out.text.append(text);
                 }
             }
+            runs = run = max_run = 0;
+            letter = false;
         };
         std::size_t k = b;
         while (k < e) {
-            if (s < spans.size() && spans[s].from == k) {
+            if (s < nspans && sp[s].from == k) {
                 flush_piece(k);
-                emit_wild(content.substr(k, spans[s].to - k));
-                k = spans[s].to;
+                emit_wild(content.substr(k, sp[s].to - k));
+                k = sp[s].to;
                 piece = k;
                 ++s;
                 continue;
             }
-            if (is_delimiter(content[k])) {
+            const auto cls = kClass[static_cast<unsigned char>(content[k])];
+            if (cls & kDelimiterClass) {
                 flush_piece(k);
                 out.text.push_back(content[k]);
                 piece = k + 1;
+            } else if (cls & kDigitClass) {
+                if (++run == 1) {
+                    ++runs;
+                }
+                max_run = std::max(max_run, run);
+            } else {
+                run = 0;
+                letter = letter || (cls & kLetterClass);
             }
             ++k;
         }
@@ -244,7 +287,7 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
     };
 
     while (i < n) {
-        while (i < n && is_space(content[i]) && !(next_span < spans.size() && spans[next_span].from == i)) {
+        while (i < n && is_space(content[i]) && !(next_span < nspans && sp[next_span].from == i)) {
             ++i;
         }
         if (i >= n) {
@@ -256,8 +299,8 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
             i = n;  // the rest of an overlong message is one variable token
         } else {
             while (i < n) {
-                if (next_span < spans.size() && spans[next_span].from == i) {
-                    i = spans[next_span].to;
+                if (next_span < nspans && sp[next_span].from == i) {
+                    i = sp[next_span].to;
                     ++next_span;
                     continue;
                 }
@@ -286,7 +329,7 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
             emit_range(b, e, first_span, generic_);
         }
         offsets.emplace_back(start, static_cast<std::uint32_t>(out.text.size()));
-        while (next_span < spans.size() && spans[next_span].to <= i) {
+        while (next_span < nspans && sp[next_span].to <= i) {
             ++next_span;
         }
     }

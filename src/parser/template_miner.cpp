@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <list>
 #include <map>
 #include <mutex>
@@ -94,6 +95,11 @@ struct FormatState {
 };
 
 bool has_wild(std::string_view token) { return token.find(kWild) != std::string_view::npos; }
+
+// Length first: most tokens that differ differ in length.
+inline bool same_token(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
+}
 
 // Whether `text` fits `pattern`, where each <*> of the pattern stands for any text
 // (possibly empty). The texts the <*> cover are appended to `captures` when given.
@@ -401,7 +407,7 @@ void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std
         const bool settled = o.settled_after > 0 && c->count >= o.settled_after;
         for (std::size_t i = 0; i < n; ++i) {
             const auto& t = c->tokens[i];
-            if (t == tokens[i]) {
+            if (same_token(t, tokens[i])) {
                 ++same;
             } else if (t != kWild && (has_wild(t) || has_wild(tokens[i]))) {
                 // A partly masked token ("(uid=<*>)", "port:<*>") is structure: a token that
@@ -439,7 +445,7 @@ void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std
         bool changed = false;
         for (std::size_t i = 0; i < n; ++i) {
             auto& t = best->tokens[i];
-            if (t == tokens[i] || t == kWild) {
+            if (same_token(t, tokens[i]) || t == kWild) {
                 continue;
             }
             switch (fits(t, tokens[i])) {
@@ -467,7 +473,7 @@ void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std
         const auto e = line.first_masked[i + 1];
         if (best->tokens[i] == kWild && !(e - b == 1 && tokens[i] == kWild)) {
             out.params.emplace_back(line.raw_tokens[i]);
-        } else if (best->tokens[i] == tokens[i] || best->tokens[i] == kWild) {
+        } else if (same_token(best->tokens[i], tokens[i]) || best->tokens[i] == kWild) {
             for (auto k = b; k < e; ++k) {
                 out.params.emplace_back(line.masked[k]);
             }
