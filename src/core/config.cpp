@@ -261,6 +261,9 @@ Result<void> apply_table(Config& config, const toml::table& table, const std::st
                          const std::string& file) {
     for (const auto& [k, node] : table) {
         const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+        if (key == "parser") {
+            continue;  // read and validated by parser::ParserConfig (docs/log-parsing.md)
+        }
         if (auto sub = node.as_table()) {
             if (auto r = apply_table(config, *sub, key, file); !r) {
                 return r;
