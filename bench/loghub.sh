@@ -30,12 +30,6 @@ declare -A format=(
     [Android]=android [Apache]=apache-error [BGL]=bgl [HDFS]=hdfs [HPC]=hpc [Hadoop]=hadoop
     [HealthApp]=healthapp [Linux]=linux [Mac]=mac [OpenSSH]=openssh [OpenStack]=openstack
     [Proxifier]=proxifier [Spark]=spark [Thunderbird]=thunderbird [Windows]=windows-cbs [Zookeeper]=zookeeper)
-# Drain's grouping accuracy as published (Zhu et al., ICSE-SEIP 2019, original labels).
-declare -A drain_ga=(
-    [Android]=0.911 [Apache]=1.000 [BGL]=0.963 [HDFS]=0.998 [HPC]=0.887 [Hadoop]=0.948
-    [HealthApp]=0.780 [Linux]=0.690 [Mac]=0.787 [OpenSSH]=0.788 [OpenStack]=0.733
-    [Proxifier]=0.527 [Spark]=0.920 [Thunderbird]=0.955 [Windows]=0.997 [Zookeeper]=0.967)
-
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 systems=()
@@ -60,6 +54,7 @@ done
 "$py" - "$out" "${systems[@]}" <<'PY'
 import json, sys
 out, systems = sys.argv[1], sys.argv[2:]
+# Drain's grouping accuracy as published (Zhu et al., ICSE-SEIP 2019, original labels).
 drain = dict(a.split("=") for a in """Android=0.911 Apache=1.000 BGL=0.963 HDFS=0.998 HPC=0.887 Hadoop=0.948
 HealthApp=0.780 Linux=0.690 Mac=0.787 OpenSSH=0.788 OpenStack=0.733 Proxifier=0.527 Spark=0.920
 Thunderbird=0.955 Windows=0.997 Zookeeper=0.967""".split())
@@ -90,22 +85,27 @@ PY
 
 [[ ${LOGHUB_SKIP_SPEED:-0} == 1 ]] && exit 0
 # Speed: every dataset repeated until the total reaches 1,000,000 lines, one process per
-# dataset, single thread; lines/s counts only parsing (header, template, entities).
+# dataset, single thread; lines/s counts CPU time of parsing only (input is read first).
 total=0
 for s in "${systems[@]}"; do total=$((total + $(wc -l < "$data/$s/${s}_2k.log"))); done
 repeat=$(( (1000000 + total - 1) / total ))
-lines=0
-secs=0
 for s in "${systems[@]}"; do
-    big=$out/$s.big
-    for ((i = 0; i < repeat; i++)); do cat "$data/$s/${s}_2k.log"; done > "$big"
-    args=(logparse --format "${format[$s]}" --quiet --stats)
-    [[ -f $here/loghub/$s.toml ]] && args+=(--config "$here/loghub/$s.toml")
-    stat=$("$bin" "${args[@]}" "$big" 2>&1 >/dev/null)
-    l=$(sed -E 's/.*lines ([0-9]+) .*/\1/' <<<"$stat")
-    t=$(sed -E 's/.*parse cpu seconds ([0-9.]+) .*/\1/' <<<"$stat")
-    lines=$((lines + l))
-    secs=$("$py" -c "print($secs + $t)")
-    rm -f "$big"
+    for ((i = 0; i < repeat; i++)); do cat "$data/$s/${s}_2k.log"; done > "$out/$s.big"
 done
-"$py" -c "print(f'\nspeed: {$lines:,} lines ({$repeat}x the {len(\"${systems[*]}\".split())} datasets), {$secs:.2f} CPU s of parsing, {$lines / $secs:,.0f} lines/s single thread (header + template + entities)')"
+for mode in entities no-entities; do
+    lines=0
+    secs=0
+    for s in "${systems[@]}"; do
+        args=(logparse --format "${format[$s]}" --quiet --stats)
+        [[ $mode == no-entities ]] && args+=(--no-entities)
+        [[ -f $here/loghub/$s.toml ]] && args+=(--config "$here/loghub/$s.toml")
+        stat=$("$bin" "${args[@]}" "$out/$s.big" 2>&1 >/dev/null)
+        l=$(sed -E 's/.*lines ([0-9]+) .*/\1/' <<<"$stat")
+        t=$(sed -E 's/.*parse cpu seconds ([0-9.]+) .*/\1/' <<<"$stat")
+        lines=$((lines + l))
+        secs=$("$py" -c "print($secs + $t)")
+    done
+    what="header + template + entities"
+    [[ $mode == no-entities ]] && what="header + template"
+    "$py" -c "print(f'speed ($what): {$lines:,} lines ({$repeat}x the ${#systems[@]} datasets), {$secs:.2f} CPU s, {$lines / $secs:,.0f} lines/s on one core')"
+done
