@@ -116,7 +116,8 @@ TEST_F(EntityExtractorTest, Outcome) {
 
 TEST_F(EntityExtractorTest, BadInputIsHandled) {
     EXPECT_TRUE(extractor_->extract("").items.empty());
-    const std::string binary("\x00\xff 10.0.0.1 \x80\x00", 14);
+    static constexpr char kBinary[] = "\x00\xff 10.0.0.1 \x80\x00";
+    const std::string binary(kBinary, sizeof kBinary - 1);
     EXPECT_THAT(values(binary, EntityType::Ipv4), ElementsAre("10.0.0.1"));
     std::string huge;
     while (huge.size() < (1 << 20)) huge += "user=a 10.0.0.1 ";

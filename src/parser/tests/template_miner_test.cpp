@@ -189,7 +189,8 @@ TEST(TemplateMinerTest, BadInputIsHandled) {
     for (int i = 0; i < 100'000; ++i) spaced += "ab ";
     auto s = m->parse("t", spaced);
     EXPECT_LE(std::count(s.template_text.begin(), s.template_text.end(), ' '), 255);
-    const std::string binary("\x00\xff\xfe garbage \x80\x81 \x00", 18);
+    static constexpr char kBinary[] = "\x00\xff\xfe garbage \x80\x81 \x00";
+    const std::string binary(kBinary, sizeof kBinary - 1);
     auto b = m->parse("t", binary);
     EXPECT_FALSE(b.template_id.empty());
     EXPECT_EQ(m->parse("t", binary).template_id, b.template_id);
