@@ -1,6 +1,7 @@
 #include "parser/entity_extractor.hpp"
 
 #include "hs_database.hpp"
+#include "text.hpp"
 
 #include <arpa/inet.h>
 
@@ -90,8 +91,8 @@ bool collect(void* ctx, unsigned id, std::size_t from, std::size_t to) {
     return true;
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+using detail::is_digit;
+bool alpha(char c) { return detail::is_alpha(c); }
 bool upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool alnum(char c) { return alpha(c) || is_digit(c); }
 bool hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }

@@ -1,5 +1,7 @@
 #include "parser/log_format.hpp"
 
+#include "text.hpp"
+
 #include <algorithm>
 #include <array>
 
@@ -12,7 +14,7 @@ using Kind = LogFormat::Element::Kind;
 // in its length times the number of fields.
 constexpr std::size_t kStepBudget = 20'000;
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+using detail::is_space;
 
 bool is_name_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';

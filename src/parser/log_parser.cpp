@@ -1,5 +1,7 @@
 #include "parser/log_parser.hpp"
 
+#include "text.hpp"
+
 #include <toml++/toml.h>
 
 #include <fstream>
@@ -12,10 +14,7 @@
 namespace sai::parser {
 namespace {
 
-struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
+using detail::StringHash;
 
 core::Error bad_key(std::string_view source, std::string_view key, std::string_view why) {
     return core::make_error(core::Errc::InvalidArgument,

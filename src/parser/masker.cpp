@@ -1,5 +1,7 @@
 #include "masker.hpp"
 
+#include "text.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <array>
@@ -29,7 +31,6 @@ constexpr std::array<NamedMask, 11> kNamedMasks{{
     {"@url", R"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"'<>]+)"},
 }};
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
 constexpr std::uint8_t kDelimiterClass = 1;
 constexpr std::uint8_t kDigitClass = 2;
@@ -46,7 +47,6 @@ constexpr std::array<std::uint8_t, 256> make_classes() {
     return t;
 }
 constexpr auto kClass = make_classes();
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool looks_like_path(std::string_view token) {
     if (token.size() < 3) {
         return false;

@@ -1,6 +1,7 @@
 #include "parser/template_miner.hpp"
 
 #include "masker.hpp"
+#include "text.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -16,10 +17,7 @@ namespace {
 
 constexpr std::string_view kWild = "<*>";
 
-struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
+using detail::StringHash;
 
 std::uint64_t fnv1a(std::string_view a, std::string_view b, std::uint64_t salt) {
     std::uint64_t h = 1469598103934665603ULL ^ salt;
