@@ -113,6 +113,21 @@ TEST(LogFormatTest, BuiltinsMatchTheirSystems) {
          "Notification time out: 3200"},
         {"android", "03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogsopening app wtoken",
          "printFreezingDisplayLogsopening app wtoken"},
+        {"spark", "17/06/09 20:10:40 INFO executor.Executor: Running task 0.0 in stage 1.0 (TID 8)",
+         "Running task 0.0 in stage 1.0 (TID 8)"},
+        {"hpc", "460158 node-246 unix.hw state_change.unavailable 1077804742 1 Component State Change: node down",
+         "Component State Change: node down"},
+        {"thunderbird",
+         "- 1131566461 2005.11.09 dn228 Nov 9 12:01:01 dn228/dn228 crond(pam_unix)[2915]: session closed for user root",
+         "session closed for user root"},
+        {"openstack",
+         "nova-api.log.1 2017-05-16 00:00:00.008 25746 INFO nova.api.server [req-38 a b - - -] 10.1.1.1 \"GET /v2 "
+         "HTTP/1.1\" status: 200",
+         "10.1.1.1 \"GET /v2 HTTP/1.1\" status: 200"},
+        {"mac", "Jul  1 09:00:55 host-10 kernel[0]: IOThunderboltSwitch::listenerCallback - port = 11",
+         "IOThunderboltSwitch::listenerCallback - port = 11"},
+        {"mac", "Jul  1 09:01:05 host-10 com.apple.xpc.launchd[1] (com.apple.mdworker.bundles[123]): Service exited",
+         "Service exited"},
     };
     for (const auto& c : cases) {
         auto f = LogFormat::compile(find_builtin_format(c.format)->spec).value();
