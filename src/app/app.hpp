@@ -35,4 +35,16 @@ struct IngestCommand {
 };
 int ingest(const core::Config& config, const IngestCommand& command);
 
+struct LogparseCommand {
+    std::string format = "raw";       // built-in or configured name, or a format string
+    std::string config_file;          // TOML file with a [parser] table
+    std::vector<std::string> files;   // empty or "-": stdin
+    bool final_templates = false;     // print after the end of input, with final template texts
+    bool no_entities = false;
+    bool quiet = false;               // parse only, print nothing (with --stats: speed runs)
+    bool stats = false;               // templates, evictions and lines/s on stderr
+};
+/// `securityai logparse`: needs no store and reads only the [parser] table of --config.
+int logparse(const LogparseCommand& command);
+
 }  // namespace sai::app

@@ -3,6 +3,7 @@
 
 #include "app.hpp"
 #include "core/config.hpp"
+#include "parser/log_format.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -117,6 +118,25 @@ int main(int argc, char** argv) {
     ingest->add_option("--token", ingest_cmd.token,
                        "access token or API key (or env SECURITYAI_TOKEN / SECURITYAI_API_KEY)");
 
+    app::LogparseCommand logparse_cmd;
+    auto* logparse = app.add_subcommand("logparse", "Mine log templates and entities from raw lines (JSON Lines out)");
+    logparse->add_option("files", logparse_cmd.files, "files to read; none or - for stdin");
+    logparse->add_option("-f,--format", logparse_cmd.format,
+                         "built-in or configured format name, or a format string like "
+                         "'<Date> <Time> <Level> <Content>' (default raw)");
+    logparse->add_option("-c,--config", logparse_cmd.config_file, "TOML file whose [parser] table configures the parser")
+        ->check(CLI::ExistingFile);
+    logparse->add_flag("--final", logparse_cmd.final_templates,
+                       "write after the end of input, each line with its template as it finally stands");
+    logparse->add_flag("--no-entities", logparse_cmd.no_entities, "skip entity extraction");
+    logparse->add_flag("--quiet", logparse_cmd.quiet, "write nothing (speed measurements with --stats)");
+    logparse->add_flag("--stats", logparse_cmd.stats, "print lines, templates, evictions and lines/s to stderr");
+    std::string formats_help = "\nBuilt-in formats:\n";
+    for (const auto& f : parser::builtin_formats()) {
+        formats_help += "  " + std::string(f.name) + ": " + std::string(f.description) + "\n";
+    }
+    logparse->footer(formats_help);
+
     auto* version_cmd = app.add_subcommand("version", "Print the version");
 
     try {
@@ -125,6 +145,13 @@ int main(int argc, char** argv) {
         return app.exit(e);
     }
 
+    if (logparse->parsed()) {
+        try {
+            return app::logparse(logparse_cmd);
+        } catch (const std::exception& e) {
+            return app::fail(e.what());
+        }
+    }
     if (version_cmd->parsed()) {
         std::cout << "securityai " << core::kVersion << "\n";
         return 0;

@@ -80,6 +80,16 @@ TEST(ConfigTest, UnknownFileKeyIsRejected) {
     EXPECT_NE(config.error().detail.find("http.prot"), std::string::npos) << config.error().detail;
 }
 
+TEST(ConfigTest, ParserTableIsLeftToTheParser) {
+    testkit::TempDir dir;
+    const auto file = write_file(dir, "[parser]\nsimilarity = 0.7\n[[parser.formats]]\nname = \"x\"\n[http]\nport = 9000\n");
+    ConfigSources sources;
+    sources.file = file;
+    auto config = load_config(sources);
+    ASSERT_TRUE(config) << config.error().detail;
+    EXPECT_EQ(config->http.port, 9000);
+}
+
 TEST(ConfigTest, TomlSyntaxErrorHasLineNumber) {
     testkit::TempDir dir;
     const auto file = write_file(dir, "environment = \"development\"\nport = = 3\n");

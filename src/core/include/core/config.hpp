@@ -90,7 +90,7 @@ struct AlertsConfig {
 /// Sections of the configuration file that their subsystems parse themselves
 /// (structured tables such as [[alerts.playbooks]]); load_config() skips them.
 inline constexpr std::string_view kSubsystemTables[] = {"alerts.remediation", "alerts.targets", "alerts.playbooks",
-                                                         "alerts.routes"};
+                                                         "alerts.routes", "parser"};
 
 struct LogConfig {
     std::string level = "info";

@@ -1,0 +1,342 @@
+#include "masker.hpp"
+
+#include "text.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <array>
+#include <utility>
+
+namespace sai::parser::detail {
+namespace {
+
+constexpr std::string_view kWild = "<*>";
+
+struct NamedMask {
+    std::string_view name;
+    std::string_view regex;
+};
+
+constexpr std::array<NamedMask, 11> kNamedMasks{{
+    {"@ipv4", R"((?:\d{1,3}\.){3}\d{1,3})"},
+    {"@ipv4_port", R"(/?(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?)"},
+    {"@ipv6", R"((?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4})"},
+    {"@uuid", R"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"},
+    {"@hex", R"(\b0[xX][0-9a-fA-F]+\b)"},
+    {"@domain", R"(\b(?:[A-Za-z0-9][A-Za-z0-9-]*\.){2,}[A-Za-z][A-Za-z0-9-]*\b)"},
+    {"@domain_port", R"(\b(?:[A-Za-z0-9][A-Za-z0-9_-]*\.)+[A-Za-z0-9_-]+(?::\d+)?)"},
+    {"@path", R"((?:/[A-Za-z0-9._~+-]+){2,}/?)"},
+    {"@mac", R"(\b[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}\b)"},
+    {"@email", R"(\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b)"},
+    {"@url", R"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"'<>]+)"},
+}};
+
+
+constexpr std::uint8_t kDelimiterClass = 1;
+constexpr std::uint8_t kDigitClass = 2;
+constexpr std::uint8_t kLetterClass = 4;
+
+constexpr std::array<std::uint8_t, 256> make_classes() {
+    std::array<std::uint8_t, 256> t{};
+    for (unsigned char c : std::string_view("=:,;()[]{}<>@#|/\"'")) {
+        t[c] = kDelimiterClass;
+    }
+    for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = kDigitClass;
+    for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = kLetterClass;
+    for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = kLetterClass;
+    return t;
+}
+constexpr auto kClass = make_classes();
+bool looks_like_path(std::string_view token) {
+    if (token.size() < 3) {
+        return false;
+    }
+    if (token.front() == '/') {
+        return std::memchr(token.data() + 1, '/', token.size() - 1) != nullptr;
+    }
+    if (token[1] == ':' && token[2] == '\\' && ((token[0] >= 'A' && token[0] <= 'Z') || (token[0] >= 'a' && token[0] <= 'z'))) {
+        return true;
+    }
+    const void* colon = std::memchr(token.data(), ':', token.size());
+    return colon && token.find("://") != std::string_view::npos;
+}
+
+struct Span {
+    std::size_t from;
+    std::size_t to;
+};
+
+bool collect_span(void* ctx, unsigned, std::size_t from, std::size_t to) {
+    auto* spans = static_cast<std::vector<Span>*>(ctx);
+    // A repeated tail ("\d+") reports every end from the same start: keep the longest.
+    if (!spans->empty() && spans->back().from == from) {
+        spans->back().to = std::max(spans->back().to, to);
+        return true;
+    }
+    if (spans->size() < 100'000) {
+        spans->push_back({from, to});
+    }
+    return true;
+}
+
+// Length of a run of digits ending `piece` after '.', '_' or '-' ("core.42", "name_7",
+// "error......0"), or 0. A word ending in a digit ("ssh2", "eth0") keeps it.
+std::size_t trailing_number(std::string_view piece) {
+    std::size_t k = piece.size();
+    while (k > 0 && is_digit(piece[k - 1])) {
+        --k;
+    }
+    if (k == piece.size() || k == 0) {
+        return 0;
+    }
+    auto separator = [](char c) { return c == '.' || c == '_' || c == '-'; };
+    if (!separator(piece[k - 1])) {
+        return 0;
+    }
+    if (piece[k - 1] == '-' && k >= 2 && separator(piece[k - 2])) {
+        --k;  // a sign: "blk_-42" is "blk_" and "-42"
+    }
+    return piece.size() - k;
+}
+
+// Month and weekday names: parts of timestamps inside messages ("at Sun Jul 10 ...").
+bool is_date_word(std::string_view token) {
+    static constexpr std::array<std::string_view, 38> kWords{
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        "January", "February", "March", "April", "June", "July", "August", "September", "October",
+        "November", "December", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Monday", "Tuesday",
+        "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Sept"};
+    if (token.size() < 3 || token.size() > 9 || token[0] < 'A' || token[0] > 'Z') {
+        return false;
+    }
+    for (char c : token.substr(1)) {
+        if (c < 'a' || c > 'z') {
+            return false;
+        }
+    }
+    for (const auto& w : kWords) {
+        if (w.size() == token.size() && w[0] == token[0] && w == token) {
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+bool looks_variable(std::string_view piece) {
+    if (piece.empty()) {
+        return false;
+    }
+    if (is_digit(piece[0])) {
+        return true;
+    }
+    if ((piece[0] == '-' || piece[0] == '+') && piece.size() > 1 && is_digit(piece[1])) {
+        return true;
+    }
+    std::size_t runs = 0;
+    std::size_t run = 0;
+    for (char c : piece) {
+        if (is_digit(c)) {
+            if (++run == 1) {
+                ++runs;
+            }
+            if (run >= 3 || runs >= 2) {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    return false;
+}
+
+std::string_view Masker::builtin_mask(std::string_view name) {
+    for (const auto& m : kNamedMasks) {
+        if (m.name == name) {
+            return m.regex;
+        }
+    }
+    return {};
+}
+
+core::Result<Masker> Masker::create(const std::vector<std::string>& masks, bool generic, std::size_t max_tokens) {
+    std::vector<HsPattern> patterns;
+    unsigned id = 0;
+    for (const auto& m : masks) {
+        std::string regex = m;
+        if (!m.empty() && m.front() == '@') {
+            const auto builtin = builtin_mask(m);
+            if (builtin.empty()) {
+                return core::make_error(core::Errc::InvalidArgument, "unknown built-in mask '" + m + "'");
+            }
+            regex = std::string(builtin);
+        }
+        if (regex.empty()) {
+            return core::make_error(core::Errc::InvalidArgument, "empty mask");
+        }
+        patterns.push_back({std::move(regex), id++, false});
+    }
+    auto db = HsDatabase::compile(patterns);
+    if (!db) {
+        return db.error();
+    }
+    Masker masker;
+    masker.db_ = std::move(*db);
+    masker.generic_ = generic;
+    masker.max_tokens_ = std::max<std::size_t>(max_tokens, 2);
+    return masker;
+}
+
+void Masker::mask(std::string_view content, MaskedLine& out) const {
+    out.text.clear();
+    out.tokens.clear();
+    out.raw_tokens.clear();
+    out.masked.clear();
+    out.first_masked.clear();
+
+    // Configured masks: leftmost-longest, non-overlapping.
+    thread_local std::vector<Span> spans;
+    spans.clear();
+    db_->scan(content, collect_span, &spans);
+    if (!spans.empty()) {
+        std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
+            return a.from != b.from ? a.from < b.from : a.to > b.to;
+        });
+        std::size_t kept = 0;
+        std::size_t end = 0;
+        for (const auto& s : spans) {
+            if (s.to > s.from && (kept == 0 || s.from >= end)) {
+                spans[kept++] = s;
+                end = s.to;
+            }
+        }
+        spans.resize(kept);
+    }
+
+    // Local copies: the compiler cannot keep a thread_local vector's fields in registers
+    // across the stores into `out`.
+    const Span* const sp = spans.data();
+    const std::size_t nspans = spans.size();
+    thread_local std::vector<std::pair<std::uint32_t, std::uint32_t>> offsets;  // token offsets in out.text
+    offsets.clear();
+    std::size_t next_span = 0;
+    std::size_t i = 0;
+    const std::size_t n = content.size();
+
+    auto emit_wild = [&](std::string_view raw) {
+        out.text.append(kWild);
+        out.masked.push_back(raw);
+    };
+    // Appends content[b, e) with configured-mask spans replaced, applying generic masking
+    // to each delimiter-separated piece when `generic` is set. The digit statistics of a
+    // piece are gathered while scanning it, so each byte is looked at once.
+    auto emit_range = [&](std::size_t b, std::size_t e, std::size_t span_from, bool generic) {
+        std::size_t s = span_from;
+        std::size_t piece = b;
+        std::size_t runs = 0;
+        std::size_t run = 0;
+        std::size_t max_run = 0;
+        bool letter = false;
+        auto flush_piece = [&](std::size_t upto) {
+            if (upto > piece) {
+                const auto text = content.substr(piece, upto - piece);
+                if (!generic || runs == 0) {
+                    out.text.append(text);
+                } else if (const auto tail = trailing_number(text); runs == 1 && tail > 0 && letter) {
+                    // "core.42", "blk_-42": a word with a number attached keeps the word.
+                    out.text.append(text.substr(0, text.size() - tail));
+                    emit_wild(text.substr(text.size() - tail));
+                } else if (runs >= 2 || max_run >= 3 || is_digit(text[0]) ||
+                           ((text[0] == '-' || text[0] == '+') && text.size() > 1 && is_digit(text[1]))) {
+                    emit_wild(text);
+                } else {
+                    out.text.append(text);
+                }
+            }
+            runs = run = max_run = 0;
+            letter = false;
+        };
+        std::size_t k = b;
+        while (k < e) {
+            if (s < nspans && sp[s].from == k) {
+                flush_piece(k);
+                emit_wild(content.substr(k, sp[s].to - k));
+                k = sp[s].to;
+                piece = k;
+                ++s;
+                continue;
+            }
+            const auto cls = kClass[static_cast<unsigned char>(content[k])];
+            if (cls & kDelimiterClass) {
+                flush_piece(k);
+                out.text.push_back(content[k]);
+                piece = k + 1;
+            } else if (cls & kDigitClass) {
+                if (++run == 1) {
+                    ++runs;
+                }
+                max_run = std::max(max_run, run);
+            } else {
+                run = 0;
+                letter = letter || (cls & kLetterClass);
+            }
+            ++k;
+        }
+        flush_piece(e);
+    };
+
+    while (i < n) {
+        while (i < n && is_space(content[i]) && !(next_span < nspans && sp[next_span].from == i)) {
+            ++i;
+        }
+        if (i >= n) {
+            break;
+        }
+        const std::size_t b = i;
+        const std::size_t first_span = next_span;
+        if (offsets.size() + 1 >= max_tokens_) {
+            i = n;  // the rest of an overlong message is one variable token
+        } else {
+            while (i < n) {
+                if (next_span < nspans && sp[next_span].from == i) {
+                    i = sp[next_span].to;
+                    ++next_span;
+                    continue;
+                }
+                if (is_space(content[i])) {
+                    break;
+                }
+                ++i;
+            }
+        }
+        std::size_t e = i;
+        while (e > b && is_space(content[e - 1])) {
+            --e;
+        }
+        if (!out.text.empty()) {
+            out.text.push_back(' ');
+        }
+        const auto start = static_cast<std::uint32_t>(out.text.size());
+        out.first_masked.push_back(static_cast<std::uint32_t>(out.masked.size()));
+        const auto raw = content.substr(b, e - b);
+        out.raw_tokens.push_back(raw);
+        if (i == n && offsets.size() + 1 >= max_tokens_ && b < n) {
+            emit_wild(raw);
+        } else if (generic_ && (looks_like_path(raw) || is_date_word(raw))) {
+            emit_wild(raw);
+        } else {
+            emit_range(b, e, first_span, generic_);
+        }
+        offsets.emplace_back(start, static_cast<std::uint32_t>(out.text.size()));
+        while (next_span < nspans && sp[next_span].to <= i) {
+            ++next_span;
+        }
+    }
+    out.first_masked.push_back(static_cast<std::uint32_t>(out.masked.size()));
+    for (const auto& [from, to] : offsets) {
+        out.tokens.emplace_back(out.text.data() + from, to - from);
+    }
+}
+
+}  // namespace sai::parser::detail

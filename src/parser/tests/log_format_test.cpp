@@ -1,0 +1,141 @@
+#include "parser/log_format.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sai::parser {
+namespace {
+
+std::string field(const LogFormat& f, const HeaderMatch& m, std::string_view name) {
+    const int i = f.field_index(name);
+    return i < 0 ? "<none>" : std::string(m.values[static_cast<std::size_t>(i)]);
+}
+
+TEST(LogFormatTest, SplitsHdfsHeader) {
+    auto f = LogFormat::compile("<Date> <Time> <Pid> <Level> <Component>: <Content>").value();
+    HeaderMatch m;
+    ASSERT_TRUE(f.match("081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating", m));
+    EXPECT_EQ(field(f, m, "Pid"), "148");
+    EXPECT_EQ(field(f, m, "Component"), "dfs.DataNode$PacketResponder");
+    EXPECT_EQ(m.content, "PacketResponder 1 terminating");
+}
+
+TEST(LogFormatTest, OptionalGroupPresentAndAbsent) {
+    auto f = LogFormat::compile(R"(<Month> <Date> <Time> <Level> <Component>(\[<PID>\])?: <Content>)").value();
+    HeaderMatch m;
+    ASSERT_TRUE(f.match("Jun 14 15:16:01 combo sshd(pam_unix)[19939]: check pass; user unknown", m));
+    EXPECT_EQ(field(f, m, "Component"), "sshd(pam_unix)");
+    EXPECT_EQ(field(f, m, "PID"), "19939");
+    EXPECT_EQ(m.content, "check pass; user unknown");
+    ASSERT_TRUE(f.match("Jun 14 15:16:01 combo kernel: Linux version 2.6.5", m));
+    EXPECT_EQ(field(f, m, "Component"), "kernel");
+    EXPECT_EQ(field(f, m, "PID"), "");
+    EXPECT_EQ(m.content, "Linux version 2.6.5");
+}
+
+TEST(LogFormatTest, SpacesMatchAnyRunOfWhitespaceAndLineIsTrimmed) {
+    auto f = LogFormat::compile("<Date> <Time>, <Level>                  <Component>    <Content>").value();
+    HeaderMatch m;
+    ASSERT_TRUE(f.match("2016-09-28 04:30:30, Info  CBS\tLoaded Servicing Stack\r\n", m));
+    EXPECT_EQ(field(f, m, "Level"), "Info");
+    EXPECT_EQ(field(f, m, "Component"), "CBS");
+    EXPECT_EQ(m.content, "Loaded Servicing Stack");
+}
+
+TEST(LogFormatTest, EscapedLiterals) {
+    auto f = LogFormat::compile(R"(<Time>\|<Component>\|<Pid>\|<Content>)").value();
+    HeaderMatch m;
+    ASSERT_TRUE(f.match("20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579", m));
+    EXPECT_EQ(field(f, m, "Component"), "Step_LSC");
+    EXPECT_EQ(m.content, "onStandStepChanged 3579");
+}
+
+TEST(LogFormatTest, NonMatchingLineKeepsWholeLineAsContent) {
+    auto f = LogFormat::compile(R"(\[<Time>\] \[<Level>\] <Content>)").value();
+    HeaderMatch m;
+    EXPECT_FALSE(f.match("no brackets here", m));
+    EXPECT_EQ(m.content, "no brackets here");
+    EXPECT_FALSE(f.match("", m));
+}
+
+TEST(LogFormatTest, FormatWithoutContentMinesWholeLine) {
+    auto f = LogFormat::compile("<Client> - <User> <Rest>").value();
+    HeaderMatch m;
+    ASSERT_TRUE(f.match("10.0.0.1 - bob GET /", m));
+    EXPECT_EQ(m.content, "10.0.0.1 - bob GET /");
+}
+
+TEST(LogFormatTest, RejectsUnsupportedSyntaxWithOffset) {
+    for (const char* bad : {"<Date", "<>", "<A><B>", "<A> .* <B>", "(<A>", "<A> (x) <B>", "<A>|<B>", "\\d<A>",
+                            "<A> <A>", "trailing\\"}) {
+        auto r = LogFormat::compile(bad);
+        ASSERT_FALSE(r) << bad;
+        EXPECT_EQ(r.error().code, core::Errc::InvalidArgument);
+        EXPECT_NE(r.error().detail.find("offset"), std::string::npos) << r.error().detail;
+    }
+}
+
+TEST(LogFormatTest, AmbiguousHostileLineIsBoundedNotCatastrophic) {
+    // Many fields separated by the same literal, and a line that almost matches.
+    auto f = LogFormat::compile("<A>:<B>:<C>:<D>:<E>:<F>: <Content>").value();
+    std::string line(200'000, ':');
+    HeaderMatch m;
+    EXPECT_FALSE(f.match(line, m));  // returns (step budget) instead of hanging
+    EXPECT_EQ(m.content, line);
+}
+
+TEST(LogFormatTest, EveryBuiltinCompilesAndIsFound) {
+    ASSERT_GE(builtin_formats().size(), 20u);
+    for (const auto& b : builtin_formats()) {
+        auto f = LogFormat::compile(b.spec, std::string(b.name));
+        EXPECT_TRUE(f) << b.name << ": " << (f ? "" : f.error().detail);
+        EXPECT_EQ(find_builtin_format(b.name), &b);
+    }
+    EXPECT_EQ(find_builtin_format("no-such-format"), nullptr);
+}
+
+TEST(LogFormatTest, BuiltinsMatchTheirSystems) {
+    struct Case {
+        const char* format;
+        const char* line;
+        const char* content;
+    };
+    const Case cases[] = {
+        {"syslog", "sshd[24200]: Invalid user webmaster from 173.234.31.186", "Invalid user webmaster from 173.234.31.186"},
+        {"syslog", "kernel: eth0 link up", "eth0 link up"},
+        {"auth", "Dec 10 06:55:46 LabSZ sshd[24200]: Connection closed by 1.2.3.4 [preauth]",
+         "Connection closed by 1.2.3.4 [preauth]"},
+        {"nginx-error", "2024/01/02 10:00:00 [error] 123#0: *1 open() failed", "*1 open() failed"},
+        {"apache-access", "127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] \"GET /a.gif HTTP/1.0\" 200 2326",
+         "\"GET /a.gif HTTP/1.0\" 200 2326"},
+        {"zookeeper",
+         "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - "
+         "Notification time out: 3200",
+         "Notification time out: 3200"},
+        {"android", "03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogsopening app wtoken",
+         "printFreezingDisplayLogsopening app wtoken"},
+        {"spark", "17/06/09 20:10:40 INFO executor.Executor: Running task 0.0 in stage 1.0 (TID 8)",
+         "Running task 0.0 in stage 1.0 (TID 8)"},
+        {"hpc", "460158 node-246 unix.hw state_change.unavailable 1077804742 1 Component State Change: node down",
+         "Component State Change: node down"},
+        {"thunderbird",
+         "- 1131566461 2005.11.09 dn228 Nov 9 12:01:01 dn228/dn228 crond(pam_unix)[2915]: session closed for user root",
+         "session closed for user root"},
+        {"openstack",
+         "nova-api.log.1 2017-05-16 00:00:00.008 25746 INFO nova.api.server [req-38 a b - - -] 10.1.1.1 \"GET /v2 "
+         "HTTP/1.1\" status: 200",
+         "10.1.1.1 \"GET /v2 HTTP/1.1\" status: 200"},
+        {"mac", "Jul  1 09:00:55 host-10 kernel[0]: IOThunderboltSwitch::listenerCallback - port = 11",
+         "IOThunderboltSwitch::listenerCallback - port = 11"},
+        {"mac", "Jul  1 09:01:05 host-10 com.apple.xpc.launchd[1] (com.apple.mdworker.bundles[123]): Service exited",
+         "Service exited"},
+    };
+    for (const auto& c : cases) {
+        auto f = LogFormat::compile(find_builtin_format(c.format)->spec).value();
+        HeaderMatch m;
+        EXPECT_TRUE(f.match(c.line, m)) << c.format;
+        EXPECT_EQ(m.content, c.content) << c.format;
+    }
+}
+
+}  // namespace
+}  // namespace sai::parser

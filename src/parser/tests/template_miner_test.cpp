@@ -1,0 +1,241 @@
+#include "parser/template_miner.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+#include <thread>
+
+namespace sai::parser {
+namespace {
+
+using testing::ElementsAre;
+
+std::unique_ptr<TemplateMiner> make(MinerOptions o = {}, MinerLimits l = {}) {
+    auto m = TemplateMiner::create(std::move(o), l);
+    EXPECT_TRUE(m) << (m ? "" : m.error().detail);
+    return std::move(*m);
+}
+
+TEST(TemplateMinerTest, MasksNumbersIpsHexPathsUuidsAndTimes) {
+    auto m = make();
+    auto r = m->parse("t", "conn 10.0.0.1:8080 id=0x1f uuid 550e8400-e29b-41d4-a716-446655440000 at 12:30:45 "
+                           "file /var/log/x.log size 42 url http://a.b/c blk_-42 core.7");
+    EXPECT_EQ(r.template_text,
+              "conn <*>:<*> id=<*> uuid <*> at <*>:<*>:<*> file <*> size <*> url <*> blk_<*> core.<*>");
+    EXPECT_THAT(r.params, ElementsAre("10.0.0.1", "8080", "0x1f", "550e8400-e29b-41d4-a716-446655440000", "12", "30",
+                                      "45", "/var/log/x.log", "42", "http://a.b/c", "-42", "7"));
+    EXPECT_TRUE(r.is_new);
+}
+
+TEST(TemplateMinerTest, WordsEndingInADigitAreNotMasked) {
+    auto m = make();
+    auto r = m->parse("t", "Accepted publickey ssh2 on eth0 via IPv6 jk2_init()");
+    EXPECT_EQ(r.template_text, "Accepted publickey ssh2 on eth0 via IPv6 jk2_init()");
+    EXPECT_TRUE(r.params.empty());
+}
+
+TEST(TemplateMinerTest, MergesADifferingWordAndKeepsTheId) {
+    auto m = make();
+    auto a = m->parse("ssh", "Accepted password for alice from 10.0.0.1 port 22 ssh2");
+    auto b = m->parse("ssh", "Accepted password for bob from 10.0.0.2 port 2222 ssh2");
+    EXPECT_TRUE(a.is_new);
+    EXPECT_FALSE(b.is_new);
+    EXPECT_EQ(a.template_id, b.template_id);
+    EXPECT_EQ(a.template_text, "Accepted password for alice from <*> port <*> ssh2");
+    EXPECT_EQ(b.template_text, "Accepted password for <*> from <*> port <*> ssh2");
+    EXPECT_THAT(b.params, ElementsAre("bob", "10.0.0.2", "2222"));
+    auto rec = m->find(a.template_id).value();
+    EXPECT_EQ(rec.template_text, b.template_text);
+    EXPECT_EQ(rec.count, 2u);
+}
+
+TEST(TemplateMinerTest, DissimilarOrDifferentLengthMessagesAreSeparate) {
+    auto m = make();
+    auto a = m->parse("t", "Connection closed by 10.0.0.1");
+    auto b = m->parse("t", "Connection closed by 10.0.0.1 [preauth]");
+    auto c = m->parse("t", "Server listening on 0.0.0.0");
+    EXPECT_NE(a.template_id, b.template_id);
+    EXPECT_NE(a.template_id, c.template_id);
+    EXPECT_NE(m->parse("other", "Connection closed by 10.0.0.1").template_id, a.template_id)
+        << "formats never share templates";
+}
+
+TEST(TemplateMinerTest, SettledTemplateKeepsItsWords) {
+    MinerOptions settled;
+    settled.settled_after = 3;
+    MinerOptions open = settled;
+    open.settled_after = 0;
+    for (const auto& [options, expect_same] : {std::pair{settled, false}, std::pair{open, true}}) {
+        auto m = make(options);
+        std::string id;
+        for (int i = 0; i < 3; ++i) {
+            id = m->parse("cbs", "Session: " + std::to_string(i) + " initialized by client WindowsUpdateAgent.").template_id;
+        }
+        const auto other = m->parse("cbs", "Session: 9 initialized by client SPP.").template_id;
+        EXPECT_EQ(other == id, expect_same) << "settled_after=" << options.settled_after;
+    }
+}
+
+TEST(TemplateMinerTest, PartlyMaskedTokensAreStructure) {
+    auto m = make();
+    const auto a = m->parse("t", "session opened for user root by (uid=0)");
+    const auto b = m->parse("t", "session opened for user root by LOGIN(uid=0)");
+    const auto c = m->parse("t", "session opened for user news by (uid=9)");
+    EXPECT_NE(a.template_id, b.template_id);
+    EXPECT_EQ(a.template_id, c.template_id);
+    EXPECT_EQ(c.template_text, "session opened for user <*> by (uid=<*>)");
+    // A token that fits a partly masked one generalises it: "(host)" vs "(<*>)".
+    const auto d = m->parse("t", "connection from 1.2.3.4 (<*>) at noon");
+    const auto e = m->parse("t", "connection from 1.2.3.5 (my.host) at noon");
+    EXPECT_EQ(d.template_id, e.template_id);
+    EXPECT_EQ(e.template_text, "connection from <*> (<*>) at noon");
+    EXPECT_THAT(e.params, ElementsAre("1.2.3.5", "my.host"));
+}
+
+TEST(TemplateMinerTest, ConfiguredMasksAndTheirErrors) {
+    auto m = make();
+    MinerOptions o;
+    o.masks = {R"(blk_-?\d+)", "@ipv4_port"};
+    ASSERT_TRUE(m->add_format("hdfs", o));
+    auto r = m->parse("hdfs", "Served block blk_-4615 to /10.0.0.1:50010");
+    EXPECT_EQ(r.template_text, "Served block <*> to <*>");
+    EXPECT_THAT(r.params, ElementsAre("blk_-4615", "/10.0.0.1:50010"));
+
+    MinerOptions bad;
+    bad.masks = {"(unclosed"};
+    auto e = m->add_format("bad", bad);
+    ASSERT_FALSE(e);
+    EXPECT_EQ(e.error().code, core::Errc::InvalidArgument);
+    bad.masks = {"@nosuchmask"};
+    EXPECT_FALSE(m->add_format("bad", bad));
+    bad.masks = {};
+    bad.similarity = 0;
+    EXPECT_FALSE(m->add_format("bad", bad));
+    EXPECT_FALSE(TemplateMiner::create(bad));
+}
+
+TEST(TemplateMinerTest, SnapshotRestoreRoundTrip) {
+    auto m = make();
+    const auto a = m->parse("ssh", "Failed password for root from 10.0.0.1 port 22 ssh2", 1000);
+    m->parse("ssh", "Failed password for admin from 10.0.0.2 port 23 ssh2", 2000);
+    const auto b = m->parse("ssh", "Connection closed by 10.0.0.3", 3000);
+    const auto snap = m->snapshot();
+    ASSERT_EQ(snap.size(), 2u);
+
+    auto fresh = make();
+    ASSERT_EQ(fresh->restore(snap).value(), 2u);
+    EXPECT_EQ(fresh->snapshot().size(), 2u);
+    const auto again = fresh->parse("ssh", "Failed password for guest from 10.0.0.9 port 24 ssh2", 4000);
+    EXPECT_EQ(again.template_id, a.template_id);
+    EXPECT_FALSE(again.is_new);
+    const auto rec = fresh->find(a.template_id).value();
+    EXPECT_EQ(rec.count, 3u);
+    EXPECT_EQ(rec.first_seen_ms, 1000);
+    EXPECT_EQ(rec.last_seen_ms, 4000);
+    EXPECT_EQ(rec.format, "ssh");
+    EXPECT_EQ(fresh->parse("ssh", "Connection closed by 10.9.9.9").template_id, b.template_id);
+
+    auto bad = fresh->restore({TemplateRecord{"", "ssh", "x", 1, 0, 0}});
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code, core::Errc::InvalidArgument);
+    EXPECT_EQ(fresh->find("nope").error().code, core::Errc::NotFound);
+}
+
+TEST(TemplateMinerTest, CapsEvictLeastRecentlyUsedAndCount) {
+    MinerLimits limits;
+    limits.max_templates = 8;
+    limits.shards = 1;
+    auto m = make({}, limits);
+    std::string keep_id;
+    for (int i = 0; i < 100; ++i) {
+        // Distinct lengths: every line is its own template.
+        std::string line = "word";
+        for (int k = 0; k < i; ++k) line += " w";
+        keep_id = m->parse("t", line).template_id;
+    }
+    const auto s = m->stats();
+    EXPECT_LE(s.templates, 8u);
+    EXPECT_EQ(s.evictions, 100u - s.templates);
+    EXPECT_TRUE(m->find(keep_id)) << "the most recent template survives";
+}
+
+TEST(TemplateMinerTest, TreeWidthIsCappedByMaxChildren) {
+    MinerOptions o;
+    o.max_children = 4;
+    o.settled_after = 0;
+    auto m = make(o);
+    std::set<std::string> ids;
+    for (int i = 0; i < 50; ++i) {
+        // First tokens all differ and carry no digits: past 4 children they share the <*> branch.
+        std::string w(1, static_cast<char>('a' + i % 26));
+        w += static_cast<char>('a' + i / 26);
+        ids.insert(m->parse("t", w + " happened here").template_id);
+    }
+    EXPECT_LE(m->stats().templates, 4u + 4u);
+}
+
+TEST(TemplateMinerTest, BadInputIsHandled) {
+    MinerLimits limits;
+    limits.max_templates = 1000;
+    auto m = make({}, limits);
+    EXPECT_EQ(m->parse("t", "").template_text, "");
+    EXPECT_EQ(m->parse("t", "   \t ").template_id, m->parse("t", "").template_id);
+    const std::string huge(1 << 20, 'x');
+    auto h = m->parse("t", huge);
+    EXPECT_LE(h.template_text.size(), limits.max_content_bytes);
+    std::string spaced;
+    for (int i = 0; i < 100'000; ++i) spaced += "ab ";
+    auto s = m->parse("t", spaced);
+    EXPECT_LE(std::count(s.template_text.begin(), s.template_text.end(), ' '), 255);
+    static constexpr char kBinary[] = "\x00\xff\xfe garbage \x80\x81 \x00";
+    const std::string binary(kBinary, sizeof kBinary - 1);
+    auto b = m->parse("t", binary);
+    EXPECT_FALSE(b.template_id.empty());
+    EXPECT_EQ(m->parse("t", binary).template_id, b.template_id);
+
+    // Template explosion: never-repeating lines stay within the cap.
+    std::mt19937 rng(7);
+    for (int i = 0; i < 100'000; ++i) {
+        std::string line;
+        const int words = 1 + static_cast<int>(rng() % 12);
+        for (int w = 0; w < words; ++w) {
+            for (int c = 0; c < 5; ++c) line += static_cast<char>('a' + rng() % 26);
+            line += ' ';
+        }
+        m->parse("t", line);
+    }
+    EXPECT_LE(m->stats().templates, 1000u);
+    EXPECT_GT(m->stats().evictions, 0u);
+}
+
+TEST(TemplateMinerTest, ConcurrentWorkersAgreeOnIds) {
+    auto m = make();
+    const std::vector<std::string> lines = {
+        "Accepted password for alice from 10.0.0.1 port 22 ssh2", "Connection closed by 10.0.0.1",
+        "Accepted password for bob from 10.0.0.2 port 22 ssh2", "Received disconnect from 10.0.0.3: 11: bye",
+        "Invalid user test from 10.0.0.4"};
+    std::vector<std::vector<std::string>> seen(4);
+    std::vector<std::thread> workers;
+    for (int t = 0; t < 4; ++t) {
+        workers.emplace_back([&, t] {
+            for (int r = 0; r < 2000; ++r) {
+                for (const auto& l : lines) {
+                    seen[static_cast<std::size_t>(t)].push_back(m->parse("ssh", l).template_id);
+                }
+            }
+        });
+    }
+    for (auto& w : workers) w.join();
+    EXPECT_EQ(m->stats().messages, 4u * 2000u * lines.size());
+    EXPECT_EQ(m->stats().templates, 4u);  // the two "Accepted" lines share one
+    const auto& last = seen[0];
+    for (const auto& s : seen) {
+        // The last round of every worker maps each line to the same id.
+        EXPECT_TRUE(std::equal(s.end() - 5, s.end(), last.end() - 5));
+    }
+}
+
+}  // namespace
+}  // namespace sai::parser
