@@ -95,7 +95,10 @@ core::Result<CsvTable> parse_csv(std::string_view text) {
             table.columns.resize(table.header.size());
             header_done = true;
         } else {
-            if (row.size() == 1 && trim(row[0]).empty()) return {};  // blank line
+            if (row.size() == 1 && trim(row[0]).empty()) {  // blank line
+                row.clear();
+                return {};
+            }
             if (row.size() != table.header.size()) {
                 return bad("CSV line " + std::to_string(line) + ": " + std::to_string(row.size()) + " cells, the header has " +
                            std::to_string(table.header.size()));
