@@ -80,7 +80,9 @@ TEST(IsolationForestTest, ExplanationNamesTheFeatureThatIsolates) {
     ASSERT_FALSE(e.empty());
     EXPECT_EQ(e[0].name, "y");
     EXPECT_GT(e[0].value, 1.0);
-    if (e.size() > 1) EXPECT_GT(e[0].value, 2 * e[1].value);
+    if (e.size() > 1) {
+        EXPECT_GT(e[0].value, 2 * e[1].value);
+    }
 }
 
 TEST(IsolationForestTest, BadInputAndCancellationAreErrors) {
