@@ -22,6 +22,8 @@ struct FlatTrees {
     std::vector<FlatNode> nodes;
     std::vector<std::uint32_t> roots;
     std::vector<std::uint32_t> depths;
+    std::vector<std::uint32_t> group_depths;  // max depth of each kGroup trees
+    static constexpr std::size_t kGroup = 8;
 
     /// `Node` has feature (< 0 for a leaf), threshold, left, right == left + 1.
     template <class Node>
@@ -52,16 +54,44 @@ struct FlatTrees {
             t.roots.push_back(static_cast<std::uint32_t>(begin));
             t.depths.push_back(max_depth);
         }
+        for (std::size_t g = 0; g < t.roots.size(); g += kGroup) {
+            const auto end = t.depths.begin() + static_cast<std::ptrdiff_t>(std::min(g + kGroup, t.roots.size()));
+            t.group_depths.push_back(*std::max_element(t.depths.begin() + static_cast<std::ptrdiff_t>(g), end));
+        }
         return t;
     }
 
+    /// One row through every tree: calls fn(tree, leaf). Walks kGroup trees
+    /// in lockstep (independent load chains run in parallel in the CPU) for
+    /// the group's largest depth; finished trees sit on their leaf.
+    template <class F>
+    void for_each_leaf(const float* x, F&& fn) const {
+        const FlatNode* n = nodes.data();
+        const std::size_t trees = roots.size();
+        for (std::size_t g = 0; g < trees; g += kGroup) {
+            std::uint32_t at[kGroup];
+            const std::size_t m = std::min(kGroup, trees - g);
+            for (std::size_t k = 0; k < m; ++k) at[k] = roots[g + k];
+            for (std::uint32_t d = group_depths[g / kGroup]; d > 0; --d) {
+                for (std::size_t k = 0; k < m; ++k) {
+                    const FlatNode& node = n[at[k]];
+                    at[k] = node.left + static_cast<std::uint32_t>(x[node.feature] > node.threshold);
+                }
+            }
+            for (std::size_t k = 0; k < m; ++k) fn(g + k, at[k]);
+        }
+    }
+
+    /// One row: stops at the leaf (which maps onto itself) rather than
+    /// walking the tree's full depth, as unbalanced trees are common.
     std::uint32_t leaf(std::size_t tree, const float* x) const {
         std::uint32_t i = roots[tree];
         const FlatNode* n = nodes.data();
-        for (std::uint32_t d = depths[tree]; d > 0; --d) {
-            i = n[i].left + static_cast<std::uint32_t>(x[n[i].feature] > n[i].threshold);
+        for (;;) {
+            const std::uint32_t next = n[i].left + static_cast<std::uint32_t>(x[n[i].feature] > n[i].threshold);
+            if (next == i) return i;
+            i = next;
         }
-        return i;
     }
 
     /// Leaves of `m` rows (row r at x + r * stride) in `tree`, into out[0..m).

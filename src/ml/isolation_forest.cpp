@@ -203,7 +203,7 @@ void IsolationForest::index() { flat_ = std::make_shared<const detail::FlatTrees
 
 double IsolationForest::score(std::span<const float> row) const {
     double sum = 0;
-    for (std::size_t t = 0; t < roots_.size(); ++t) sum += nodes_[flat_->leaf(t, row.data())].threshold;
+    flat_->for_each_leaf(row.data(), [&](std::size_t, std::uint32_t leaf) { sum += nodes_[leaf].threshold; });
     const double mean = sum / static_cast<double>(roots_.size());
     return std::exp2(-mean / average_path_length(sample_size_));
 }

@@ -335,6 +335,7 @@ void RandomForest::index() { flat_ = std::make_shared<const detail::FlatTrees>(d
 std::size_t RandomForest::predict_proba(std::span<const float> row, std::span<double> out) const {
     const std::size_t k = classes_.size();
     std::fill(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(k), 0.0);
+    // Tree by tree with early exit: CART trees are too unbalanced for lockstep walks.
     for (std::size_t t = 0; t < roots_.size(); ++t) {
         const float* v = values_.data() + std::size_t{flat_->leaf(t, row.data())} * k;
         for (std::size_t c = 0; c < k; ++c) out[c] += v[c];
@@ -359,6 +360,7 @@ void RandomForest::predict_proba_batch(const Matrix& data, std::span<double> out
             const std::size_t m = std::min(kBlockRows, end - b);
             const float* x = data.values.data() + b * data.cols;
             for (std::size_t t = 0; t < roots_.size(); ++t) {
+                // Rows of a block in lockstep: independent walks overlap in the CPU.
                 flat_->leaves(t, x, data.cols, m, leaves);
                 for (std::size_t r = 0; r < m; ++r) {
                     const float* v = values_.data() + std::size_t{leaves[r]} * k;
