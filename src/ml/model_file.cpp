@@ -40,7 +40,7 @@ public:
     template <class T>
     void array(const std::vector<T>& v) {
         put(static_cast<std::uint64_t>(v.size()));
-        out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+        if (!v.empty()) out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
     }
     std::string out;
 };
@@ -77,7 +77,7 @@ public:
         std::uint64_t n = 0;
         if (!get(n) || n > (in_.size() - pos_) / sizeof(T)) return false;
         v.resize(n);
-        std::memcpy(v.data(), in_.data() + pos_, n * sizeof(T));
+        if (n > 0) std::memcpy(v.data(), in_.data() + pos_, n * sizeof(T));
         pos_ += n * sizeof(T);
         return true;
     }
