@@ -8,6 +8,7 @@
 #include <cfloat>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <random>
@@ -17,6 +18,22 @@ namespace {
 
 constexpr float kConstantFeature = 1e-7f;  // sklearn's FEATURE_THRESHOLD
 constexpr std::size_t kBlockRows = 256;
+
+/// Maps a float to an unsigned key with the same order (sign-magnitude to offset binary).
+std::uint32_t sortable(float v) {
+    std::uint32_t u;
+    std::memcpy(&u, &v, sizeof u);
+    return (u & 0x80000000u) != 0 ? ~u : (u | 0x80000000u);
+}
+
+/// The float of a key's high 32 bits.
+float unsortable(std::uint64_t key) {
+    const auto k = static_cast<std::uint32_t>(key >> 32);
+    const std::uint32_t u = (k & 0x80000000u) != 0 ? (k & 0x7FFFFFFFu) : ~k;
+    float v;
+    std::memcpy(&v, &u, sizeof v);
+    return v;
+}
 
 struct BuiltTree {
     std::vector<RandomForest::Node> nodes;
@@ -140,7 +157,7 @@ private:
             for (std::size_t i = 0; i < n; ++i) {
                 const std::uint32_t row = idx[begin + i];
                 const float v = column[row];
-                sorted_[i] = {v, row};
+                sorted_[i] = std::uint64_t{sortable(v)} << 32 | row;
                 lo = std::min(lo, v);
                 hi = std::max(hi, v);
             }
@@ -149,13 +166,16 @@ private:
                 continue;
             }
             ++non_constant;
-            // Two distinct values (one-hot columns, flags): a partition sorts them.
-            const bool two_valued = std::all_of(sorted_.begin(), sorted_.end(),
-                                                [&](const auto& e) { return e.first == lo || e.first == hi; });
+            // Keys sort by value, then row. Two distinct values (one-hot
+            // columns, flags): a partition sorts them.
+            const std::uint64_t lo_key = sortable(lo), hi_key = sortable(hi);
+            const bool two_valued = std::all_of(sorted_.begin(), sorted_.end(), [&](std::uint64_t e) {
+                return (e >> 32) == lo_key || (e >> 32) == hi_key;
+            });
             if (two_valued) {
-                std::partition(sorted_.begin(), sorted_.end(), [&](const auto& e) { return e.first == lo; });
+                std::partition(sorted_.begin(), sorted_.end(), [&](std::uint64_t e) { return (e >> 32) == lo_key; });
             } else {
-                std::sort(sorted_.begin(), sorted_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+                std::sort(sorted_.begin(), sorted_.end());
             }
 
             std::fill(left_.begin(), left_.end(), 0.0);
@@ -163,7 +183,7 @@ private:
             // Move rows from right to left one by one, keeping the sums of
             // squared class weights of both sides: proxy = Σl²/wl + Σr²/wr.
             for (std::size_t p = 1; p < n; ++p) {
-                const auto row = sorted_[p - 1].second;
+                const auto row = static_cast<std::uint32_t>(sorted_[p - 1]);
                 const std::size_t c = static_cast<std::size_t>(labels_[row]);
                 const double wt = weight_[row];
                 const double rc = node_counts[c] - left_[c];
@@ -171,7 +191,8 @@ private:
                 sq_r += -2 * wt * rc + wt * wt;
                 left_[c] += wt;
                 wl += wt;
-                if (sorted_[p].first <= sorted_[p - 1].first + kConstantFeature) continue;
+                const float prev = unsortable(sorted_[p - 1]), here = unsortable(sorted_[p]);
+                if (here <= prev + kConstantFeature) continue;
                 if (p < min_leaf || n - p < min_leaf) continue;
                 const double wr = total - wl;
                 if (wl <= 0 || wr <= 0) continue;
@@ -179,7 +200,7 @@ private:
                 if (proxy > best_proxy) {
                     best_proxy = proxy;
                     best.feature = static_cast<std::int32_t>(f);
-                    const float a = sorted_[p - 1].first, b = sorted_[p].first;
+                    const float a = prev, b = here;
                     const double mid = static_cast<double>(a) / 2.0 + static_cast<double>(b) / 2.0;
                     float t = static_cast<float>(mid);
                     if (t >= b || !std::isfinite(t)) t = a;
@@ -201,7 +222,7 @@ private:
     const RandomForestParams& params_;
     std::size_t max_features_;
     std::mt19937_64& rng_;
-    std::vector<std::pair<float, std::uint32_t>> sorted_;
+    std::vector<std::uint64_t> sorted_;  // sortable(value) << 32 | row
     std::vector<double> left_;
     std::vector<std::uint32_t> spill_;
 };
