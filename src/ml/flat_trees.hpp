@@ -12,6 +12,21 @@
 
 namespace sai::ml::detail {
 
+/// Appends one tree (child indices relative to its own root) to a forest's
+/// concatenated node array, recording where its root lands.
+template <class Node>
+void append_tree(std::vector<Node>& nodes, std::vector<std::int32_t>& roots, const std::vector<Node>& tree) {
+    const auto base = static_cast<std::int32_t>(nodes.size());
+    roots.push_back(base);
+    for (auto node : tree) {
+        if (node.feature >= 0) {
+            node.left += base;
+            node.right += base;
+        }
+        nodes.push_back(node);
+    }
+}
+
 struct FlatNode {
     std::uint32_t feature = 0;
     float threshold = std::numeric_limits<float>::infinity();

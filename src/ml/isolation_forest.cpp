@@ -175,15 +175,7 @@ core::Result<IsolationForest> IsolationForest::fit(const Matrix& data, const Iso
     forest.n_features_ = data.cols;
     forest.sample_size_ = static_cast<double>(sample);
     for (auto& tree : trees) {
-        const auto base = static_cast<std::int32_t>(forest.nodes_.size());
-        forest.roots_.push_back(base);
-        for (auto node : tree.nodes) {
-            if (node.feature >= 0) {
-                node.left += base;
-                node.right += base;
-            }
-            forest.nodes_.push_back(node);
-        }
+        detail::append_tree(forest.nodes_, forest.roots_, tree.nodes);
     }
     forest.index();
     if (params.contamination > 0) {

@@ -1,5 +1,7 @@
 #include "ml/model_file.hpp"
 
+#include "file_util.hpp"
+
 #include <zlib.h>
 
 #include <cstring>
@@ -323,7 +325,12 @@ core::Result<Model> deserialize_model(std::string_view bytes) {
 }
 
 core::Result<void> save_model(const Model& model, const std::filesystem::path& file) {
-    const std::string bytes = serialize_model(model);
+    return detail::write_file_atomically(file, serialize_model(model));
+}
+
+namespace detail {
+
+core::Result<void> write_file_atomically(const std::filesystem::path& file, std::string_view bytes) {
     auto tmp = file;
     tmp += ".tmp";
     {
@@ -334,9 +341,11 @@ core::Result<void> save_model(const Model& model, const std::filesystem::path& f
     }
     std::error_code ec;
     std::filesystem::rename(tmp, file, ec);
-    if (ec) return core::make_error(Errc::Unavailable, "cannot rename to " + file.string() + ": " + ec.message());
+    if (ec) return core::make_error(Errc::Unavailable, "cannot rename " + tmp.string() + ": " + ec.message());
     return {};
 }
+
+}  // namespace detail
 
 core::Result<Model> load_model(const std::filesystem::path& file) {
     std::ifstream in(file, std::ios::binary);

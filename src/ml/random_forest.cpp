@@ -331,15 +331,7 @@ core::Result<RandomForest> RandomForest::fit(const Matrix& data, std::span<const
     forest.classes_ = std::move(classes);
     forest.importances_.assign(data.cols, 0.0);
     for (auto& tree : trees) {
-        const auto base = static_cast<std::int32_t>(forest.nodes_.size());
-        forest.roots_.push_back(base);
-        for (auto node : tree.nodes) {
-            if (node.feature >= 0) {
-                node.left += base;
-                node.right += base;
-            }
-            forest.nodes_.push_back(node);
-        }
+        detail::append_tree(forest.nodes_, forest.roots_, tree.nodes);
         forest.values_.insert(forest.values_.end(), tree.values.begin(), tree.values.end());
         if (tree.nodes.size() > 1) {
             for (std::size_t f = 0; f < data.cols; ++f) forest.importances_[f] += tree.importances[f];

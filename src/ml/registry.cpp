@@ -1,5 +1,7 @@
 #include "ml/registry.hpp"
 
+#include "file_util.hpp"
+
 #include <boost/json.hpp>
 
 #include <chrono>
@@ -64,21 +66,6 @@ core::Result<ModelInfo> from_json(std::string_view text) {
         // Boost.JSON's accessors throw on a missing key or a wrong type: bad data, not a bug.
         return core::make_error(Errc::InvalidArgument, std::string("metadata: ") + e.what());
     }
-}
-
-core::Result<void> write_atomically(const std::filesystem::path& file, std::string_view bytes) {
-    auto tmp = file;
-    tmp += ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        out.flush();
-        if (!out) return core::make_error(Errc::Unavailable, "cannot write " + tmp.string());
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, file, ec);
-    if (ec) return core::make_error(Errc::Unavailable, "cannot rename " + tmp.string() + ": " + ec.message());
-    return {};
 }
 
 }  // namespace
@@ -146,7 +133,7 @@ core::Result<std::unique_ptr<ModelRegistry>> ModelRegistry::open(const std::file
 }
 
 core::Result<void> ModelRegistry::write_info(const ModelInfo& info) {
-    return write_atomically(dir_ / (info.id + ".json"), bj::serialize(to_json(info)));
+    return detail::write_file_atomically(dir_ / (info.id + ".json"), bj::serialize(to_json(info)));
 }
 
 core::Result<ModelInfo> ModelRegistry::add(const Model& model, ModelInfo info) {
