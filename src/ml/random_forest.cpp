@@ -130,6 +130,44 @@ private:
 
     float value(std::size_t feature, std::uint32_t row) const { return columns_[feature * n_rows_ + row]; }
 
+    /// Groups the node's rows in sorted_ by value when there are few distinct
+    /// values (at most n / 8): distinct_ gets (value key << 32 | block) sorted
+    /// by value, block_weight_ / block_rows_ the blocks' class weights and row
+    /// counts. False (nothing usable) when the values are too varied.
+    bool aggregate(std::size_t n) {
+        if (n < 64) return false;
+        const std::size_t limit = std::max<std::size_t>(n / 8, 2);
+        std::size_t capacity = 64;
+        while (capacity < 2 * limit) capacity *= 2;
+        slot_of_.assign(capacity, -1);
+        slot_key_.clear();
+        block_rows_.clear();
+        block_weight_.clear();
+        const std::size_t mask = capacity - 1;
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto key = static_cast<std::uint32_t>(sorted_[i] >> 32);
+            std::size_t h = (key * 0x9E3779B1u) & mask;
+            while (slot_of_[h] >= 0 && slot_key_[static_cast<std::size_t>(slot_of_[h])] != key) h = (h + 1) & mask;
+            if (slot_of_[h] < 0) {
+                if (slot_key_.size() == limit) return false;
+                slot_of_[h] = static_cast<std::int32_t>(slot_key_.size());
+                slot_key_.push_back(key);
+                block_rows_.push_back(0);
+                block_weight_.resize(block_weight_.size() + k_, 0.0);
+            }
+            const auto slot = static_cast<std::size_t>(slot_of_[h]);
+            const auto row = static_cast<std::uint32_t>(sorted_[i]);
+            block_weight_[slot * k_ + static_cast<std::size_t>(labels_[row])] += weight_[row];
+            ++block_rows_[slot];
+        }
+        distinct_.clear();
+        for (std::size_t slot = 0; slot < slot_key_.size(); ++slot) {
+            distinct_.push_back(std::uint64_t{slot_key_[slot]} << 32 | slot);
+        }
+        std::sort(distinct_.begin(), distinct_.end());
+        return true;
+    }
+
     Split find_split(const std::vector<std::uint32_t>& idx, std::size_t begin, std::size_t end,
                      std::vector<std::size_t>& features, std::vector<std::uint64_t>& constants,
                      const std::vector<double>& node_counts, double total,
@@ -166,47 +204,57 @@ private:
                 continue;
             }
             ++non_constant;
-            // Keys sort by value, then row. Two distinct values (one-hot
-            // columns, flags): a partition sorts them.
-            const std::uint64_t lo_key = sortable(lo), hi_key = sortable(hi);
-            const bool two_valued = std::all_of(sorted_.begin(), sorted_.end(), [&](std::uint64_t e) {
-                return (e >> 32) == lo_key || (e >> 32) == hi_key;
-            });
-            if (two_valued) {
-                std::partition(sorted_.begin(), sorted_.end(), [&](std::uint64_t e) { return (e >> 32) == lo_key; });
-            } else {
-                std::sort(sorted_.begin(), sorted_.end());
-            }
 
             std::fill(left_.begin(), left_.end(), 0.0);
             double wl = 0, sq_l = 0, sq_r = total_sq;
-            // Move rows from right to left one by one, keeping the sums of
-            // squared class weights of both sides: proxy = Σl²/wl + Σr²/wr.
-            for (std::size_t p = 1; p < n; ++p) {
-                const auto row = static_cast<std::uint32_t>(sorted_[p - 1]);
-                const std::size_t c = static_cast<std::size_t>(labels_[row]);
-                const double wt = weight_[row];
+            std::size_t n_left = 0;
+            // Moving weight from right to left keeps the sums of squared class
+            // weights of both sides: proxy = Σl²/wl + Σr²/wr (Gini, up to constants).
+            auto move_left = [&](std::size_t c, double wt) {
                 const double rc = node_counts[c] - left_[c];
                 sq_l += 2 * wt * left_[c] + wt * wt;
                 sq_r += -2 * wt * rc + wt * wt;
                 left_[c] += wt;
                 wl += wt;
-                const float prev = unsortable(sorted_[p - 1]), here = unsortable(sorted_[p]);
-                if (here <= prev + kConstantFeature) continue;
-                if (p < min_leaf || n - p < min_leaf) continue;
+            };
+            // A split between consecutive distinct values prev < here.
+            auto consider = [&](float prev, float here) {
+                if (here <= prev + kConstantFeature) return;
+                if (n_left < min_leaf || n - n_left < min_leaf) return;
                 const double wr = total - wl;
-                if (wl <= 0 || wr <= 0) continue;
+                if (wl <= 0 || wr <= 0) return;
                 const double proxy = sq_l / wl + sq_r / wr;
                 if (proxy > best_proxy) {
                     best_proxy = proxy;
                     best.feature = static_cast<std::int32_t>(f);
-                    const float a = prev, b = here;
-                    const double mid = static_cast<double>(a) / 2.0 + static_cast<double>(b) / 2.0;
+                    const double mid = static_cast<double>(prev) / 2.0 + static_cast<double>(here) / 2.0;
                     float t = static_cast<float>(mid);
-                    if (t >= b || !std::isfinite(t)) t = a;
+                    if (t >= here || !std::isfinite(t)) t = prev;
                     best.threshold = t;
                     best.left_impurity_weighted = wl - sq_l / wl;
                     best.right_impurity_weighted = wr - sq_r / wr;
+                }
+            };
+            if (aggregate(n)) {
+                // Few distinct values (flags, counts, rates): scan the sorted
+                // distinct values with their summed class weights. The same
+                // split points as scanning every sorted row.
+                for (std::size_t j = 0; j < distinct_.size(); ++j) {
+                    const std::uint32_t slot = static_cast<std::uint32_t>(distinct_[j]);
+                    if (j > 0) consider(unsortable(distinct_[j - 1]), unsortable(distinct_[j]));
+                    for (std::size_t c = 0; c < k_; ++c) {
+                        const double wt = block_weight_[slot * k_ + c];
+                        if (wt != 0) move_left(c, wt);
+                    }
+                    n_left += block_rows_[slot];
+                }
+            } else {
+                std::sort(sorted_.begin(), sorted_.end());  // by value, then row
+                for (std::size_t p = 1; p < n; ++p) {
+                    const auto row = static_cast<std::uint32_t>(sorted_[p - 1]);
+                    move_left(static_cast<std::size_t>(labels_[row]), weight_[row]);
+                    n_left = p;
+                    consider(unsortable(sorted_[p - 1]), unsortable(sorted_[p]));
                 }
             }
         }
@@ -223,6 +271,11 @@ private:
     std::size_t max_features_;
     std::mt19937_64& rng_;
     std::vector<std::uint64_t> sorted_;  // sortable(value) << 32 | row
+    std::vector<std::int32_t> slot_of_;  // aggregate(): open-addressing table -> block
+    std::vector<std::uint32_t> slot_key_;
+    std::vector<std::uint32_t> block_rows_;
+    std::vector<double> block_weight_;
+    std::vector<std::uint64_t> distinct_;
     std::vector<double> left_;
     std::vector<std::uint32_t> spill_;
 };
