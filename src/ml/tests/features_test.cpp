@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
 namespace sai::ml {
 namespace {
@@ -95,6 +96,22 @@ TEST(FeatureExtractorTest, MemoryStaysBounded) {
     FeatureExtractor fx({.max_keys = 100});
     for (int i = 0; i < 5000; ++i) fx.extract(login(i * 10, "user" + std::to_string(i), "", true));
     EXPECT_LE(fx.tracked_keys(), 101u);
+}
+
+TEST(FeatureExtractorTest, ConcurrentExtractionCountsEveryEvent) {
+    FeatureExtractor fx({.failed_login_window_ms = 3600000});
+    std::vector<std::thread> workers;
+    for (int t = 0; t < 4; ++t) {
+        workers.emplace_back([&fx] {
+            for (int i = 0; i < 250; ++i) fx.extract(login(1000 + i, "root", "10.0.0.1", true));
+        });
+    }
+    for (auto& w : workers) w.join();
+    // 1,001 failures are in the window, but a key keeps at most its last 512
+    // records (bounded memory), so the count saturates there; none is lost to a race.
+    auto f = fx.extract(login(5000, "root", "10.0.0.1", true));
+    EXPECT_EQ(f[at("failed_logins_user")], 512.0f);
+    EXPECT_EQ(fx.tracked_keys(), 2u);
 }
 
 TEST(FeatureExtractorTest, ExplanationText) {

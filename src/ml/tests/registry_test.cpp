@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace sai::ml {
 namespace {
@@ -108,6 +109,34 @@ TEST_F(ModelRegistryTest, CorruptModelFileIsAnErrorAndKeepsTheActiveModel) {
     ASSERT_FALSE(promoted);
     EXPECT_EQ(reg->active_info(ModelKind::IsolationForest)->id, v1.id);
     EXPECT_FALSE(reg->activate("random_forest-v9"));
+}
+
+TEST_F(ModelRegistryTest, ReadersSeeAWholeModelWhileItIsSwapped) {
+    auto reg = ModelRegistry::open(dir_).value();
+    std::vector<std::string> ids;
+    for (std::uint64_t seed = 1; seed <= 3; ++seed) ids.push_back(reg->add(iforest(seed), {}).value().id);
+    ASSERT_TRUE(reg->activate(ids[0]));
+    std::atomic<bool> stop{false};
+    std::atomic<long> scored{0};
+    std::vector<std::thread> readers;
+    for (int t = 0; t < 3; ++t) {
+        readers.emplace_back([&] {
+            const std::vector<float> row{0.5f, -0.5f};
+            while (!stop) {
+                auto model = reg->active(ModelKind::IsolationForest);
+                ASSERT_NE(model, nullptr);
+                const double s = model->isolation_forest->score(row);
+                ASSERT_GT(s, 0.0);
+                ASSERT_LE(s, 1.0);
+                ++scored;
+            }
+        });
+    }
+    for (int i = 0; i < 30; ++i) ASSERT_TRUE(reg->activate(ids[static_cast<std::size_t>(i % 3)]));
+    stop = true;
+    for (auto& r : readers) r.join();
+    EXPECT_GT(scored.load(), 0);
+    EXPECT_EQ(reg->active_info(ModelKind::IsolationForest)->id, ids[29 % 3]);
 }
 
 }  // namespace
