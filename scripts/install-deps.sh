@@ -16,6 +16,8 @@ packages=(
     libssl-dev libsodium-dev libjwt-dev libcrypt-dev openssl libcurl4-openssl-dev
     # log parsing and detection: multi-pattern matching, Sigma YAML
     libhyperscan-dev libyaml-cpp-dev
+    # ML: gzip CSV input and model-file checksums
+    zlib1g-dev
     # tests and benchmarks
     googletest libgtest-dev libgmock-dev libbenchmark-dev python3 wrk
     # promtool (tests check /metrics with `promtool check metrics`)

@@ -4,7 +4,10 @@
 #include "core/config.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sai::app {
@@ -46,5 +49,26 @@ struct LogparseCommand {
 };
 /// `securityai logparse`: needs no store and reads only the [parser] table of --config.
 int logparse(const LogparseCommand& command);
+struct TrainCommand {
+    std::string model;  // isolation_forest or random_forest
+    std::string data;
+    std::string label_column;
+    std::vector<std::string> ignore_columns;
+    std::vector<std::pair<std::string, std::string>> params;  // --param k=v
+    std::optional<std::uint64_t> seed;
+    std::string out;
+    unsigned threads = 0;
+};
+int train(const TrainCommand& command);
+
+struct EvaluateCommand {
+    std::string model;
+    std::string data;
+    std::string label_column;  // default: the model's training target
+    std::vector<std::string> ignore_columns;
+    std::string predictions;
+    unsigned threads = 0;
+};
+int evaluate(const EvaluateCommand& command);
 
 }  // namespace sai::app

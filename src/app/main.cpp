@@ -137,6 +137,37 @@ int main(int argc, char** argv) {
     }
     logparse->footer(formats_help);
 
+    app::TrainCommand train_cmd;
+    std::vector<std::string> train_params;
+    auto* train = app.add_subcommand("train", "Train an anomaly detector or a classifier on a CSV file");
+    train->add_option("--model", train_cmd.model, "isolation_forest or random_forest")
+        ->required()
+        ->check(CLI::IsMember({"isolation_forest", "random_forest"}));
+    train->add_option("--data", train_cmd.data, "training data, CSV with a header row (.csv or .csv.gz)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    train->add_option("--label-column", train_cmd.label_column,
+                      "target column (required for random_forest; kept out of the features)");
+    train->add_option("--ignore-column", train_cmd.ignore_columns, "column to leave out of the features (repeatable)");
+    train->add_option("--param", train_params, "model parameter k=v, scikit-learn names (repeatable)");
+    train->add_option("--seed", train_cmd.seed, "random_state");
+    train->add_option("--threads", train_cmd.threads, "training threads (default: one per core)");
+    train->add_option("--out", train_cmd.out, "model file to write")->required();
+
+    app::EvaluateCommand eval_cmd;
+    auto* evaluate = app.add_subcommand("evaluate", "Score a CSV file with a trained model and report its metrics");
+    evaluate->add_option("--model", eval_cmd.model, "model file written by train")->required()->check(CLI::ExistingFile);
+    evaluate->add_option("--data", eval_cmd.data, "CSV (.csv or .csv.gz) with the model's feature columns")
+        ->required()
+        ->check(CLI::ExistingFile);
+    evaluate->add_option("--label-column", eval_cmd.label_column,
+                         "truth column for metrics (default: the model's target; for anomalies 1 = anomaly)");
+    evaluate->add_option("--ignore-column", eval_cmd.ignore_columns, "accepted for symmetry with train (unused columns are ignored anyway)");
+    evaluate->add_option("--predictions", eval_cmd.predictions,
+                         "output CSV, one row per input row: score (anomaly) or class and p_<class>")
+        ->required();
+    evaluate->add_option("--threads", eval_cmd.threads, "scoring threads (default: one per core)");
+
     auto* version_cmd = app.add_subcommand("version", "Print the version");
 
     try {
@@ -148,6 +179,23 @@ int main(int argc, char** argv) {
     if (logparse->parsed()) {
         try {
             return app::logparse(logparse_cmd);
+        } catch (const std::exception& e) {
+            return app::fail(e.what());
+        }
+    }
+    if (train->parsed() || evaluate->parsed()) {
+        try {
+            if (evaluate->parsed()) {
+                return app::evaluate(eval_cmd);
+            }
+            for (const auto& kv : train_params) {
+                const auto eq = kv.find('=');
+                if (eq == std::string::npos || eq == 0) {
+                    return app::fail("--param wants k=v, not '" + kv + "'", 2);
+                }
+                train_cmd.params.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+            }
+            return app::train(train_cmd);
         } catch (const std::exception& e) {
             return app::fail(e.what());
         }

@@ -59,6 +59,7 @@ const StrField kStrings[] = {
     {"log.template_id", &Event::template_id},
     {"log.template", &Event::log_template},
     {"ml.threat_class", &Event::threat_class},
+    {"ml.explanation", &Event::ml_explanation},
 };
 
 const IntField kInts[] = {

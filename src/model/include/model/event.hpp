@@ -66,6 +66,7 @@ struct Event {
     std::optional<double> anomaly_score;  // ml.anomaly_score, 0..1
     std::string threat_class;      // ml.threat_class
     std::optional<double> ml_confidence;  // ml.confidence
+    std::string ml_explanation;           // ml.explanation: top features, "name=+0.42, other=-0.10"
     std::vector<std::string> rule_ids;    // rule.ids
     std::optional<double> risk;
 };

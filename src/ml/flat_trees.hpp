@@ -1,0 +1,125 @@
+#pragma once
+// Private: the inference layout shared by both forests. Leaves loop onto
+// themselves (feature 0, threshold +inf, left = self), and every internal
+// node's right child is left + 1, so a row walks a tree in exactly `depth`
+// branch-free steps: i = left + (x[feature] > threshold). Rows of a block
+// walk the same tree in lockstep, which hides the memory latency.
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace sai::ml::detail {
+
+/// Appends one tree (child indices relative to its own root) to a forest's
+/// concatenated node array, recording where its root lands.
+template <class Node>
+void append_tree(std::vector<Node>& nodes, std::vector<std::int32_t>& roots, const std::vector<Node>& tree) {
+    const auto base = static_cast<std::int32_t>(nodes.size());
+    roots.push_back(base);
+    for (auto node : tree) {
+        if (node.feature >= 0) {
+            node.left += base;
+            node.right += base;
+        }
+        nodes.push_back(node);
+    }
+}
+
+struct FlatNode {
+    std::uint32_t feature = 0;
+    float threshold = std::numeric_limits<float>::infinity();
+    std::uint32_t left = 0;
+};
+
+struct FlatTrees {
+    std::vector<FlatNode> nodes;
+    std::vector<std::uint32_t> roots;
+    std::vector<std::uint32_t> depths;
+    std::vector<std::uint32_t> group_depths;  // max depth of each kGroup trees
+    static constexpr std::size_t kGroup = 8;
+
+    /// `Node` has feature (< 0 for a leaf), threshold, left, right == left + 1.
+    template <class Node>
+    static FlatTrees build(const std::vector<Node>& source, const std::vector<std::int32_t>& roots) {
+        FlatTrees t;
+        t.nodes.resize(source.size());
+        for (std::size_t i = 0; i < source.size(); ++i) {
+            const auto& s = source[i];
+            if (s.feature >= 0) {
+                t.nodes[i] = {static_cast<std::uint32_t>(s.feature), s.threshold, static_cast<std::uint32_t>(s.left)};
+            } else {
+                t.nodes[i] = {0, std::numeric_limits<float>::infinity(), static_cast<std::uint32_t>(i)};
+            }
+        }
+        std::vector<std::uint32_t> depth(source.size(), 0);
+        for (std::size_t r = 0; r < roots.size(); ++r) {
+            const std::size_t begin = static_cast<std::size_t>(roots[r]);
+            const std::size_t end = r + 1 < roots.size() ? static_cast<std::size_t>(roots[r + 1]) : source.size();
+            std::uint32_t max_depth = 0;
+            // Children always follow their parent, so one forward pass suffices.
+            for (std::size_t i = begin; i < end; ++i) {
+                max_depth = std::max(max_depth, depth[i]);
+                if (source[i].feature >= 0) {
+                    depth[static_cast<std::size_t>(source[i].left)] = depth[i] + 1;
+                    depth[static_cast<std::size_t>(source[i].right)] = depth[i] + 1;
+                }
+            }
+            t.roots.push_back(static_cast<std::uint32_t>(begin));
+            t.depths.push_back(max_depth);
+        }
+        for (std::size_t g = 0; g < t.roots.size(); g += kGroup) {
+            const auto end = t.depths.begin() + static_cast<std::ptrdiff_t>(std::min(g + kGroup, t.roots.size()));
+            t.group_depths.push_back(*std::max_element(t.depths.begin() + static_cast<std::ptrdiff_t>(g), end));
+        }
+        return t;
+    }
+
+    /// One row through every tree: calls fn(tree, leaf). Walks kGroup trees
+    /// in lockstep (independent load chains run in parallel in the CPU) for
+    /// the group's largest depth; finished trees sit on their leaf.
+    template <class F>
+    void for_each_leaf(const float* x, F&& fn) const {
+        const FlatNode* n = nodes.data();
+        const std::size_t trees = roots.size();
+        for (std::size_t g = 0; g < trees; g += kGroup) {
+            std::uint32_t at[kGroup];
+            const std::size_t m = std::min(kGroup, trees - g);
+            for (std::size_t k = 0; k < m; ++k) at[k] = roots[g + k];
+            for (std::uint32_t d = group_depths[g / kGroup]; d > 0; --d) {
+                for (std::size_t k = 0; k < m; ++k) {
+                    const FlatNode& node = n[at[k]];
+                    at[k] = node.left + static_cast<std::uint32_t>(x[node.feature] > node.threshold);
+                }
+            }
+            for (std::size_t k = 0; k < m; ++k) fn(g + k, at[k]);
+        }
+    }
+
+    /// One row: stops at the leaf (which maps onto itself) rather than
+    /// walking the tree's full depth, as unbalanced trees are common.
+    std::uint32_t leaf(std::size_t tree, const float* x) const {
+        std::uint32_t i = roots[tree];
+        const FlatNode* n = nodes.data();
+        for (;;) {
+            const std::uint32_t next = n[i].left + static_cast<std::uint32_t>(x[n[i].feature] > n[i].threshold);
+            if (next == i) return i;
+            i = next;
+        }
+    }
+
+    /// Leaves of `m` rows (row r at x + r * stride) in `tree`, into out[0..m).
+    void leaves(std::size_t tree, const float* x, std::size_t stride, std::size_t m, std::uint32_t* out) const {
+        const FlatNode* n = nodes.data();
+        std::fill(out, out + m, roots[tree]);
+        for (std::uint32_t d = depths[tree]; d > 0; --d) {
+            for (std::size_t r = 0; r < m; ++r) {
+                const FlatNode& node = n[out[r]];
+                out[r] = node.left + static_cast<std::uint32_t>(x[r * stride + node.feature] > node.threshold);
+            }
+        }
+    }
+};
+
+}  // namespace sai::ml::detail
