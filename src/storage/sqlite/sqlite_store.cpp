@@ -5,6 +5,7 @@
 #include "sqlite_auth_stores.hpp"
 #include "sqlite_db.hpp"
 #include "sqlite_event_store.hpp"
+#include "sqlite_report_store.hpp"
 
 #include <sys/stat.h>
 
@@ -146,13 +147,14 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions
 }
 
 struct SqliteStore::Aggregates {
-    explicit Aggregates(Impl& impl) : users(impl), tokens(impl), api_keys(impl), audit(impl), events(impl), alerts(impl) {}
+    explicit Aggregates(Impl& impl) : users(impl), tokens(impl), api_keys(impl), audit(impl), events(impl), alerts(impl), reports(impl) {}
     sqlite::SqliteUserStore users;
     sqlite::SqliteTokenStore tokens;
     sqlite::SqliteApiKeyStore api_keys;
     sqlite::SqliteAuditStore audit;
     sqlite::SqliteEventStore events;
     sqlite::SqliteAlertStore alerts;
+    sqlite::SqliteReportStore reports;
 };
 
 SqliteStore::SqliteStore(std::unique_ptr<Impl> impl)
@@ -164,6 +166,7 @@ ApiKeyStore& SqliteStore::api_keys() { return aggregates_->api_keys; }
 AuditStore& SqliteStore::audit() { return aggregates_->audit; }
 EventStore& SqliteStore::events() { return aggregates_->events; }
 AlertStore& SqliteStore::alerts() { return aggregates_->alerts; }
+ReportStore& SqliteStore::reports() { return aggregates_->reports; }
 
 SqliteStore::~SqliteStore() { close(); }
 

@@ -7,6 +7,7 @@
 #include "storage/alert_store.hpp"
 #include "storage/auth_stores.hpp"
 #include "storage/event_store.hpp"
+#include "storage/report_store.hpp"
 
 #include <string>
 #include <string_view>
@@ -52,6 +53,7 @@ public:
     virtual AuditStore& audit() = 0;
     virtual EventStore& events() = 0;
     virtual AlertStore& alerts() = 0;
+    virtual ReportStore& reports() = 0;
 };
 
 }  // namespace sai::storage

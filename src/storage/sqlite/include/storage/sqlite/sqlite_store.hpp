@@ -46,6 +46,7 @@ public:
     AuditStore& audit() override;
     EventStore& events() override;
     AlertStore& alerts() override;
+    ReportStore& reports() override;
 
     struct Impl;  // shared with the aggregate stores of this backend
 
