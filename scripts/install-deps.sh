@@ -16,8 +16,12 @@ packages=(
     libssl-dev libsodium-dev libjwt-dev libcrypt-dev openssl libcurl4-openssl-dev
     # log parsing and detection: multi-pattern matching, Sigma YAML
     libhyperscan-dev libyaml-cpp-dev
+    # reports: PDF rendering
+    libcairo2-dev
     # tests and benchmarks
     googletest libgtest-dev libgmock-dev libbenchmark-dev python3 wrk
+    # report tests render PDFs to images (pdftoppm)
+    poppler-utils
     # fuzzing (tests/fuzz/run.sh): clang with libFuzzer
     clang libclang-rt-14-dev
     # web assets (Swagger UI, ReDoc) come from npm at build time
