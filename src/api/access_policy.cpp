@@ -83,6 +83,12 @@ constexpr std::array kRules = {
     Rule{Method::Get, "/api/v1/blocklist", at_least(Role::Viewer, false)},
     Rule{Method::Delete, "/api/v1/blocklist/{ip}", at_least(Role::Analyst)},
     Rule{Method::Get, "/api/v1/playbooks", at_least(Role::Viewer)},
+
+    // Reports: viewers list and download, analysts generate, admins delete.
+    Rule{Method::Post, "/api/v1/reports/generate", at_least(Role::Analyst)},
+    Rule{Method::Get, "/api/v1/reports", at_least(Role::Viewer)},
+    Rule{Method::Get, "/api/v1/reports/{id}", at_least(Role::Viewer)},
+    Rule{Method::Delete, "/api/v1/reports/{id}", at_least(Role::Admin)},
 };
 
 }  // namespace
