@@ -144,24 +144,8 @@ core::Result<void> build_executive_summary(BuildContext& ctx) {
     ctx.out.chart(event_trend.chart("Events over time", "events"));
     top_table(ctx.out, "Top risky hosts", "host", host_risk, host_count, 10);
     top_table(ctx.out, "Top risky users", "user", user_risk, user_count, 10);
-    {
-        const Column columns[] = {{"tactic", 2, false}, {"alerts", 1, true}};
-        ctx.out.table_begin("MITRE ATT&CK tactics seen", columns);
-        for (const auto& [tactic, n] : tactics.top(20)) {
-            const std::string cells[] = {tactic, format_number(n)};
-            ctx.out.table_row(cells);
-        }
-        ctx.out.table_end();
-    }
-    {
-        const Column columns[] = {{"category", 2, false}, {"events", 1, true}};
-        ctx.out.table_begin("Events by category", columns);
-        for (const auto& [category, n] : categories.top(15)) {
-            const std::string cells[] = {category, format_number(n)};
-            ctx.out.table_row(cells);
-        }
-        ctx.out.table_end();
-    }
+    tally_table(ctx.out, "MITRE ATT&CK tactics seen", "tactic", "alerts", tactics, 20);
+    tally_table(ctx.out, "Events by category", "category", "events", categories, 15);
     return {};
 }
 

@@ -68,6 +68,10 @@ private:
 void key_values(ReportWriter& out, std::string_view title, std::string_view key_name, std::string_view value_name,
                 const std::vector<std::pair<std::string, std::string>>& rows);
 
+/// A two-column table (key, count) of the `n` largest entries of a tally.
+void tally_table(ReportWriter& out, std::string_view title, std::string_view key_name, std::string_view value_name,
+                 const Tally& tally, std::size_t n);
+
 std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");
 /// Hex colour of a severity for charts.
 std::string severity_color(model::Severity severity);

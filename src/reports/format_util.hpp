@@ -9,6 +9,8 @@
 
 namespace sai::reports {
 
+inline constexpr std::int64_t kDayMs = 86'400'000;
+
 /// "2026-11-29 09:00 UTC".
 std::string format_time(std::int64_t ms);
 /// "1h 23m", "4m 10s", "12s"; "n/a" for negative values.

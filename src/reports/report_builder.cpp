@@ -17,7 +17,7 @@ using core::Errc;
 using core::make_error;
 
 constexpr std::int64_t kHour = 3'600'000;
-constexpr std::int64_t kDay = 24 * kHour;
+constexpr std::int64_t kDay = kDayMs;
 
 core::Result<std::optional<std::string>> text_field(const bj::object& o, std::string_view name) {
     auto it = o.find(name);
@@ -240,6 +240,17 @@ void key_values(ReportWriter& out, std::string_view title, std::string_view key_
     out.table_begin(title, columns);
     for (const auto& [k, v] : rows) {
         const std::string cells[] = {k, v};
+        out.table_row(cells);
+    }
+    out.table_end();
+}
+
+void tally_table(ReportWriter& out, std::string_view title, std::string_view key_name, std::string_view value_name,
+                 const Tally& tally, std::size_t n) {
+    const Column columns[] = {{std::string(key_name), 2, false}, {std::string(value_name), 1, true}};
+    out.table_begin(title, columns);
+    for (const auto& [key, count] : tally.top(n)) {
+        const std::string cells[] = {key, format_number(count)};
         out.table_row(cells);
     }
     out.table_end();

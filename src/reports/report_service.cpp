@@ -4,6 +4,7 @@
 #include "core/log.hpp"
 #include "core/periodic.hpp"
 #include "core/time.hpp"
+#include "format_util.hpp"
 
 #include <boost/json.hpp>
 
@@ -20,8 +21,6 @@ namespace {
 namespace bj = boost::json;
 using core::Errc;
 using core::make_error;
-
-constexpr std::int64_t kDayMs = 86'400'000;
 
 std::int64_t to_ms(core::TimePoint t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
