@@ -248,8 +248,8 @@ class ReportsTest(unittest.TestCase):
         self.assertEqual(status, 400)
 
 
-class RetentionTest(unittest.TestCase):
-    def test_old_reports_are_deleted_at_start(self):
+class RestartTest(unittest.TestCase):
+    def test_retention_and_interrupted_reports_at_start(self):
         first = Server(env={"RATE_LIMIT_PER_MINUTE": "0"})
         data_dir = first.data_dir
         try:
@@ -268,6 +268,13 @@ class RetentionTest(unittest.TestCase):
             # Age one report past the 30-day retention, as if it had been made in October.
             db = sqlite3.connect(os.path.join(data_dir, "securityai.db"))
             db.execute("UPDATE reports SET created_at = created_at - 31 * 86400000 WHERE id = ?", (old_id,))
+            # Two reports a crash interrupted: one can be built again, one has an unreadable request.
+            row = db.execute("SELECT type, format, status, error, created_by, created_at, finished_at, from_ms, "
+                             "to_ms, filters, size_bytes FROM reports WHERE id = ?", (new_id,)).fetchone()
+            interrupted = "0190a3c4-8b7e-7d2f-9e1a-00000000000%d"
+            for i, (status, filters) in enumerate((("running", "{}"), ("queued", '{"colour":"red"}'))):
+                db.execute("INSERT INTO reports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           (interrupted % i, row[0], row[1], status, "", row[4], row[5], 0, row[7], row[8], filters, 0))
             db.commit()
             db.close()
             self.assertTrue(os.path.exists(os.path.join(data_dir, "reports", old_id + ".json")))
@@ -277,6 +284,14 @@ class RetentionTest(unittest.TestCase):
                 self.assertEqual(second.json("GET", "/api/v1/reports/" + old_id, token=token)[0], 404)
                 self.assertEqual(second.json("GET", "/api/v1/reports/" + new_id, token=token)[0], 200)
                 self.assertFalse(os.path.exists(os.path.join(data_dir, "reports", old_id + ".json")))
+                self.assertTrue(wait_for(
+                    lambda: second.json("GET", "/api/v1/reports/" + interrupted % 0, token=token)[0] == 200))
+                status, headers, body = second.json("GET", "/api/v1/reports/" + interrupted % 1, token=token)
+                self.assertEqual(status, 409, body)
+                self.assertEqual(body["status"], "failed")
+                self.assertIn("interrupted by a restart", body["error"]["message"])
+                self.assertEqual(body["report"]["error"], "interrupted by a restart")
+                self.assertNotIn("Retry-After", headers)
             finally:
                 second.stop()
         finally:
