@@ -18,10 +18,14 @@ packages=(
     libhyperscan-dev libyaml-cpp-dev
     # ML: gzip CSV input and model-file checksums
     zlib1g-dev
+    # reports: PDF rendering
+    libcairo2-dev
     # tests and benchmarks
     googletest libgtest-dev libgmock-dev libbenchmark-dev python3 wrk
     # promtool (tests check /metrics with `promtool check metrics`)
     prometheus
+    # report tests render PDFs to images (pdftoppm)
+    poppler-utils
     # fuzzing (tests/fuzz/run.sh): clang with libFuzzer
     clang libclang-rt-14-dev
     # web assets (Swagger UI, ReDoc) come from npm at build time

@@ -91,6 +91,12 @@ constexpr std::array kRules = {
     Rule{Method::Get, "/api/v1/metrics", at_least(Role::Viewer, false)},
     Rule{Method::Get, "/api/v1/metrics/system", at_least(Role::Viewer, false)},
     Rule{Method::Get, "/api/v1/metrics/alerts", at_least(Role::Viewer, false)},
+
+    // Reports: viewers list and download, analysts generate, admins delete.
+    Rule{Method::Post, "/api/v1/reports/generate", at_least(Role::Analyst)},
+    Rule{Method::Get, "/api/v1/reports", at_least(Role::Viewer)},
+    Rule{Method::Get, "/api/v1/reports/{id}", at_least(Role::Viewer)},
+    Rule{Method::Delete, "/api/v1/reports/{id}", at_least(Role::Admin)},
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "api/event_routes.hpp"
 #include "api/live_routes.hpp"
 #include "api/metrics_routes.hpp"
+#include "api/report_routes.hpp"
 #include "api/syslog_server.hpp"
 #include "api/router.hpp"
 #include "api/server.hpp"
@@ -23,6 +24,7 @@
 #include "core/time.hpp"
 #include "model/event.hpp"
 #include "pipeline/pipeline.hpp"
+#include "reports/report_service.hpp"
 
 #include <atomic>
 #include <csignal>
@@ -229,6 +231,34 @@ int serve(const core::Config& config) {
     alerts::RemediationService remediation((*store)->alerts(), alert_manager, std::move(remediation_config),
                                            alerts::make_curl_poster(), disable_account, audit_remediation);
 
+    reports::ReportHooks report_hooks;
+    report_hooks.verify_audit_chain = [a = audit_log->get(), s = store->get()]() -> core::Result<reports::AuditChainStatus> {
+        a->flush();  // entries recorded so far are part of what is verified
+        auto v = auth::verify_audit_chain(s->audit());
+        if (!v) {
+            return v.error();
+        }
+        return reports::AuditChainStatus{v->ok, v->entries, v->first_broken_seq, v->reason};
+    };
+    // The ML model registry plugs in here (report_hooks.ml_snapshot) once ml/ lands.
+    report_hooks.retention_settings = {
+        {"pipeline.retention_days (events)",
+         config.pipeline.retention_days > 0 ? std::to_string(config.pipeline.retention_days) + " days" : "kept forever"},
+        {"reports.retention_days (generated reports)",
+         config.reports.retention_days > 0 ? std::to_string(config.reports.retention_days) + " days" : "kept forever"},
+        {"audit log", "kept forever (hash-chained; never deleted by the server)"},
+        {"alerts and their history", "kept forever"}};
+    reports::ReportService report_service(**store,
+                                          {.directory = std::filesystem::path(config.data_dir) / "reports",
+                                           .retention_days = config.reports.retention_days},
+                                          std::move(report_hooks));
+    if (auto started = report_service.start(); !started) {
+        health.stop();
+        (*audit_log)->flush();
+        (*store)->close();
+        return fail("reports: " + started.error().detail);
+    }
+
     pipeline::LiveHub hub;
     pipeline::Pipeline pipeline((*store)->events(),
                                 {.queue_capacity = config.pipeline.queue_capacity,
@@ -262,6 +292,7 @@ int serve(const core::Config& config) {
         if (!started) {
             core::log::error("cannot start the syslog listeners", {{"error", started.error().detail}});
             pipeline.stop();
+            report_service.stop();
             health.stop();
             (*audit_log)->flush();
             (*store)->close();
@@ -316,6 +347,7 @@ int serve(const core::Config& config) {
                                           {config.metrics.token, config.metrics.allow}, {}};
     api::add_metrics_routes(router, metrics_services);
     add_metric_collectors(**store, pipeline, syslog.get(), alert_manager, live);
+    api::add_report_routes(router, report_service);
     api::Dispatcher dispatcher(router,
                                {.default_max_body_bytes = config.http.max_body_bytes,
                                 .cors_origins = config.http.cors_origins,
@@ -370,6 +402,7 @@ int serve(const core::Config& config) {
             syslog->stop();
         }
         pipeline.stop();
+        report_service.stop();
         health.stop();
         (*audit_log)->flush();
         (*store)->close();
@@ -397,6 +430,7 @@ int serve(const core::Config& config) {
     }
     alert_manager.stop();  // stores the detections of those last batches
     remediation.stop();
+    report_service.stop();  // finishes the report being built
     maintenance.stop();
     (*auth)->flush_usage();
     (*audit_log)->flush();

@@ -228,6 +228,8 @@ const std::vector<KeySpec>& specs() {
         {"alerts.dedup_window_minutes", "ALERT_DEDUP_WINDOW_MINUTES",
          "detections of the same rule and entity within this many minutes of an open alert update it",
          integer<int>([](Config& c) -> int& { return c.alerts.dedup_window_minutes; }, 1, 30 * 24 * 60)},
+        {"reports.retention_days", "REPORT_RETENTION_DAYS", "delete generated reports older than this many days (0: never)",
+         integer<int>([](Config& c) -> int& { return c.reports.retention_days; }, 0, 36'500)},
     };
     return kSpecs;
 }

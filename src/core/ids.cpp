@@ -29,20 +29,35 @@ std::string new_uuid_v7(std::chrono::system_clock::time_point at) {
     auto& g = generator();
     const auto ms = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count());
-    // Monotonic per thread: within one millisecond the 12-bit counter grows from
-    // a random start, so ids made in order by one thread also sort in order.
-    if (ms != g.last_ms) {
+    // Monotonic per thread (RFC 9562, method 1): within one millisecond the 12-bit
+    // counter grows from a random start; when it runs out, or the clock steps back,
+    // the timestamp field advances past the last one used, so ids made in order by
+    // one thread always sort in order.
+    std::uint64_t stamp = 0;
+    std::uint16_t seq = 0;
+    if (ms + 10'000 < g.last_ms) {
+        // Far in the past: an id for another time (tests, replays), outside the sequence.
+        stamp = ms;
+        seq = static_cast<std::uint16_t>(g.rng() & 0xfff);
+    } else if (ms > g.last_ms) {
         g.last_ms = ms;
         g.seq = static_cast<std::uint16_t>(g.rng() & 0x3ff);
+    } else if (g.seq < 0xfff) {
+        ++g.seq;
     } else {
-        g.seq = static_cast<std::uint16_t>((g.seq + 1) & 0xfff);
+        ++g.last_ms;
+        g.seq = static_cast<std::uint16_t>(g.rng() & 0x3ff);
+    }
+    if (stamp == 0) {
+        stamp = g.last_ms;
+        seq = g.seq;
     }
     std::array<std::uint8_t, 16> b{};
     for (int i = 0; i < 6; ++i) {
-        b[i] = static_cast<std::uint8_t>(ms >> (40 - 8 * i));
+        b[i] = static_cast<std::uint8_t>(stamp >> (40 - 8 * i));
     }
-    b[6] = static_cast<std::uint8_t>(0x70 | ((g.seq >> 8) & 0x0f));
-    b[7] = static_cast<std::uint8_t>(g.seq & 0xff);
+    b[6] = static_cast<std::uint8_t>(0x70 | ((seq >> 8) & 0x0f));
+    b[7] = static_cast<std::uint8_t>(seq & 0xff);
     const std::uint64_t r = g.rng();
     for (int i = 8; i < 16; ++i) {
         b[i] = static_cast<std::uint8_t>(r >> (8 * (i - 8)));

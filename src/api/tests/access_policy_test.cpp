@@ -3,6 +3,7 @@
 #include "api/auth_routes.hpp"
 #include "api/event_routes.hpp"
 #include "api/live_routes.hpp"
+#include "api/report_routes.hpp"
 #include "api/dispatcher.hpp"
 #include "api/system_routes.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
@@ -35,6 +36,9 @@ protected:
             MonitorServices{*store_, *pipeline_, "1.0.0", std::chrono::steady_clock::now(), {}});
         add_event_routes(router_, *monitor_);
         add_live_routes(router_);
+        reports_ = std::make_unique<reports::ReportService>(*store_, reports::ReportServiceOptions{.directory = dir_.path() / "reports"},
+                                                            reports::ReportHooks{});
+        add_report_routes(router_, *reports_);
         limiter_ = auth::make_memory_rate_limiter();
         dispatcher_ = std::make_unique<Dispatcher>(router_, HttpPolicy{},
                                                    Security{service_.get(), limiter_.get(), 100, 6000});
@@ -69,6 +73,7 @@ protected:
     std::unique_ptr<auth::RateLimiter> limiter_;
     std::unique_ptr<pipeline::Pipeline> pipeline_;
     std::unique_ptr<MonitorServices> monitor_;
+    std::unique_ptr<reports::ReportService> reports_;
     Router router_;
     std::unique_ptr<Dispatcher> dispatcher_;
 };
@@ -135,6 +140,20 @@ TEST_F(AccessPolicyTest, RolesAreOrdered) {
     EXPECT_NE(denied.body.find("needs admin"), std::string::npos) << denied.body;
     EXPECT_EQ(call(Method::Get, "/api/v1/users", analyst).status, 403);
     EXPECT_EQ(call(Method::Get, "/api/v1/users", token_for(model::Role::Admin)).status, 200);
+}
+
+TEST_F(AccessPolicyTest, ReportRoles) {
+    const auto viewer = token_for(model::Role::Viewer);
+    const auto analyst = token_for(model::Role::Analyst);
+    const auto admin = token_for(model::Role::Admin);
+    const std::string some_report = "/api/v1/reports/0190a3c4-8b7e-7d2f-9e1a-0123456789ab";
+    EXPECT_EQ(call(Method::Get, "/api/v1/reports", viewer).status, 200);
+    EXPECT_EQ(call(Method::Get, some_report, viewer).status, 404);
+    EXPECT_EQ(call(Method::Post, "/api/v1/reports/generate", viewer).status, 403);
+    EXPECT_EQ(call(Method::Post, "/api/v1/reports/generate", analyst).status, 400);  // past the policy: no body
+    EXPECT_EQ(call(Method::Delete, some_report, analyst).status, 403);
+    EXPECT_EQ(call(Method::Delete, some_report, admin).status, 404);
+    EXPECT_EQ(call(Method::Get, "/api/v1/reports/..%2F..%2Fsecurityai.db", viewer).status, 400);
 }
 
 TEST_F(AccessPolicyTest, PermissionDeniedIsAudited) {

@@ -203,6 +203,25 @@ CREATE TABLE log_templates (
     last_seen  INTEGER NOT NULL
 ) STRICT;
 )sql"},
+        {6, "reports",
+         R"sql(
+CREATE TABLE reports (
+    id          TEXT PRIMARY KEY NOT NULL,
+    type        TEXT NOT NULL,
+    format      TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('queued', 'running', 'ready', 'failed')),
+    error       TEXT NOT NULL,
+    created_by  TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    finished_at INTEGER NOT NULL,
+    from_ms     INTEGER NOT NULL,
+    to_ms       INTEGER NOT NULL,
+    filters     TEXT NOT NULL,
+    size_bytes  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX reports_created ON reports (created_at, id);
+CREATE INDEX reports_status ON reports (status) WHERE status IN ('queued', 'running');
+)sql"},
     };
     return kMigrations;
 }

@@ -87,6 +87,10 @@ struct AlertsConfig {
     int dedup_window_minutes = 60;
 };
 
+struct ReportsConfig {
+    int retention_days = 30;  // 0 keeps generated reports forever
+};
+
 /// Sections of the configuration file that their subsystems parse themselves
 /// (structured tables such as [[alerts.playbooks]]); load_config() skips them.
 inline constexpr std::string_view kSubsystemTables[] = {"alerts.remediation", "alerts.targets", "alerts.playbooks",
@@ -112,6 +116,7 @@ struct Config {
     AlertsConfig alerts;
     MetricsConfig metrics;
     InfluxConfig influxdb;
+    ReportsConfig reports;
     std::string config_file;  // the TOML file read, if any (subsystems read their own tables from it)
 
     bool is_production() const { return environment == "production"; }

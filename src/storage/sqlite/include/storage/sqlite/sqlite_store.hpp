@@ -47,6 +47,7 @@ public:
     EventStore& events() override;
     AlertStore& alerts() override;
     TemplateStore& templates() override;
+    ReportStore& reports() override;
 
     struct Impl;  // shared with the aggregate stores of this backend
 
