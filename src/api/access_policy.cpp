@@ -70,6 +70,8 @@ constexpr std::array kRules = {
     Rule{Method::Get, "/api/v1/monitor/status", at_least(Role::Viewer)},
     Rule{Method::Get, "/api/v1/monitor/metrics", at_least(Role::Viewer)},
     Rule{Method::Get, "/api/v1/monitor/ws", at_least(Role::Viewer)},
+    Rule{Method::Get, "/api/v1/logs/templates", at_least(Role::Viewer)},
+    Rule{Method::Get, "/api/v1/logs/templates/{id}", at_least(Role::Viewer)},
 
     // Alerts: viewers read; analysts triage, suppress and remediate (the
     // playbooks and targets themselves are configured by admins in the config file).

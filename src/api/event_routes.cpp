@@ -272,6 +272,13 @@ void add_event_routes(Router& router, MonitorServices& services) {
                                     {"queue_depth", stats.queue_depth},
                                     {"queue_capacity", stats.queue_capacity}}},
             {"sources", std::move(sources)}};
+        if (services.components) {
+            for (const auto& [name, text] : services.components()) {
+                boost::system::error_code ec;
+                auto v = bj::parse(text, ec);
+                if (!ec) components[name] = std::move(v);
+            }
+        }
         if (services.health) {
             if (auto snap = services.health->snapshot()) {
                 for (const auto& c : snap->components) {

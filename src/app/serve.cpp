@@ -7,6 +7,7 @@
 #include "api/dispatcher.hpp"
 #include "api/event_routes.hpp"
 #include "api/live_routes.hpp"
+#include "api/log_routes.hpp"
 #include "api/metrics_routes.hpp"
 #include "api/report_routes.hpp"
 #include "api/syslog_server.hpp"
@@ -23,6 +24,7 @@
 #include "core/periodic.hpp"
 #include "core/time.hpp"
 #include "model/event.hpp"
+#include "pipeline/parse_stage.hpp"
 #include "pipeline/pipeline.hpp"
 #include "reports/report_service.hpp"
 
@@ -264,6 +266,23 @@ int serve(const core::Config& config) {
                                 {.queue_capacity = config.pipeline.queue_capacity,
                                  .max_batch = config.pipeline.max_batch},
                                 &hub);
+    // Log parsing first: later stages (ML, detection, graph) read its templates and entities.
+    auto parser_config = config.config_file.empty() ? core::Result<parser::ParserConfig>(parser::ParserConfig{})
+                                                    : parser::ParserConfig::load_file(config.config_file);
+    if (!parser_config) {
+        return fail("parser: " + parser_config.error().detail);
+    }
+    auto log_parser = parser::LogParser::create(*parser_config);
+    if (!log_parser) {
+        return fail("parser: " + log_parser.error().detail);
+    }
+    auto parse_stage_owned = pipeline::ParseStage::create(*log_parser, (*store)->templates(), {});
+    if (!parse_stage_owned) {
+        return fail("parser: " + parse_stage_owned.error().detail);
+    }
+    pipeline::ParseStage& parse_stage = **parse_stage_owned;
+    pipeline.add_stage(std::move(*parse_stage_owned));
+
     auto rate_stage = std::make_unique<EventRateStage>();
     EventRateStage& rates = *rate_stage;
     if (influx) {
@@ -347,6 +366,20 @@ int serve(const core::Config& config) {
                                           {config.metrics.token, config.metrics.allow}, {}};
     api::add_metrics_routes(router, metrics_services);
     add_metric_collectors(**store, pipeline, syslog.get(), alert_manager, live);
+    api::add_log_routes(router, parse_stage);
+    core::metrics::default_registry().add_collector([&parse_stage](core::metrics::Writer& w) {
+        const auto p = parse_stage.stats();
+        w.family("securityai_parser_templates", "Log templates the parser knows.", "gauge");
+        w.sample("securityai_parser_templates", {}, static_cast<double>(p.templates));
+        w.family("securityai_parser_evictions_total", "Templates evicted by the memory caps.", "counter");
+        w.sample("securityai_parser_evictions_total", {}, static_cast<double>(p.evictions));
+    });
+    monitor.components = [&parse_stage] {
+        const auto p = parse_stage.stats();
+        return std::vector<std::pair<std::string, std::string>>{
+            {"parser", "{\"state\":\"running\",\"templates\":" + std::to_string(p.templates) +
+                           ",\"evictions\":" + std::to_string(p.evictions) + ",\"parsed\":" + std::to_string(p.parsed) + "}"}};
+    };
     api::add_report_routes(router, report_service);
     api::Dispatcher dispatcher(router,
                                {.default_max_body_bytes = config.http.max_body_bytes,
@@ -358,8 +391,11 @@ int serve(const core::Config& config) {
                                 .ingest_per_minute = config.auth.rate_limit_ingest_per_minute});
 
     core::Periodic live_metrics(std::chrono::seconds(5), [&live] { live.push_metrics(); });
-    core::Periodic maintenance(std::chrono::seconds(10), [a = auth->get(), s = store->get(), &config] {
+    core::Periodic maintenance(std::chrono::seconds(10), [a = auth->get(), s = store->get(), &config, &parse_stage] {
         a->flush_usage();
+        if (auto r = parse_stage.save(); !r) {
+            core::log::warn("saving log templates failed", {{"error", r.error().detail}});
+        }
         if (auto r = a->reload(); !r) {
             core::log::warn("reloading credentials failed", {{"error", r.error().detail}});
         }
@@ -425,6 +461,9 @@ int serve(const core::Config& config) {
         syslog->stop();
     }
     pipeline.stop();  // commits everything still queued
+    if (auto r = parse_stage.save(); !r) {
+        core::log::warn("saving log templates failed", {{"error", r.error().detail}});
+    }
     if (influx) {
         influx->stop();
     }

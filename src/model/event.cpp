@@ -271,6 +271,27 @@ struct Mapper {
             }
             return {};
         }
+        if (path == "entities") {
+            if (!v.is_object() || v.get_object().size() > kMaxEntityTypes) {
+                return bad(path, "must be an object of at most " + std::to_string(kMaxEntityTypes) +
+                                     " arrays of strings");
+            }
+            for (const auto& kv : v.get_object()) {
+                const std::string type(kv.key().substr(0, 64));
+                if (!kv.value().is_array() || kv.value().get_array().size() > kMaxEntityValues) {
+                    return bad("entities." + type, "must be an array of at most " + std::to_string(kMaxEntityValues) +
+                                                       " strings");
+                }
+                auto& values = e.entities[type];
+                for (const auto& item : kv.value().get_array()) {
+                    if (!item.is_string() || item.get_string().size() > 1024) {
+                        return bad("entities." + type, "must be strings of at most 1024 bytes");
+                    }
+                    values.emplace_back(item.get_string());
+                }
+            }
+            return {};
+        }
         if (path == "labels") {
             if (!v.is_object()) {
                 return bad(path, "must be an object of strings");
@@ -404,6 +425,13 @@ bj::object event_to_json(const Event& e) {
             ids.emplace_back(id);
         }
         put(root, "rule.ids", std::move(ids));
+    }
+    if (!e.entities.empty()) {
+        bj::object entities;
+        for (const auto& [type, values] : e.entities) {
+            entities[type] = bj::array(values.begin(), values.end());
+        }
+        root["entities"] = std::move(entities);
     }
     if (!e.labels.empty()) {
         bj::object labels;

@@ -111,6 +111,16 @@ TEST(EventTest, JsonRoundTrip) {
     EXPECT_EQ(again.timestamp, e.timestamp);
 }
 
+TEST(EventTest, EntitiesRoundTripAndAreBounded) {
+    auto e = map(R"({"message": "x", "entities": {"ipv4": ["10.0.0.1", "10.0.0.2"], "user": ["root"]}})").value();
+    EXPECT_EQ(e.entities.at("ipv4"), (std::vector<std::string>{"10.0.0.1", "10.0.0.2"}));
+    auto again = event_from_json(event_to_json(e), kNow).value();
+    EXPECT_EQ(again.entities, e.entities);
+    EXPECT_TRUE(again.extra.empty());
+    EXPECT_FALSE(map(R"({"entities": {"ipv4": "10.0.0.1"}})"));
+    EXPECT_FALSE(map(R"({"entities": {"ipv4": [1]}})"));
+}
+
 TEST(EventTest, CidrRanges) {
     auto r = cidr_range("10.0.0.0/8").value();
     const auto inside = ip_sort_key("10.200.3.4");

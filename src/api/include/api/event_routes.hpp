@@ -34,6 +34,8 @@ struct MonitorServices {
     std::function<std::vector<std::pair<std::string, std::uint64_t>>()> source_counters;
     /// Optional components (InfluxDB, Redis...) as the health monitor last saw them.
     const core::HealthMonitor* health = nullptr;
+    /// Further components for /monitor/status: name -> JSON object text (parser, models...).
+    std::function<std::vector<std::pair<std::string, std::string>>()> components;
 };
 
 void add_event_routes(Router& router, MonitorServices& services);

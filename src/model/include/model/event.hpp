@@ -26,6 +26,8 @@ inline constexpr std::size_t kMaxMessageBytes = 64 * 1024;
 inline constexpr std::size_t kMaxFieldBytes = 4096;
 inline constexpr std::size_t kMaxLabels = 64;
 inline constexpr std::size_t kMaxExtraBytes = 16 * 1024;
+inline constexpr std::size_t kMaxEntityTypes = 32;
+inline constexpr std::size_t kMaxEntityValues = 64;  // per type
 
 struct Event {
     std::string id;                // UUIDv7; assigned when absent; a client id makes ingestion idempotent
@@ -67,6 +69,7 @@ struct Event {
     std::string threat_class;      // ml.threat_class
     std::optional<double> ml_confidence;  // ml.confidence
     std::string ml_explanation;           // ml.explanation: top features, "name=+0.42, other=-0.10"
+    std::map<std::string, std::vector<std::string>> entities;  // entities: type (ipv4, user, url...) -> values
     std::vector<std::string> rule_ids;    // rule.ids
     std::optional<double> risk;
 };
