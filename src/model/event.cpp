@@ -4,6 +4,7 @@
 #include "core/ids.hpp"
 #include "core/time.hpp"
 #include "model/severity.hpp"
+#include "windows_event.hpp"
 
 #include <arpa/inet.h>
 #include <boost/json.hpp>
@@ -330,6 +331,17 @@ core::Result<Event> event_from_json(const bj::object& object, std::int64_t now_m
     Event e;
     Mapper m{e, now_ms, {}};
     for (const auto& kv : object) {
+        // A Windows event exported from .evtx is mapped as Winlogbeat would ship it.
+        bj::object winlog;
+        if (kv.key() == "Event" && kv.value().is_object() &&
+            windows_event_to_winlog(kv.value().get_object(), winlog)) {
+            for (const auto& w : winlog) {
+                if (auto r = m.field(w.key(), w.value()); !r) {
+                    return r.error();
+                }
+            }
+            continue;
+        }
         if (auto r = m.field(kv.key(), kv.value()); !r) {
             return r.error();
         }
