@@ -433,6 +433,35 @@ bj::object event_to_json(const Event& e) {
     return root;
 }
 
+void visit_fields(const Event& e, const std::function<void(std::string_view, std::string_view)>& visit) {
+    for (const auto& f : kStrings) {
+        if (!(e.*f.member).empty()) {
+            visit(f.path, e.*f.member);
+        }
+    }
+    for (const auto& f : kInts) {
+        if (e.*f.member) {
+            visit(f.path, std::to_string(*(e.*f.member)));
+        }
+    }
+    if (e.severity) {
+        visit("event.severity", std::to_string(*e.severity));
+    }
+    const std::pair<std::string_view, const std::optional<double>*> doubles[] = {
+        {"ml.anomaly_score", &e.anomaly_score}, {"ml.confidence", &e.ml_confidence}, {"risk", &e.risk}};
+    for (const auto& [path, value] : doubles) {
+        if (*value) {
+            visit(path, bj::serialize(bj::value(**value)));
+        }
+    }
+    for (const auto& id : e.rule_ids) {
+        visit("rule.ids", id);
+    }
+    for (const auto& [k, v] : e.labels) {
+        visit("labels." + k, v);
+    }
+}
+
 std::string event_to_json_text(const Event& e) { return bj::serialize(event_to_json(e)); }
 
 std::optional<std::string> canonical_ip(std::string_view text) {
