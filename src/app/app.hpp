@@ -2,7 +2,10 @@
 // Private to app/: the subcommands, each a plain function of the configuration.
 
 #include "core/config.hpp"
+#include "model/event.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
+
+#include <optional>
 
 #include <string>
 #include <vector>
@@ -34,5 +37,24 @@ struct IngestCommand {
     std::string token;  // access token or API key (sk_...)
 };
 int ingest(const core::Config& config, const IngestCommand& command);
+
+/// Turns one input line into an event by format (ndjson, syslog, raw). Empty lines
+/// are skipped (nullopt).
+std::optional<core::Result<model::Event>> line_to_event(const std::string& format, std::string_view line);
+
+struct RulesCheckCommand {
+    std::vector<std::string> dirs;
+    bool json = false;
+};
+/// `securityai rules check`: compiles rules, prints the report; 1 when any rule fails.
+int rules_check(const RulesCheckCommand& command);
+
+struct HuntCommand {
+    std::vector<std::string> rules;  // rule directories or files
+    std::string input_format = "json";  // json (documents, arrays, NDJSON), ndjson, syslog, raw
+    std::vector<std::string> files;
+};
+/// `securityai hunt`: runs the detection engine over event files, detections as JSON Lines on stdout.
+int hunt(const HuntCommand& command);
 
 }  // namespace sai::app

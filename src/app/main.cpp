@@ -117,6 +117,21 @@ int main(int argc, char** argv) {
     ingest->add_option("--token", ingest_cmd.token,
                        "access token or API key (or env SECURITYAI_TOKEN / SECURITYAI_API_KEY)");
 
+    app::RulesCheckCommand rules_check_cmd;
+    auto* rules = app.add_subcommand("rules", "Work with Sigma detection rules");
+    rules->require_subcommand(1);
+    auto* rules_check = rules->add_subcommand("check", "Compile rules and report; exit 1 when any rule fails");
+    rules_check->add_option("dirs", rules_check_cmd.dirs, "rule directories or files")->required();
+    rules_check->add_flag("--json", rules_check_cmd.json, "one JSON object: total, compiled, failed[]");
+
+    app::HuntCommand hunt_cmd;
+    auto* hunt = app.add_subcommand("hunt", "Run the detection rules offline over event files; detections as JSON Lines");
+    hunt->add_option("--rules", hunt_cmd.rules, "rule directories or files")->required();
+    hunt->add_option("--input-format", hunt_cmd.input_format,
+                     "json (a document, an array, NDJSON or documents in a row; default), ndjson, syslog or raw")
+        ->check(CLI::IsMember({"json", "ndjson", "syslog", "raw"}));
+    hunt->add_option("files", hunt_cmd.files, "event files")->required();
+
     auto* version_cmd = app.add_subcommand("version", "Print the version");
 
     try {
@@ -128,6 +143,17 @@ int main(int argc, char** argv) {
     if (version_cmd->parsed()) {
         std::cout << "securityai " << core::kVersion << "\n";
         return 0;
+    }
+    try {
+        // Offline subcommands: no configuration, no store.
+        if (rules_check->parsed()) {
+            return app::rules_check(rules_check_cmd);
+        }
+        if (hunt->parsed()) {
+            return app::hunt(hunt_cmd);
+        }
+    } catch (const std::exception& e) {
+        return app::fail(e.what());
     }
     const bool serving = serve_cmd->parsed();
     auto config = load(common, serving ? &serve_flags : nullptr);

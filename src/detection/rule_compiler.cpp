@@ -65,8 +65,8 @@ std::vector<Token> wildcard_tokens(std::string_view s, bool literal) {
 std::optional<std::string> hs_expression(std::vector<Token> tokens, bool fold) {
     const bool lead = !tokens.empty() && tokens.front().kind == Token::Kind::Star;
     const bool trail = !tokens.empty() && tokens.back().kind == Token::Kind::Star;
-    if (lead) tokens.erase(tokens.begin());
-    if (trail && !tokens.empty()) tokens.pop_back();
+    while (!tokens.empty() && tokens.front().kind == Token::Kind::Star) tokens.erase(tokens.begin());
+    while (!tokens.empty() && tokens.back().kind == Token::Kind::Star) tokens.pop_back();
     if (tokens.empty() && (lead || trail)) {
         return std::nullopt;
     }
@@ -573,7 +573,7 @@ public:
         resolve_correlations();
         build_matchers();
         build_indexes();
-        report_.compiled = impl_->rules.size();
+        report_.compiled = impl_->rules.size() - broken_rules_.size();
         impl_->generation = g_generation.fetch_add(1);
         return std::make_shared<const CompiledRuleSet>(std::move(impl_));
     }
