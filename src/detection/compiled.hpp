@@ -53,6 +53,8 @@ struct CompiledRule {
     std::vector<Selection> selections;
     ConditionNode condition;
     bool always_candidate = false;  // true on an event without any of its fields (e.g. "not x")
+    bool needs_pattern = false;     // cannot be true unless one of its Hyperscan patterns matched
+    std::uint32_t logsource_class = 0;  // rules with equal logsource (and absence matching) share a class
     bool generate = true;           // false when only correlations consume its matches
 };
 
@@ -88,19 +90,28 @@ struct CompiledRuleSet::Impl {
     std::vector<CompiledRule> rules;
     std::unique_ptr<RuleCounters[]> counters;
     std::vector<Atom> atoms;
-    std::vector<std::uint32_t> pattern_atom;  // Hyperscan pattern id -> atom
+    // Hyperscan pattern id -> its atoms: pattern_atoms[pattern_first[id] .. pattern_first[id + 1]).
+    // Identical expressions of different rules are one pattern.
+    std::vector<std::uint32_t> pattern_first{0};
+    std::vector<std::uint32_t> pattern_atoms;
     std::vector<Correlation> correlations;
     std::vector<std::vector<std::uint32_t>> correlations_of_rule;  // base rule -> correlations
 
     std::vector<std::string> slot_names;                             // slot -> Sigma name
-    std::unordered_map<std::string, std::vector<std::uint32_t>> path_slots;  // lowercased event path -> slots
+    struct StringHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    // lowercased event path -> slots
+    std::unordered_map<std::string, std::vector<std::uint32_t>, StringHash, std::equal_to<>> path_slots;
     std::vector<SlotMatchers> matchers;                              // per slot
     std::vector<std::vector<std::uint32_t>> direct_rules;            // slot -> rules with non-pattern atoms
     std::vector<std::uint32_t> always_rules;
+    std::vector<std::uint32_t> class_rule;  // logsource class -> a rule of that class
     std::uint32_t keyword_slot = 0;
     bool has_keywords = false;
     // Fixed slots the logsource check needs, whether rules test them or not.
-    std::uint32_t channel_slot = 0, event_id_slot = 0, provider_slot = 0, category_slot = 0;
+    std::uint32_t channel_slot = 0, event_id_slot = 0, provider_slot = 0, category_slot = 0, module_slot = 0;
     std::uint64_t generation = 0;  // distinct per compiled set: keys per-thread scratch
     std::size_t pattern_bytes = 0;
     std::unordered_map<std::string, std::uint32_t> by_id;

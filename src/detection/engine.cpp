@@ -53,6 +53,8 @@ struct Scratch {
     std::vector<std::uint32_t> slot_head, slot_epoch, atom_epoch, rule_epoch;
     std::vector<std::uint32_t> present, candidates;
     std::vector<std::int8_t> selection_memo;
+    std::vector<std::uint32_t> class_epoch;
+    std::vector<std::uint8_t> class_ok;
     std::uint32_t epoch = 0;
     const CompiledRuleSet::Impl* set = nullptr;
 
@@ -74,6 +76,8 @@ struct Scratch {
         slot_epoch.assign(s.slot_names.size(), 0);
         atom_epoch.assign(s.atoms.size(), 0);
         rule_epoch.assign(s.rules.size(), 0);
+        class_epoch.assign(s.class_rule.size(), 0);
+        class_ok.assign(s.class_rule.size(), 0);
         epoch = 0;
         generation = s.generation;
     }
@@ -83,6 +87,7 @@ struct Scratch {
             std::fill(slot_epoch.begin(), slot_epoch.end(), 0);
             std::fill(atom_epoch.begin(), atom_epoch.end(), 0);
             std::fill(rule_epoch.begin(), rule_epoch.end(), 0);
+            std::fill(class_epoch.begin(), class_epoch.end(), 0);
             epoch = 1;
         }
         used = 0;
@@ -116,7 +121,7 @@ struct Scratch {
     }
 
     void add_path(std::string_view lowered_path, std::string_view text, bool keyword) {
-        if (auto it = set->path_slots.find(std::string(lowered_path)); it != set->path_slots.end()) {
+        if (auto it = set->path_slots.find(lowered_path); it != set->path_slots.end()) {
             for (auto slot : it->second) push(slot, text);
         }
         if (keyword && set->has_keywords) push(set->keyword_slot, text);
@@ -142,10 +147,13 @@ thread_local Scratch t_scratch;
 
 int on_match(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx) {
     auto& s = *static_cast<Scratch*>(ctx);
-    const auto atom = s.set->pattern_atom[id];
-    if (s.atom_epoch[atom] != s.epoch) {
-        s.atom_epoch[atom] = s.epoch;
-        s.candidate(s.set->atoms[atom].rule);
+    const auto& set = *s.set;
+    for (auto i = set.pattern_first[id]; i < set.pattern_first[id + 1]; ++i) {
+        const auto atom = set.pattern_atoms[i];
+        if (s.atom_epoch[atom] != s.epoch) {
+            s.atom_epoch[atom] = s.epoch;
+            s.candidate(set.atoms[atom].rule);
+        }
     }
     return 0;
 }
@@ -167,7 +175,12 @@ void load_event(Scratch& s, const model::Event& e) {
             auto scalar = [&](const bj::value& v) {
                 if (v.is_string()) {
                     s.add_path(key, v.get_string(), true);
-                } else if (v.is_int64() || v.is_uint64() || v.is_double() || v.is_bool()) {
+                } else if (v.is_int64() || v.is_uint64()) {
+                    char buf[24];
+                    auto r = v.is_int64() ? std::to_chars(buf, buf + sizeof buf, v.get_int64())
+                                          : std::to_chars(buf, buf + sizeof buf, v.get_uint64());
+                    s.add_path(key, std::string_view(buf, r.ptr - buf), false);
+                } else if (v.is_double() || v.is_bool()) {
                     s.add_path(key, bj::serialize(v), false);
                 }
             };
@@ -213,6 +226,11 @@ EventSource event_source(const Scratch& s) {
     });
     s.for_values(set.category_slot, [&](const Scratch::Value& v) { src.category = v.low; return true; });
     src.windows = !src.channel.empty() || !src.provider.empty();
+    if (src.windows) {
+        src.product = "windows";
+    } else {
+        s.for_values(set.module_slot, [&](const Scratch::Value& v) { src.product = v.low; return true; });
+    }
     return src;
 }
 
@@ -493,7 +511,13 @@ std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
         const bool timed = index % 16 == 0;
         for (auto r : s.candidates) {
             const auto& rule = set.rules[r];
-            if (rule.info.correlation || !logsource_applies(rule.logsource, src)) continue;
+            if (rule.info.correlation) continue;
+            const auto cls = rule.logsource_class;
+            if (s.class_epoch[cls] != s.epoch) {
+                s.class_epoch[cls] = s.epoch;
+                s.class_ok[cls] = logsource_applies(set.rules[set.class_rule[cls]], src);
+            }
+            if (!s.class_ok[cls]) continue;
             const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
             s.selection_memo.assign(rule.selections.size(), -2);
             const bool match = evaluate_condition(rule.condition, [&](std::size_t i) {

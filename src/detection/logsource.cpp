@@ -173,7 +173,8 @@ bool ecs_category_matches(std::string_view category, std::string_view ecs) {
 
 }  // namespace
 
-bool logsource_applies(const Logsource& rule, const EventSource& event) {
+bool logsource_applies(const CompiledRule& compiled, const EventSource& event) {
+    const Logsource& rule = compiled.logsource;
     if (event.windows) {
         if (!rule.product.empty() && rule.product != "windows") {
             return false;
@@ -184,6 +185,12 @@ bool logsource_applies(const Logsource& rule, const EventSource& event) {
         return rule.category.empty() || windows_category_matches(rule.category, event);
     }
     if (rule.product == "windows") {
+        return false;
+    }
+    if (!rule.product.empty() && !event.product.empty() && rule.product != event.product) {
+        return false;
+    }
+    if (event.product.empty() && compiled.always_candidate && !rule.product.empty()) {
         return false;
     }
     return rule.category.empty() || event.category.empty() || ecs_category_matches(rule.category, event.category);

@@ -12,6 +12,8 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <map>
+#include <tuple>
 #include <set>
 #include <sstream>
 
@@ -476,6 +478,50 @@ bool selection_on_empty(const Selection& s, const std::vector<Atom>& atoms, std:
     return false;
 }
 
+/// Kleene logic: can the rule be true when none of its patterns matched, whatever
+/// its other atoms (null, exists, numbers, cidr, fieldref) say?
+enum class Tri { False, Unknown, True };
+
+Tri tri_not(Tri a) { return a == Tri::True ? Tri::False : a == Tri::False ? Tri::True : Tri::Unknown; }
+
+Tri tri_test(const FieldTest& t, const std::vector<Atom>& atoms, std::uint32_t base) {
+    Tri out = t.all ? Tri::True : Tri::False;
+    for (auto id : t.atoms) {
+        const Tri a = atoms[id - base].kind == Atom::Kind::Pattern ? Tri::False : Tri::Unknown;
+        if (t.all) out = std::min(out, a);
+        else out = std::max(out, a);
+    }
+    return out;
+}
+
+Tri tri_selection(const Selection& s, const std::vector<Atom>& atoms, std::uint32_t base) {
+    Tri any = Tri::False;
+    for (const auto& alt : s.alternatives) {
+        Tri all = Tri::True;
+        for (const auto& t : alt) all = std::min(all, tri_test(t, atoms, base));
+        any = std::max(any, all);
+    }
+    return any;
+}
+
+Tri tri_condition(const ConditionNode& n, const std::vector<Tri>& sel) {
+    switch (n.kind) {
+        case ConditionNode::Kind::Selection: return sel[n.selection];
+        case ConditionNode::Kind::Not: return tri_not(tri_condition(n.children.front(), sel));
+        case ConditionNode::Kind::And: {
+            Tri out = Tri::True;
+            for (const auto& c : n.children) out = std::min(out, tri_condition(c, sel));
+            return out;
+        }
+        case ConditionNode::Kind::Or: {
+            Tri out = Tri::False;
+            for (const auto& c : n.children) out = std::max(out, tri_condition(c, sel));
+            return out;
+        }
+    }
+    return Tri::Unknown;
+}
+
 std::optional<std::int64_t> timespan_ms(const std::string& text) {
     if (text.size() < 2) return std::nullopt;
     std::int64_t n = 0;
@@ -520,6 +566,7 @@ public:
         impl_->event_id_slot = builder_.slot_of("EventID");
         impl_->provider_slot = builder_.slot_of("Provider_Name");
         impl_->category_slot = builder_.slot_of("event.category");
+        impl_->module_slot = builder_.slot_of("event.module");
     }
 
     void add_source(const RuleSource& source) {
@@ -680,6 +727,9 @@ private:
         rule.always_candidate = evaluate_condition(rule.condition, [&](std::size_t s) {
             return selection_on_empty(rule.selections[s], rb.atoms, base);
         });
+        std::vector<Tri> tri;
+        for (const auto& sel : rule.selections) tri.push_back(tri_selection(sel, rb.atoms, base));
+        rule.needs_pattern = tri_condition(rule.condition, tri) == Tri::False;
         for (auto& a : rb.atoms) impl_->atoms.push_back(std::move(a));
         for (auto& p : rb.patterns) {
             p.atom += base;
@@ -846,26 +896,39 @@ private:
 
     void compile_db(std::vector<PendingPattern*>& list, HsDatabase& target) {
         while (!list.empty()) {
-            std::vector<const char*> exprs;
-            std::vector<unsigned> flags, ids;
+            // One Hyperscan pattern per distinct (expression, flags), shared by its atoms.
+            std::map<std::pair<std::string_view, unsigned>, std::vector<std::uint32_t>> distinct;
+            std::vector<std::pair<std::string_view, unsigned>> order;
             for (auto* p : list) {
-                exprs.push_back(p->expr.c_str());
-                flags.push_back(p->flags);
-                ids.push_back(static_cast<unsigned>(impl_->pattern_atom.size() + ids.size()));
+                auto [it, inserted] = distinct.try_emplace({p->expr, p->flags});
+                if (inserted) order.push_back(it->first);
+                it->second.push_back(p->atom);
             }
+            std::vector<std::string> exprs;
+            std::vector<const char*> cexprs;
+            std::vector<unsigned> flags, ids;
+            const auto first_id = static_cast<unsigned>(impl_->pattern_first.size() - 1);
+            for (const auto& key : order) {
+                exprs.emplace_back(key.first);
+                flags.push_back(key.second);
+                ids.push_back(first_id + static_cast<unsigned>(ids.size()));
+            }
+            for (const auto& e : exprs) cexprs.push_back(e.c_str());
             hs_compile_error_t* err = nullptr;
             hs_database_t* db = nullptr;
-            if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()),
+            if (hs_compile_multi(cexprs.data(), flags.data(), ids.data(), static_cast<unsigned>(cexprs.size()),
                                  HS_MODE_BLOCK, nullptr, &db, &err) == HS_SUCCESS) {
-                for (auto* p : list) {
-                    impl_->pattern_atom.push_back(p->atom);
-                    impl_->pattern_bytes += p->expr.size();
+                for (const auto& key : order) {
+                    const auto& atoms = distinct[key];
+                    impl_->pattern_atoms.insert(impl_->pattern_atoms.end(), atoms.begin(), atoms.end());
+                    impl_->pattern_first.push_back(static_cast<std::uint32_t>(impl_->pattern_atoms.size()));
+                    impl_->pattern_bytes += key.first.size();
                 }
                 target.db = db;
                 return;
             }
             // A pattern that compiled alone failed in company (e.g. resource limits):
-            // drop it, and its rule, and retry.
+            // drop it, and its rules, and retry.
             const int bad = err != nullptr ? err->expression : -1;
             const std::string why = err != nullptr ? err->message : "unknown";
             hs_free_compile_error(err);
@@ -874,9 +937,11 @@ private:
                 broken_reason_ = "Hyperscan: " + why;
                 return;
             }
-            broken_rules_.insert(impl_->atoms[list[bad]->atom].rule);
+            const auto key = order[static_cast<std::size_t>(bad)];
+            for (auto a : distinct[key]) broken_rules_.insert(impl_->atoms[a].rule);
             broken_reason_ = "Hyperscan: " + why;
-            list.erase(list.begin() + bad);
+            const std::string expr(key.first);
+            std::erase_if(list, [&](const PendingPattern* p) { return p->expr == expr && p->flags == key.second; });
         }
     }
 
@@ -907,12 +972,21 @@ private:
             if (v.empty() || v.back() != rule) v.push_back(rule);
         };
         for (const auto& a : impl_->atoms) {
-            if (a.kind == Atom::Kind::Pattern || broken_rules_.count(a.rule) != 0) continue;
+            // Rules that need a pattern to match are found through their patterns only.
+            if (a.kind == Atom::Kind::Pattern || broken_rules_.count(a.rule) != 0 || impl_->rules[a.rule].needs_pattern) {
+                continue;
+            }
             add(a.slot, a.rule);
             if (a.kind == Atom::Kind::FieldRef) add(a.other_slot, a.rule);
         }
+        std::map<std::tuple<std::string, std::string, std::string, bool>, std::uint32_t> classes;
         for (std::uint32_t i = 0; i < impl_->rules.size(); ++i) {
-            if (impl_->rules[i].always_candidate) impl_->always_rules.push_back(i);
+            auto& r = impl_->rules[i];
+            if (r.always_candidate) impl_->always_rules.push_back(i);
+            const auto key = std::make_tuple(r.logsource.product, r.logsource.category, r.logsource.service, r.always_candidate);
+            auto [it, inserted] = classes.try_emplace(key, static_cast<std::uint32_t>(impl_->class_rule.size()));
+            if (inserted) impl_->class_rule.push_back(i);
+            r.logsource_class = it->second;
         }
         impl_->counters = std::make_unique<RuleCounters[]>(impl_->rules.size());
     }
@@ -949,7 +1023,7 @@ std::size_t CompiledRuleSet::find(std::string_view id) const noexcept {
 
 std::size_t CompiledRuleSet::memory_bytes() const noexcept {
     std::size_t bytes = sizeof(Impl) + impl_->atoms.capacity() * sizeof(Atom) +
-                        impl_->pattern_atom.capacity() * sizeof(std::uint32_t) + impl_->pattern_bytes +
+                        (impl_->pattern_atoms.capacity() + impl_->pattern_first.capacity()) * sizeof(std::uint32_t) + impl_->pattern_bytes +
                         impl_->rules.capacity() * (sizeof(CompiledRule) + sizeof(RuleCounters));
     for (const auto& m : impl_->matchers) {
         for (const auto* db : {m.lower.db, m.raw.db}) {
