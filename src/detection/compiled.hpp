@@ -111,7 +111,7 @@ struct CompiledRuleSet::Impl {
     std::uint32_t keyword_slot = 0;
     bool has_keywords = false;
     // Fixed slots the logsource check needs, whether rules test them or not.
-    std::uint32_t channel_slot = 0, event_id_slot = 0, provider_slot = 0, category_slot = 0, module_slot = 0;
+    std::uint32_t channel_slot = 0, event_id_slot = 0, provider_slot = 0, category_slot = 0, module_slot = 0, message_slot = 0;
     std::uint64_t generation = 0;  // distinct per compiled set: keys per-thread scratch
     std::size_t pattern_bytes = 0;
     std::unordered_map<std::string, std::uint32_t> by_id;

@@ -4,6 +4,7 @@
 #include "logsource.hpp"
 
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -32,6 +33,17 @@ void ascii_lower(std::string_view in, std::string& out) {
     }
 }
 
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+        if (x != y) return false;
+    }
+    return true;
+}
+
 std::optional<double> number_of(std::string_view s) {
     double d = 0;
     auto r = std::from_chars(s.data(), s.data() + s.size(), d);
@@ -44,14 +56,23 @@ std::optional<double> number_of(std::string_view s) {
 struct Scratch {
     struct Value {
         std::uint32_t next = kNone;
+        bool lowered = false;
+        bool keyword = false;  // also searched by keyword selections
         std::string raw, low;
+        const std::string& lower() {
+            if (!lowered) {
+                ascii_lower(raw, low);
+                lowered = true;
+            }
+            return low;
+        }
     };
     std::uint64_t generation = 0;
     hs_scratch_t* hs = nullptr;
     std::vector<Value> values;
     std::size_t used = 0;
     std::vector<std::uint32_t> slot_head, slot_epoch, atom_epoch, rule_epoch;
-    std::vector<std::uint32_t> present, candidates;
+    std::vector<std::uint32_t> present, candidates, keyword_only;
     std::vector<std::int8_t> selection_memo;
     std::vector<std::uint32_t> class_epoch;
     std::vector<std::uint8_t> class_ok;
@@ -93,23 +114,34 @@ struct Scratch {
         used = 0;
         present.clear();
         candidates.clear();
+        keyword_only.clear();
     }
 
     bool has(std::uint32_t slot) const { return slot_epoch[slot] == epoch; }
 
-    void push(std::uint32_t slot, std::string_view text) {
+    /// Stores a value; linked into `slot` unless it is kNone (keyword-only values).
+    void push(std::uint32_t slot, std::string_view text, bool keyword) {
         if (used >= kMaxValuesPerEvent) return;
         if (used == values.size()) values.emplace_back();
         auto& v = values[used];
         v.raw.assign(text.substr(0, kMaxScannedBytes));
-        ascii_lower(v.raw, v.low);
+        v.lowered = false;
+        v.keyword = keyword;
+        v.next = kNone;
+        if (keyword && !has(set->keyword_slot)) {
+            slot_epoch[set->keyword_slot] = epoch;
+            slot_head[set->keyword_slot] = kNone;
+        }
+        if (slot == kNone) {
+            keyword_only.push_back(static_cast<std::uint32_t>(used++));
+            return;
+        }
         if (slot_epoch[slot] != epoch) {
             slot_epoch[slot] = epoch;
             slot_head[slot] = kNone;
             present.push_back(slot);
         }
         // Values keep their order per slot: the first value is the head.
-        v.next = kNone;
         if (slot_head[slot] == kNone) {
             slot_head[slot] = static_cast<std::uint32_t>(used);
         } else {
@@ -121,10 +153,14 @@ struct Scratch {
     }
 
     void add_path(std::string_view lowered_path, std::string_view text, bool keyword) {
+        keyword = keyword && set->has_keywords;
         if (auto it = set->path_slots.find(lowered_path); it != set->path_slots.end()) {
-            for (auto slot : it->second) push(slot, text);
+            for (auto slot : it->second) {
+                push(slot, text, keyword);
+                keyword = false;  // searched once
+            }
         }
-        if (keyword && set->has_keywords) push(set->keyword_slot, text);
+        if (keyword) push(kNone, text, true);
     }
 
     void candidate(std::uint32_t rule) {
@@ -141,11 +177,23 @@ struct Scratch {
             if (f(values[i])) return;
         }
     }
+
+    void scan(const HsDatabase& lower, const HsDatabase& raw, Value& v) {
+        if (lower.db != nullptr) {
+            const auto& l = v.lower();
+            hs_scan(lower.db, l.data(), static_cast<unsigned>(l.size()), 0, hs, on_match_thunk, this);
+        }
+        if (raw.db != nullptr) {
+            hs_scan(raw.db, v.raw.data(), static_cast<unsigned>(v.raw.size()), 0, hs, on_match_thunk, this);
+        }
+    }
+
+    static int on_match_thunk(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx);
 };
 
 thread_local Scratch t_scratch;
 
-int on_match(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx) {
+int Scratch::on_match_thunk(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx) {
     auto& s = *static_cast<Scratch*>(ctx);
     const auto& set = *s.set;
     for (auto i = set.pattern_first[id]; i < set.pattern_first[id + 1]; ++i) {
@@ -158,59 +206,112 @@ int on_match(unsigned id, unsigned long long, unsigned long long, unsigned, void
     return 0;
 }
 
+/// Feeds the top-level members of `extra` (dotted paths -> scalars or arrays of
+/// scalars) to the scratch without building a JSON tree.
+struct ExtraHandler {
+    static constexpr std::size_t max_object_size = std::size_t(-1);
+    static constexpr std::size_t max_array_size = std::size_t(-1);
+    static constexpr std::size_t max_key_size = std::size_t(-1);
+    static constexpr std::size_t max_string_size = std::size_t(-1);
+    using ec_t = boost::system::error_code;
+
+    Scratch* s = nullptr;
+    int depth = 0;
+    bool array2 = false;  // inside an array that is a top-level member's value
+    std::string key, key_part, text;
+
+    bool value_here() const { return depth == 1 || (depth == 2 && array2); }
+    void emit(std::string_view v, bool keyword) {
+        if (value_here()) s->add_path(key, v, keyword);
+    }
+    bool on_document_begin(ec_t&) { return true; }
+    bool on_document_end(ec_t&) { return true; }
+    bool on_object_begin(ec_t&) { ++depth; return true; }
+    bool on_object_end(std::size_t, ec_t&) { --depth; return true; }
+    bool on_array_begin(ec_t&) {
+        ++depth;
+        if (depth == 2) array2 = true;
+        return true;
+    }
+    bool on_array_end(std::size_t, ec_t&) {
+        if (depth == 2) array2 = false;
+        --depth;
+        return true;
+    }
+    bool on_key_part(std::string_view sv, std::size_t, ec_t&) {
+        if (depth == 1) key_part.append(sv);
+        return true;
+    }
+    bool on_key(std::string_view sv, std::size_t, ec_t&) {
+        if (depth == 1) {
+            key_part.append(sv);
+            ascii_lower(key_part, key);
+            key_part.clear();
+        }
+        return true;
+    }
+    bool on_string_part(std::string_view sv, std::size_t, ec_t&) {
+        text.append(sv);
+        return true;
+    }
+    bool on_string(std::string_view sv, std::size_t, ec_t&) {
+        text.append(sv);
+        emit(text, true);
+        text.clear();
+        return true;
+    }
+    bool on_number_part(std::string_view sv, ec_t&) {
+        text.append(sv);
+        return true;
+    }
+    bool number(std::string_view sv) {
+        text.append(sv);
+        emit(text, false);
+        text.clear();
+        return true;
+    }
+    bool on_int64(std::int64_t, std::string_view sv, ec_t&) { return number(sv); }
+    bool on_uint64(std::uint64_t, std::string_view sv, ec_t&) { return number(sv); }
+    bool on_double(double, std::string_view sv, ec_t&) { return number(sv); }
+    bool on_bool(bool b, ec_t&) {
+        emit(b ? "true" : "false", false);
+        return true;
+    }
+    bool on_null(ec_t&) { return true; }
+    bool on_comment_part(std::string_view, ec_t&) { return true; }
+    bool on_comment(std::string_view, ec_t&) { return true; }
+};
+
 void load_event(Scratch& s, const model::Event& e) {
     const auto& set = *s.set;
     model::visit_fields(e, [&](std::string_view path, std::string_view text) {
         s.add_path(path, text, path == "message");
     });
     if (!e.extra.empty()) {
-        boost::system::error_code ec;
-        unsigned char buffer[8192];
-        bj::monotonic_resource mr(buffer, sizeof buffer);
         bj::parse_options opt;
         opt.max_depth = 32;
-        const bj::value doc = bj::parse(e.extra, ec, &mr, opt);
-        if (!ec && doc.is_object()) {
-            std::string key;
-            auto scalar = [&](const bj::value& v) {
-                if (v.is_string()) {
-                    s.add_path(key, v.get_string(), true);
-                } else if (v.is_int64() || v.is_uint64()) {
-                    char buf[24];
-                    auto r = v.is_int64() ? std::to_chars(buf, buf + sizeof buf, v.get_int64())
-                                          : std::to_chars(buf, buf + sizeof buf, v.get_uint64());
-                    s.add_path(key, std::string_view(buf, r.ptr - buf), false);
-                } else if (v.is_double() || v.is_bool()) {
-                    s.add_path(key, bj::serialize(v), false);
-                }
-            };
-            for (const auto& kv : doc.get_object()) {
-                ascii_lower(kv.key(), key);
-                if (kv.value().is_array()) {
-                    for (const auto& item : kv.value().get_array()) scalar(item);
-                } else {
-                    scalar(kv.value());
-                }
-            }
-        }
+        bj::basic_parser<ExtraHandler> parser(opt);
+        parser.handler().s = &s;
+        boost::system::error_code ec;
+        parser.write_some(false, e.extra.data(), e.extra.size(), ec);
     }
     // Hyperscan: one scan per field value for every pattern of every rule on that field.
+    const auto& kw = set.matchers[set.keyword_slot];
     for (std::size_t p = 0; p < s.present.size(); ++p) {
         const auto slot = s.present[p];
         const auto& m = set.matchers[slot];
-        if (m.lower.db == nullptr && m.raw.db == nullptr) continue;
         for (auto i = s.slot_head[slot]; i != kNone; i = s.values[i].next) {
-            const auto& v = s.values[i];
-            if (m.lower.db != nullptr) {
-                hs_scan(m.lower.db, v.low.data(), static_cast<unsigned>(v.low.size()), 0, s.hs, on_match, &s);
-            }
-            if (m.raw.db != nullptr) {
-                hs_scan(m.raw.db, v.raw.data(), static_cast<unsigned>(v.raw.size()), 0, s.hs, on_match, &s);
-            }
+            auto& v = s.values[i];
+            s.scan(m.lower, m.raw, v);
+            if (v.keyword) s.scan(kw.lower, kw.raw, v);
         }
     }
+    for (auto i : s.keyword_only) s.scan(kw.lower, kw.raw, s.values[i]);
     for (auto slot : s.present) {
         for (auto r : set.direct_rules[slot]) s.candidate(r);
+    }
+    if (s.has(set.keyword_slot)) {
+        for (auto r : set.direct_rules[set.keyword_slot]) s.candidate(r);
     }
     for (auto r : set.always_rules) s.candidate(r);
 }
@@ -218,18 +319,18 @@ void load_event(Scratch& s, const model::Event& e) {
 EventSource event_source(const Scratch& s) {
     const auto& set = *s.set;
     EventSource src;
-    s.for_values(set.channel_slot, [&](const Scratch::Value& v) { src.channel = v.low; return true; });
-    s.for_values(set.provider_slot, [&](const Scratch::Value& v) { src.provider = v.low; return true; });
+    s.for_values(set.channel_slot, [&](const Scratch::Value& v) { ascii_lower(v.raw, src.channel); return true; });
+    s.for_values(set.provider_slot, [&](const Scratch::Value& v) { ascii_lower(v.raw, src.provider); return true; });
     s.for_values(set.event_id_slot, [&](const Scratch::Value& v) {
         if (auto n = number_of(v.raw)) src.event_id = static_cast<std::int64_t>(*n);
         return true;
     });
-    s.for_values(set.category_slot, [&](const Scratch::Value& v) { src.category = v.low; return true; });
+    s.for_values(set.category_slot, [&](const Scratch::Value& v) { ascii_lower(v.raw, src.category); return true; });
     src.windows = !src.channel.empty() || !src.provider.empty();
     if (src.windows) {
         src.product = "windows";
     } else {
-        s.for_values(set.module_slot, [&](const Scratch::Value& v) { src.product = v.low; return true; });
+        s.for_values(set.module_slot, [&](const Scratch::Value& v) { ascii_lower(v.raw, src.product); return true; });
     }
     return src;
 }
@@ -256,7 +357,7 @@ bool atom_true(const Scratch& s, const Atom& a, std::uint32_t id) {
         case Atom::Kind::FieldRef: {
             bool hit = false;
             s.for_values(a.slot, [&](const Scratch::Value& v) {
-                s.for_values(a.other_slot, [&](const Scratch::Value& o) { return hit = o.low == v.low; });
+                s.for_values(a.other_slot, [&](const Scratch::Value& o) { return hit = iequals(o.raw, v.raw); });
                 return hit;
             });
             return hit;
@@ -304,6 +405,11 @@ int selection_match(const Scratch& s, const Selection& sel) {
 
 std::string first_value(const Scratch& s, std::uint32_t slot) {
     std::string out;
+    if (slot == s.set->keyword_slot) {
+        // Keyword values are not linked to a field: the message is the usual match.
+        s.for_values(s.set->message_slot, [&](const Scratch::Value& v) { out = v.raw; return true; });
+        return out;
+    }
     s.for_values(slot, [&](const Scratch::Value& v) { out = v.raw; return true; });
     return out;
 }

@@ -567,6 +567,7 @@ public:
         impl_->provider_slot = builder_.slot_of("Provider_Name");
         impl_->category_slot = builder_.slot_of("event.category");
         impl_->module_slot = builder_.slot_of("event.module");
+        impl_->message_slot = builder_.slot_of("message");
     }
 
     void add_source(const RuleSource& source) {
