@@ -22,6 +22,7 @@ struct Atom {
     std::uint32_t slot = 0;
     std::uint32_t rule = 0;
     bool flag = false;                 // Exists: expected presence
+    bool trigger = false;              // Pattern: a match makes the rule a candidate
     double number = 0;                 // numeric comparisons
     std::string low, high;             // Cidr: ip_sort_key range
     std::uint32_t other_slot = 0;      // FieldRef

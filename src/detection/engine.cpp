@@ -200,7 +200,7 @@ int Scratch::on_match_thunk(unsigned id, unsigned long long, unsigned long long,
         const auto atom = set.pattern_atoms[i];
         if (s.atom_epoch[atom] != s.epoch) {
             s.atom_epoch[atom] = s.epoch;
-            s.candidate(set.atoms[atom].rule);
+            if (set.atoms[atom].trigger) s.candidate(set.atoms[atom].rule);
         }
     }
     return 0;

@@ -185,6 +185,7 @@ struct PendingPattern {
     std::string expr;
     unsigned flags;
     std::uint32_t atom;  // local to the rule until committed
+    std::size_t literal_bytes = 0;  // fixed bytes the pattern needs: how selective it is
 };
 
 struct Builder {
@@ -349,7 +350,7 @@ struct RuleBuilder {
                     return unprocessable("field '" + spec + "': regular expression not supported (" + why + ")");
                 }
                 hs_free_database(db);
-                patterns.push_back({test.slot, true, text, flags, atom});
+                patterns.push_back({test.slot, true, text, flags, atom, 1});
                 continue;
             }
             std::vector<std::string> variants{text};
@@ -380,6 +381,8 @@ struct RuleBuilder {
                 auto tokens = wildcard_tokens(s, literal);
                 if (pos == Pos::Contains || pos == Pos::Ends) tokens.insert(tokens.begin(), {Token::Kind::Star, '*'});
                 if (pos == Pos::Contains || pos == Pos::Starts) tokens.push_back({Token::Kind::Star, '*'});
+                const auto fixed = static_cast<std::size_t>(std::count_if(
+                    tokens.begin(), tokens.end(), [](const Token& t) { return t.kind == Token::Kind::Literal; }));
                 auto expr = hs_expression(std::move(tokens), !raw);
                 if (!expr) {
                     // "*" or contains '': any value of the field.
@@ -389,7 +392,7 @@ struct RuleBuilder {
                 }
                 unsigned flags = HS_FLAG_SINGLEMATCH | HS_FLAG_DOTALL;
                 if (*expr == "^\\z") flags |= HS_FLAG_ALLOWEMPTY;
-                patterns.push_back({test.slot, raw, std::move(*expr), flags, atom});
+                patterns.push_back({test.slot, raw, std::move(*expr), flags, atom, fixed});
             }
             if (atoms[atom].kind == Atom::Kind::Exists) {
                 std::erase_if(patterns, [&](const PendingPattern& p) { return p.atom == atom; });
@@ -520,6 +523,86 @@ Tri tri_condition(const ConditionNode& n, const std::vector<Tri>& sel) {
         }
     }
     return Tri::Unknown;
+}
+
+void polarity(const ConditionNode& n, bool negated, std::vector<std::uint8_t>& seen) {
+    if (n.kind == ConditionNode::Kind::Selection) {
+        seen[n.selection] |= negated ? 2 : 1;
+        return;
+    }
+    for (const auto& c : n.children) polarity(c, negated != (n.kind == ConditionNode::Kind::Not), seen);
+}
+
+/// Marks the pattern atoms whose match makes the rule worth evaluating (Atom::trigger):
+/// in each alternative of each positively used selection, the most selective field
+/// test. Kept only when three-valued logic proves the rule cannot hold without one of
+/// them; otherwise every pattern atom triggers.
+void choose_triggers(const CompiledRule& rule, std::vector<Atom>& atoms, std::uint32_t base,
+                     const std::vector<std::size_t>& selectivity) {
+    std::vector<std::uint8_t> seen(rule.selections.size(), 0);
+    polarity(rule.condition, false, seen);
+    std::vector<bool> trigger(atoms.size(), false);
+    bool ok = true;
+    for (std::size_t s = 0; s < rule.selections.size() && ok; ++s) {
+        if (!(seen[s] & 1)) continue;
+        for (const auto& alt : rule.selections[s].alternatives) {
+            const FieldTest* best = nullptr;
+            std::size_t best_score = 0;
+            std::uint32_t best_atom = 0;
+            for (const auto& t : alt) {
+                bool eligible = !t.atoms.empty();
+                std::size_t score = t.all ? 0 : SIZE_MAX;
+                std::uint32_t pick = 0;
+                for (auto id : t.atoms) {
+                    const auto& a = atoms[id - base];
+                    if (a.kind != Atom::Kind::Pattern) eligible = false;
+                    const auto sel = selectivity[id - base];
+                    if (t.all ? sel > score : sel < score) {
+                        score = sel;
+                        pick = id;
+                    }
+                }
+                if (eligible && (best == nullptr || score > best_score)) {
+                    best = &t;
+                    best_score = score;
+                    best_atom = pick;
+                }
+            }
+            if (best == nullptr) {
+                ok = false;
+                break;
+            }
+            if (best->all) {
+                trigger[best_atom - base] = true;
+            } else {
+                for (auto id : best->atoms) trigger[id - base] = true;
+            }
+        }
+    }
+    if (ok) {
+        // Sound only if the rule is false whenever no trigger matched.
+        std::vector<Tri> tri;
+        for (const auto& sel : rule.selections) {
+            Tri any = Tri::False;
+            for (const auto& alt : sel.alternatives) {
+                Tri all = Tri::True;
+                for (const auto& t : alt) {
+                    Tri v = t.all ? Tri::True : Tri::False;
+                    for (auto id : t.atoms) {
+                        const Tri a = trigger[id - base] ? Tri::False : Tri::Unknown;
+                        v = t.all ? std::min(v, a) : std::max(v, a);
+                    }
+                    all = std::min(all, v);
+                }
+                any = std::max(any, all);
+            }
+            tri.push_back(any);
+        }
+        ok = tri_condition(rule.condition, tri) == Tri::False;
+    }
+    for (std::size_t i = 0; i < atoms.size(); ++i) {
+        atoms[i].trigger = atoms[i].kind == Atom::Kind::Pattern && (!ok || trigger[i]);
+    }
 }
 
 std::optional<std::int64_t> timespan_ms(const std::string& text) {
@@ -731,6 +814,12 @@ private:
         std::vector<Tri> tri;
         for (const auto& sel : rule.selections) tri.push_back(tri_selection(sel, rb.atoms, base));
         rule.needs_pattern = tri_condition(rule.condition, tri) == Tri::False;
+        std::vector<std::size_t> selectivity(rb.atoms.size(), 0);
+        for (const auto& p : rb.patterns) {
+            auto& s = selectivity[p.atom];
+            s = s == 0 ? p.literal_bytes : std::min(s, p.literal_bytes);
+        }
+        choose_triggers(rule, rb.atoms, base, selectivity);
         for (auto& a : rb.atoms) impl_->atoms.push_back(std::move(a));
         for (auto& p : rb.patterns) {
             p.atom += base;
