@@ -175,6 +175,9 @@ bool ecs_category_matches(std::string_view category, std::string_view ecs) {
 
 bool logsource_applies(const CompiledRule& compiled, const EventSource& event) {
     const Logsource& rule = compiled.logsource;
+    if (rule.product == "securityai") {
+        return true;  // SecurityAI's derived fields (ml.*, risk, log.template_*) exist on any event
+    }
     if (event.windows) {
         if (!rule.product.empty() && rule.product != "windows") {
             return false;

@@ -976,10 +976,11 @@ private:
             return unprocessable("correlation: value_count needs condition.field");
         }
         if (out.max < out.min) return unprocessable("correlation: the condition can never hold");
-        // Base rules feed correlations; unless asked (generate: true) they stay silent themselves.
+        // Base detection rules feed correlations; unless asked (generate: true) they stay
+        // silent themselves. A correlation used by another correlation still reports.
         const bool generate = c["generate"] && c["generate"].as<bool>();
         for (auto b : out.bases) {
-            if (!generate) impl_->rules[b].generate = false;
+            if (!generate && !impl_->rules[b].info.correlation) impl_->rules[b].generate = false;
         }
         return out;
     }
