@@ -111,7 +111,7 @@ correlation:
                            ssh("success", "10.0.0.1", t0 + 5)});
     ASSERT_EQ(ds.size(), 2u) << "the inner correlation reports too";
     EXPECT_EQ(ds[0].rule_id, "bf");
-    EXPECT_EQ(ds[0].event_index, 3u);
+    EXPECT_EQ(ds[0].event_index, 2u);
     EXPECT_EQ(ds[1].rule_id, "bf-ok");
     EXPECT_EQ(ds[1].event_index, 4u);
     EXPECT_EQ(ds[1].group_key, "source.ip=10.0.0.1");
