@@ -109,7 +109,10 @@ struct CompiledRuleSet::Impl {
     std::vector<std::vector<std::uint32_t>> direct_rules;            // slot -> rules with non-pattern atoms
     std::vector<std::uint32_t> always_rules;
     std::vector<std::uint32_t> class_rule;  // logsource class -> a rule of that class
+    // Keyword selections, by the product of their rule: [0] any product, [1] Windows,
+    // [2] other products; an event searches [0] and the one of its kind. keyword_slot == [0].
     std::uint32_t keyword_slot = 0;
+    std::uint32_t keyword_slots[3] = {0, 0, 0};
     bool has_keywords = false;
     // Fixed slots the logsource check needs, whether rules test them or not.
     std::uint32_t channel_slot = 0, event_id_slot = 0, provider_slot = 0, category_slot = 0, module_slot = 0, message_slot = 0;

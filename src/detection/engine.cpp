@@ -73,6 +73,7 @@ struct Scratch {
     std::size_t used = 0;
     std::vector<std::uint32_t> slot_head, slot_epoch, atom_epoch, rule_epoch;
     std::vector<std::uint32_t> present, candidates, keyword_only;
+    Value keyword_text;
     std::vector<std::int8_t> selection_memo;
     std::vector<std::uint32_t> class_epoch;
     std::vector<std::uint8_t> class_ok;
@@ -129,8 +130,10 @@ struct Scratch {
         v.keyword = keyword;
         v.next = kNone;
         if (keyword && !has(set->keyword_slot)) {
-            slot_epoch[set->keyword_slot] = epoch;
-            slot_head[set->keyword_slot] = kNone;
+            for (auto k : set->keyword_slots) {
+                slot_epoch[k] = epoch;
+                slot_head[k] = kNone;
+            }
         }
         if (slot == kNone) {
             keyword_only.push_back(static_cast<std::uint32_t>(used++));
@@ -295,23 +298,42 @@ void load_event(Scratch& s, const model::Event& e) {
         boost::system::error_code ec;
         parser.write_some(false, e.extra.data(), e.extra.size(), ec);
     }
-    // Hyperscan: one scan per field value for every pattern of every rule on that field.
-    const auto& kw = set.matchers[set.keyword_slot];
+}
+
+/// Hyperscan: one scan per field value for every pattern of every rule on that field;
+/// keyword values against the keyword patterns of rules for this kind of event.
+void scan_event(Scratch& s, bool windows) {
+    const auto& set = *s.set;
+    // Keyword values are searched as one text, one value per line: one scan per database.
+    auto& text = s.keyword_text;
+    text.raw.clear();
+    text.lowered = false;
+    auto keywords = [&](Scratch::Value& v) {
+        text.raw += v.raw;
+        text.raw += '\n';
+    };
     for (std::size_t p = 0; p < s.present.size(); ++p) {
         const auto slot = s.present[p];
         const auto& m = set.matchers[slot];
         for (auto i = s.slot_head[slot]; i != kNone; i = s.values[i].next) {
             auto& v = s.values[i];
             s.scan(m.lower, m.raw, v);
-            if (v.keyword) s.scan(kw.lower, kw.raw, v);
+            if (v.keyword) keywords(v);
         }
     }
-    for (auto i : s.keyword_only) s.scan(kw.lower, kw.raw, s.values[i]);
+    for (auto i : s.keyword_only) keywords(s.values[i]);
+    if (!text.raw.empty()) {
+        for (auto k : {set.keyword_slots[0], set.keyword_slots[windows ? 1 : 2]}) {
+            s.scan(set.matchers[k].lower, set.matchers[k].raw, text);
+        }
+    }
     for (auto slot : s.present) {
         for (auto r : set.direct_rules[slot]) s.candidate(r);
     }
     if (s.has(set.keyword_slot)) {
-        for (auto r : set.direct_rules[set.keyword_slot]) s.candidate(r);
+        for (auto k : set.keyword_slots) {
+            for (auto r : set.direct_rules[k]) s.candidate(r);
+        }
     }
     for (auto r : set.always_rules) s.candidate(r);
 }
@@ -405,7 +427,8 @@ int selection_match(const Scratch& s, const Selection& sel) {
 
 std::string first_value(const Scratch& s, std::uint32_t slot) {
     std::string out;
-    if (slot == s.set->keyword_slot) {
+    const auto* k = s.set->keyword_slots;
+    if (slot == k[0] || slot == k[1] || slot == k[2]) {
         // Keyword values are not linked to a field: the message is the usual match.
         s.for_values(s.set->message_slot, [&](const Scratch::Value& v) { out = v.raw; return true; });
         return out;
@@ -614,6 +637,7 @@ std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
         s.next_event();
         load_event(s, e);
         const EventSource src = event_source(s);
+        scan_event(s, src.windows);
         const bool timed = index % 16 == 0;
         for (auto r : s.candidates) {
             const auto& rule = set.rules[r];

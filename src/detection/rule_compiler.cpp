@@ -64,7 +64,7 @@ std::vector<Token> wildcard_tokens(std::string_view s, bool literal) {
 }
 
 /// Hyperscan expression of a wildcard value; empty optional when it matches any value.
-std::optional<std::string> hs_expression(std::vector<Token> tokens, bool fold) {
+std::optional<std::string> hs_expression(std::vector<Token> tokens, bool fold, bool per_line) {
     const bool lead = !tokens.empty() && tokens.front().kind == Token::Kind::Star;
     const bool trail = !tokens.empty() && tokens.back().kind == Token::Kind::Star;
     while (!tokens.empty() && tokens.front().kind == Token::Kind::Star) tokens.erase(tokens.begin());
@@ -90,7 +90,7 @@ std::optional<std::string> hs_expression(std::vector<Token> tokens, bool fold) {
             }
         }
     }
-    if (!trail) expr += "\\z";
+    if (!trail) expr += per_line ? "$" : "\\z";
     return expr;
 }
 
@@ -212,6 +212,7 @@ struct RuleBuilder {
     std::uint32_t rule_index;
     std::vector<Atom> atoms;
     std::vector<PendingPattern> patterns;
+    std::uint32_t keyword_target = 0;
     bool uses_keywords = false;
 
     std::uint32_t add_atom(Atom a) {
@@ -235,7 +236,7 @@ struct RuleBuilder {
         test.field = parts[0].empty() ? "keywords" : parts[0];
         if (parts[0].empty()) {
             uses_keywords = true;
-            test.slot = b.set.keyword_slot;
+            test.slot = keyword_target;
         } else {
             test.slot = b.slot_of(parts[0]);
         }
@@ -383,15 +384,16 @@ struct RuleBuilder {
                 if (pos == Pos::Contains || pos == Pos::Starts) tokens.push_back({Token::Kind::Star, '*'});
                 const auto fixed = static_cast<std::size_t>(std::count_if(
                     tokens.begin(), tokens.end(), [](const Token& t) { return t.kind == Token::Kind::Literal; }));
-                auto expr = hs_expression(std::move(tokens), !raw);
+                auto expr = hs_expression(std::move(tokens), !raw, parts[0].empty());
                 if (!expr) {
                     // "*" or contains '': any value of the field.
                     atoms[atom].kind = Atom::Kind::Exists;
                     atoms[atom].flag = true;
                     break;
                 }
-                unsigned flags = HS_FLAG_SINGLEMATCH | HS_FLAG_DOTALL;
-                if (*expr == "^\\z") flags |= HS_FLAG_ALLOWEMPTY;
+                // Keyword text is one value per line: wildcards stay within a value.
+                unsigned flags = HS_FLAG_SINGLEMATCH | (parts[0].empty() ? HS_FLAG_MULTILINE : HS_FLAG_DOTALL);
+                if (*expr == "^\\z" || *expr == "^$") flags |= HS_FLAG_ALLOWEMPTY;
                 patterns.push_back({test.slot, raw, std::move(*expr), flags, atom, fixed});
             }
             if (atoms[atom].kind == Atom::Kind::Exists) {
@@ -645,6 +647,9 @@ public:
         : options_(options), report_(report), impl_(std::make_unique<CompiledRuleSet::Impl>()),
           builder_{*impl_, options, {}} {
         impl_->keyword_slot = builder_.slot_of(kKeywordSlot);
+        impl_->keyword_slots[0] = impl_->keyword_slot;
+        impl_->keyword_slots[1] = builder_.slot_of(std::string(kKeywordSlot) + ".windows");
+        impl_->keyword_slots[2] = builder_.slot_of(std::string(kKeywordSlot) + ".other");
         impl_->channel_slot = builder_.slot_of("Channel");
         impl_->event_id_slot = builder_.slot_of("EventID");
         impl_->provider_slot = builder_.slot_of("Provider_Name");
@@ -774,6 +779,10 @@ private:
         if (const auto ls = doc["logsource"]; ls && ls.IsMap()) {
             rule.logsource = {lower(scalar(ls, "product")), lower(scalar(ls, "category")), lower(scalar(ls, "service"))};
         }
+        const auto& product = rule.logsource.product;
+        rb.keyword_target = impl_->keyword_slots[product == "windows"                              ? 1
+                                                 : product.empty() || product == "securityai" ? 0
+                                                                                              : 2];
         std::string condition;
         std::vector<std::string> names;
         for (const auto& kv : detection) {
