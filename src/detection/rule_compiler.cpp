@@ -1193,6 +1193,30 @@ std::shared_ptr<const CompiledRuleSet> load_rule_directories(const std::vector<s
     return compile_rules(sources, report, options);
 }
 
+std::uint64_t rule_directories_fingerprint(const std::vector<std::filesystem::path>& dirs) {
+    namespace fs = std::filesystem;
+    std::vector<std::string> entries;
+    for (const auto& dir : dirs) {
+        std::error_code ec;
+        fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+        for (; !ec && it != end; it.increment(ec)) {
+            const auto ext = it->path().extension();
+            if (ext != ".yml" && ext != ".yaml") continue;
+            std::error_code e2;
+            const auto size = it->file_size(e2);
+            const auto mtime = it->last_write_time(e2).time_since_epoch().count();
+            entries.push_back(it->path().string() + "|" + std::to_string(size) + "|" + std::to_string(mtime));
+        }
+    }
+    std::sort(entries.begin(), entries.end());
+    std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
+    for (const auto& e : entries) {
+        for (unsigned char c : e) h = (h ^ c) * 1099511628211ULL;
+        h = (h ^ 0xff) * 1099511628211ULL;
+    }
+    return h;
+}
+
 std::shared_ptr<const CompiledRuleSet> load_rules_from_yaml(std::string_view yaml, LoadReport& report,
                                                             std::string_view name, const CompileOptions& options) {
     return compile_rules({RuleSource{std::string(name), std::string(yaml)}}, report, options);

@@ -79,6 +79,10 @@ TEST(RuleSetTest, YamlSyntaxErrorIsLocatedAndOtherFilesStillLoad) {
     std::ofstream(dir / "c.txt") << "not a rule";
     LoadReport report;
     auto set = load_rule_directories({dir}, report);
+    const auto before = rule_directories_fingerprint({dir});
+    EXPECT_EQ(before, rule_directories_fingerprint({dir})) << "stable while nothing changes";
+    std::ofstream(dir / "d.yml") << "title: d\n";
+    EXPECT_NE(before, rule_directories_fingerprint({dir})) << "a new rule file changes it";
     std::filesystem::remove_all(dir);
     EXPECT_EQ(set->size(), 1u);
     EXPECT_EQ(report.total, 2u);

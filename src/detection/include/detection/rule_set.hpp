@@ -104,6 +104,10 @@ std::shared_ptr<const CompiledRuleSet> load_rule_directories(const std::vector<s
                                                              LoadReport& report,
                                                              const CompileOptions& options = {});
 
+/// A fingerprint of the rule files under `dirs` (paths, sizes, modification times):
+/// poll it and reload when it changes. Unreadable directories count as empty.
+std::uint64_t rule_directories_fingerprint(const std::vector<std::filesystem::path>& dirs);
+
 /// Compiles rules from one YAML text (for the API); `name` locates the issues.
 std::shared_ptr<const CompiledRuleSet> load_rules_from_yaml(std::string_view yaml, LoadReport& report,
                                                             std::string_view name = "api",
