@@ -14,15 +14,17 @@ if [ ! -d "$sigma/regression" ]; then
 fi
 [ -x "$bin" ] || { echo "build first: ninja -C build securityai"; exit 1; }
 rules=("$sigma"/rules*)
+rule_args=()
+for r in "${rules[@]}"; do rule_args+=(--rules "$r"); done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 "$bin" rules check --json "${rules[@]}" >"$tmp/check.json" || true
 find "$sigma/regression" -name '*.json' | sort >"$tmp/json.list"
 find "$sigma/regression" -name '*.raw' | sort >"$tmp/raw.list"
-xargs -d '\n' "$bin" hunt --rules "${rules[@]}" -- <"$tmp/json.list" >"$tmp/hits.jsonl" 2>"$tmp/hunt.err" || true
+xargs -d '\n' "$bin" hunt "${rule_args[@]}" -- <"$tmp/json.list" >"$tmp/hits.jsonl" 2>"$tmp/hunt.err" || true
 if [ -s "$tmp/raw.list" ]; then
-    xargs -d '\n' "$bin" hunt --rules "${rules[@]}" --input-format raw -- <"$tmp/raw.list" >>"$tmp/hits.jsonl" 2>>"$tmp/hunt.err" || true
+    xargs -d '\n' "$bin" hunt "${rule_args[@]}" --input-format raw -- <"$tmp/raw.list" >>"$tmp/hits.jsonl" 2>>"$tmp/hunt.err" || true
 fi
 
 /usr/bin/python3 - "$sigma" "$tmp" <<'PY'

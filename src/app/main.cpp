@@ -126,7 +126,11 @@ int main(int argc, char** argv) {
 
     app::HuntCommand hunt_cmd;
     auto* hunt = app.add_subcommand("hunt", "Run the detection rules offline over event files; detections as JSON Lines");
-    hunt->add_option("--rules", hunt_cmd.rules, "rule directories or files")->required();
+    // One value per --rules (repeat it for more), so the event files are not taken as rules.
+    hunt->add_option("--rules", hunt_cmd.rules, "rule directory or file (repeatable)")
+        ->required()
+        ->expected(1)
+        ->take_all();
     hunt->add_option("--input-format", hunt_cmd.input_format,
                      "json (a document, an array, NDJSON or documents in a row; default), ndjson, syslog or raw")
         ->check(CLI::IsMember({"json", "ndjson", "syslog", "raw"}));

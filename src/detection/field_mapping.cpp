@@ -1,5 +1,7 @@
 #include "detection/field_mapping.hpp"
 
+#include "yaml_guard.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -83,7 +85,9 @@ FieldMapping FieldMapping::defaults() {
 core::Result<FieldMapping> FieldMapping::from_yaml(std::string_view yaml) {
     FieldMapping m = defaults();
     try {
-        const YAML::Node root = YAML::Load(std::string(yaml));
+        const std::string text(yaml);
+        check_yaml_terminates(text);
+        const YAML::Node root = YAML::Load(text);
         const YAML::Node fm = root["fieldmappings"];
         if (!fm || !fm.IsMap()) {
             return core::make_error(core::Errc::InvalidArgument, "fieldmappings: expected a map");

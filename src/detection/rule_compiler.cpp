@@ -3,6 +3,7 @@
 
 #include "compiled.hpp"
 #include "model/event.hpp"
+#include "yaml_guard.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -666,6 +667,7 @@ public:
         }
         std::vector<YAML::Node> docs;
         try {
+            check_yaml_terminates(source.text);
             docs = YAML::LoadAll(source.text);
         } catch (const YAML::Exception& e) {
             ++report_.total;
@@ -850,7 +852,12 @@ private:
     void resolve_correlations() {
         std::vector<bool> dropped(impl_->rules.size(), false);
         for (auto& pc : pending_correlations_) {
-            auto c = correlation(pc);
+            core::Result<Correlation> c = unprocessable("correlation: not compiled");
+            try {
+                c = correlation(pc);
+            } catch (const YAML::Exception& e) {
+                c = unprocessable(std::string("correlation: YAML: ") + e.what());
+            }
             if (!c) {
                 fail(pc.file, impl_->rules[pc.rule].info.id, c.error().detail);
                 dropped[pc.rule] = true;

@@ -105,6 +105,13 @@ TEST(RuleSetTest, HugeInputsAreRefusedNotCompiled) {
     load_rules_from_yaml(std::string(100000, '['), deep);
     EXPECT_EQ(deep.compiled, 0u);
     EXPECT_EQ(deep.failed.size(), 1u);
+    // yaml-cpp 0.7 alone loops forever (allocating) on these.
+    for (const char* bad : {",itle:", "- a\n,b", "\"x\" ,a"}) {
+        LoadReport r;
+        load_rules_from_yaml(bad, r);
+        ASSERT_EQ(r.failed.size(), 1u) << bad;
+        EXPECT_NE(r.failed[0].reason.find("YAML"), std::string::npos);
+    }
 }
 
 TEST(RuleSetTest, CorrelationReferencingAMissingRuleFails) {
