@@ -286,7 +286,6 @@ struct ExtraHandler {
 };
 
 void load_event(Scratch& s, const model::Event& e) {
-    const auto& set = *s.set;
     model::visit_fields(e, [&](std::string_view path, std::string_view text) {
         s.add_path(path, text, path == "message");
     });
