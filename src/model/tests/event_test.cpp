@@ -169,6 +169,17 @@ TEST(EventTest, WinlogbeatShapeIsKeptUnderTheSamePaths) {
     EXPECT_EQ(extra.at("winlog.event_data.TargetUserName"), "admin");
 }
 
+TEST(EventTest, LargeScriptBlocksFitButExtraIsStillBounded) {
+    const std::string block(30'000, 'x');
+    auto e = map(R"({"Event": {"System": {"EventID": 4104, "Channel": "Microsoft-Windows-PowerShell/Operational"},
+                     "EventData": {"ScriptBlockText": ")" + block + "\"}}}");
+    ASSERT_TRUE(e) << e.error().detail;
+    EXPECT_EQ(boost::json::parse(e->extra).as_object().at("winlog.event_data.ScriptBlockText").as_string(), block);
+    auto huge = map(R"({"custom": ")" + std::string(70'000, 'x') + "\"}");
+    ASSERT_FALSE(huge);
+    EXPECT_NE(huge.error().detail.find("extra"), std::string::npos);
+}
+
 TEST(EventTest, AnEventKeyWithoutWindowsSystemIsAnOrdinaryField) {
     auto e = map(R"({"Event": {"name": "x"}})").value();
     EXPECT_EQ(boost::json::parse(e.extra).as_object().at("Event.name"), "x");

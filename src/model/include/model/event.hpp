@@ -26,7 +26,7 @@ namespace sai::model {
 inline constexpr std::size_t kMaxMessageBytes = 64 * 1024;
 inline constexpr std::size_t kMaxFieldBytes = 4096;
 inline constexpr std::size_t kMaxLabels = 64;
-inline constexpr std::size_t kMaxExtraBytes = 16 * 1024;
+inline constexpr std::size_t kMaxExtraBytes = 64 * 1024;  // room for a PowerShell script block (4104)
 
 struct Event {
     std::string id;                // UUIDv7; assigned when absent; a client id makes ingestion idempotent
