@@ -2,10 +2,12 @@
 // Private to app/: the subcommands, each a plain function of the configuration.
 
 #include "core/config.hpp"
+#include "model/event.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
 #include <cstdint>
 #include <optional>
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -70,5 +72,23 @@ struct EvaluateCommand {
     unsigned threads = 0;
 };
 int evaluate(const EvaluateCommand& command);
+/// Turns one input line into an event by format (ndjson, syslog, raw). Empty lines
+/// are skipped (nullopt).
+std::optional<core::Result<model::Event>> line_to_event(const std::string& format, std::string_view line);
+
+struct RulesCheckCommand {
+    std::vector<std::string> dirs;
+    bool json = false;
+};
+/// `securityai rules check`: compiles rules, prints the report; 1 when any rule fails.
+int rules_check(const RulesCheckCommand& command);
+
+struct HuntCommand {
+    std::vector<std::string> rules;  // rule directories or files
+    std::string input_format = "json";  // json (documents, arrays, NDJSON), ndjson, syslog, raw
+    std::vector<std::string> files;
+};
+/// `securityai hunt`: runs the detection engine over event files, detections as JSON Lines on stdout.
+int hunt(const HuntCommand& command);
 
 }  // namespace sai::app

@@ -55,33 +55,6 @@ private:
     std::chrono::steady_clock::time_point shown_{};
 };
 
-/// Turns one input line into an event, by format. Empty lines are skipped (nullopt).
-std::optional<core::Result<model::Event>> to_event(const std::string& format, std::string_view line) {
-    while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
-    if (line.empty()) return std::nullopt;
-    const auto now = now_ms();
-    if (format == "syslog") {
-        return pipeline::parse_syslog(line, now);
-    }
-    if (format == "raw") {
-        if (line.size() > model::kMaxMessageBytes) {
-            return core::Result<model::Event>(core::make_error(core::Errc::InvalidArgument, "line longer than 64 KiB"));
-        }
-        model::Event e;
-        e.message = pipeline::sanitize_utf8(line);
-        e.dataset = "file";
-        e.kind = "event";
-        e.ingested = e.timestamp = now;
-        return core::Result<model::Event>(std::move(e));
-    }
-    boost::system::error_code ec;
-    auto v = boost::json::parse(line, ec);
-    if (ec || !v.is_object()) {
-        return core::Result<model::Event>(core::make_error(core::Errc::InvalidArgument, "not a JSON object"));
-    }
-    return model::event_from_json(v.as_object(), now);
-}
-
 struct Sink {
     virtual ~Sink() = default;
     /// Stores or sends a batch; returns how many the other side rejected.
@@ -172,6 +145,33 @@ private:
 
 }  // namespace
 
+std::optional<core::Result<model::Event>> line_to_event(const std::string& format, std::string_view line) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
+    if (line.empty()) return std::nullopt;
+    const auto now = now_ms();
+    if (format == "syslog") {
+        return pipeline::parse_syslog(line, now);
+    }
+    if (format == "raw") {
+        if (line.size() > model::kMaxMessageBytes) {
+            return core::Result<model::Event>(core::make_error(core::Errc::InvalidArgument, "line longer than 64 KiB"));
+        }
+        model::Event e;
+        e.message = pipeline::sanitize_utf8(line);
+        e.dataset = "file";
+        e.kind = "event";
+        e.ingested = e.timestamp = now;
+        return core::Result<model::Event>(std::move(e));
+    }
+    boost::system::error_code ec;
+    auto v = boost::json::parse(line, ec);
+    if (ec || !v.is_object()) {
+        return core::Result<model::Event>(core::make_error(core::Errc::InvalidArgument, "not a JSON object"));
+    }
+    return model::event_from_json(v.as_object(), now);
+}
+
+
 int ingest(const core::Config& config, const IngestCommand& cmd) {
     core::log::init({.level = core::log::Level::Warn, .file = {}, .async = false});
     if (cmd.format != "ndjson" && cmd.format != "syslog" && cmd.format != "raw") {
@@ -230,7 +230,7 @@ int ingest(const core::Config& config, const IngestCommand& cmd) {
         while (std::getline(in, line)) {
             ++line_no;
             bytes += line.size() + 1;
-            auto e = to_event(cmd.format, line);
+            auto e = line_to_event(cmd.format, line);
             if (!e) continue;
             if (!*e) {
                 ++rejected;

@@ -167,6 +167,24 @@ int main(int argc, char** argv) {
                          "output CSV, one row per input row: score (anomaly) or class and p_<class>")
         ->required();
     evaluate->add_option("--threads", eval_cmd.threads, "scoring threads (default: one per core)");
+    app::RulesCheckCommand rules_check_cmd;
+    auto* rules = app.add_subcommand("rules", "Work with Sigma detection rules");
+    rules->require_subcommand(1);
+    auto* rules_check = rules->add_subcommand("check", "Compile rules and report; exit 1 when any rule fails");
+    rules_check->add_option("dirs", rules_check_cmd.dirs, "rule directories or files")->required();
+    rules_check->add_flag("--json", rules_check_cmd.json, "one JSON object: total, compiled, failed[]");
+
+    app::HuntCommand hunt_cmd;
+    auto* hunt = app.add_subcommand("hunt", "Run the detection rules offline over event files; detections as JSON Lines");
+    // One value per --rules (repeat it for more), so the event files are not taken as rules.
+    hunt->add_option("--rules", hunt_cmd.rules, "rule directory or file (repeatable)")
+        ->required()
+        ->expected(1)
+        ->take_all();
+    hunt->add_option("--input-format", hunt_cmd.input_format,
+                     "json (a document, an array, NDJSON or documents in a row; default), ndjson, syslog or raw")
+        ->check(CLI::IsMember({"json", "ndjson", "syslog", "raw"}));
+    hunt->add_option("files", hunt_cmd.files, "event files")->required();
 
     auto* version_cmd = app.add_subcommand("version", "Print the version");
 
@@ -203,6 +221,17 @@ int main(int argc, char** argv) {
     if (version_cmd->parsed()) {
         std::cout << "securityai " << core::kVersion << "\n";
         return 0;
+    }
+    try {
+        // Offline subcommands: no configuration, no store.
+        if (rules_check->parsed()) {
+            return app::rules_check(rules_check_cmd);
+        }
+        if (hunt->parsed()) {
+            return app::hunt(hunt_cmd);
+        }
+    } catch (const std::exception& e) {
+        return app::fail(e.what());
     }
     const bool serving = serve_cmd->parsed();
     auto config = load(common, serving ? &serve_flags : nullptr);

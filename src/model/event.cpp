@@ -4,6 +4,7 @@
 #include "core/ids.hpp"
 #include "core/time.hpp"
 #include "model/severity.hpp"
+#include "windows_event.hpp"
 
 #include <arpa/inet.h>
 #include <boost/json.hpp>
@@ -352,6 +353,17 @@ core::Result<Event> event_from_json(const bj::object& object, std::int64_t now_m
     Event e;
     Mapper m{e, now_ms, {}};
     for (const auto& kv : object) {
+        // A Windows event exported from .evtx is mapped as Winlogbeat would ship it.
+        bj::object winlog;
+        if (kv.key() == "Event" && kv.value().is_object() &&
+            windows_event_to_winlog(kv.value().get_object(), winlog)) {
+            for (const auto& w : winlog) {
+                if (auto r = m.field(w.key(), w.value()); !r) {
+                    return r.error();
+                }
+            }
+            continue;
+        }
         if (auto r = m.field(kv.key(), kv.value()); !r) {
             return r.error();
         }
@@ -448,6 +460,35 @@ bj::object event_to_json(const Event& e) {
         }
     }
     return root;
+}
+
+void visit_fields(const Event& e, const std::function<void(std::string_view, std::string_view)>& visit) {
+    for (const auto& f : kStrings) {
+        if (!(e.*f.member).empty()) {
+            visit(f.path, e.*f.member);
+        }
+    }
+    for (const auto& f : kInts) {
+        if (e.*f.member) {
+            visit(f.path, std::to_string(*(e.*f.member)));
+        }
+    }
+    if (e.severity) {
+        visit("event.severity", std::to_string(*e.severity));
+    }
+    const std::pair<std::string_view, const std::optional<double>*> doubles[] = {
+        {"ml.anomaly_score", &e.anomaly_score}, {"ml.confidence", &e.ml_confidence}, {"risk", &e.risk}};
+    for (const auto& [path, value] : doubles) {
+        if (*value) {
+            visit(path, bj::serialize(bj::value(**value)));
+        }
+    }
+    for (const auto& id : e.rule_ids) {
+        visit("rule.ids", id);
+    }
+    for (const auto& [k, v] : e.labels) {
+        visit("labels." + k, v);
+    }
 }
 
 std::string event_to_json_text(const Event& e) { return bj::serialize(event_to_json(e)); }

@@ -2,13 +2,13 @@
 # Real fuzzing: builds the fuzz targets with clang, libFuzzer, AddressSanitizer and
 # UndefinedBehaviorSanitizer (in build-fuzz/), then runs each for SECONDS (default
 # 60) on a copy of its seed corpus. Crashes are written to build-fuzz/crashes/.
-# Usage: tests/fuzz/run.sh [SECONDS] [TARGET...]   (targets: syslog event_json http_input logparse model_load)
+# Usage: tests/fuzz/run.sh [SECONDS] [TARGET...]   (targets: syslog event_json http_input logparse model_load sigma)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(syslog event_json http_input logparse model_load)
+[ ${#targets[@]} -gt 0 ] || targets=(syslog event_json http_input logparse model_load sigma)
 "$root/scripts/install-deps.sh" >/dev/null
 cmake -S "$root" -B "$root/build-fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DSAI_FUZZ=ON -DSAI_BUILD_BENCH=OFF \

@@ -137,5 +137,63 @@ TEST(EventTest, CidrRanges) {
     EXPECT_FALSE(cidr_range("10.0.0.0/"));
 }
 
+TEST(EventTest, WindowsEvtxShapeMapsToWinlogbeatPaths) {
+    auto e = map(R"({"Event": {"#attributes": {"xmlns": "x"},
+        "System": {"Provider": {"#attributes": {"Name": "Microsoft-Windows-Sysmon", "Guid": "5770"}},
+                   "EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational", "Computer": "ws-01",
+                   "TimeCreated": {"#attributes": {"SystemTime": "2026-01-12T07:51:17.415898Z"}},
+                   "Execution": {"#attributes": {"ProcessID": 4048, "ThreadID": 4752}},
+                   "Security": {"#attributes": {"UserID": "S-1-5-18"}}, "Correlation": null},
+        "EventData": {"Image": "C:\\Windows\\System32\\reg.exe", "ProcessId": 376}}})").value();
+    auto extra = boost::json::parse(e.extra).as_object();
+    EXPECT_EQ(extra.at("winlog.event_id"), 1);
+    EXPECT_EQ(extra.at("winlog.channel"), "Microsoft-Windows-Sysmon/Operational");
+    EXPECT_EQ(extra.at("winlog.provider_name"), "Microsoft-Windows-Sysmon");
+    EXPECT_EQ(extra.at("winlog.event_data.Image"), "C:\\Windows\\System32\\reg.exe");
+    EXPECT_EQ(extra.at("winlog.event_data.ProcessId"), 376);
+    EXPECT_EQ(extra.at("winlog.process.thread.id"), 4752);
+    EXPECT_EQ(extra.at("winlog.user.identifier"), "S-1-5-18");
+    EXPECT_EQ(extra.at("event.code"), "1");
+    EXPECT_EQ(e.host_name, "ws-01");
+    EXPECT_EQ(e.timestamp, 1'768'204'277'415);
+}
+
+TEST(EventTest, WindowsXmlDataArrayAndEventIdWithQualifiers) {
+    auto e = map(R"({"Event": {"System": {"EventID": {"#text": 4688, "#attributes": {"Qualifiers": ""}},
+                                          "Channel": "Security"},
+        "EventData": {"Data": [{"#attributes": {"Name": "NewProcessName"}, "#text": "C:\\x.exe"},
+                               {"#attributes": {"Name": "Empty"}}]},
+        "UserData": {"EventXML": {"Param1": "p"}}}})").value();
+    auto extra = boost::json::parse(e.extra).as_object();
+    EXPECT_EQ(extra.at("winlog.event_id"), 4688);
+    EXPECT_EQ(extra.at("winlog.event_data.NewProcessName"), "C:\\x.exe");
+    EXPECT_EQ(extra.at("winlog.event_data.Empty"), "");
+    EXPECT_EQ(extra.at("winlog.user_data.Param1"), "p");
+}
+
+TEST(EventTest, WinlogbeatShapeIsKeptUnderTheSamePaths) {
+    auto e = map(R"({"winlog": {"event_id": "4625", "channel": "Security",
+                                "event_data": {"TargetUserName": "admin"}}})").value();
+    auto extra = boost::json::parse(e.extra).as_object();
+    EXPECT_EQ(extra.at("winlog.event_id"), "4625");
+    EXPECT_EQ(extra.at("winlog.event_data.TargetUserName"), "admin");
+}
+
+TEST(EventTest, LargeScriptBlocksFitButExtraIsStillBounded) {
+    const std::string block(30'000, 'x');
+    auto e = map(R"({"Event": {"System": {"EventID": 4104, "Channel": "Microsoft-Windows-PowerShell/Operational"},
+                     "EventData": {"ScriptBlockText": ")" + block + "\"}}}");
+    ASSERT_TRUE(e) << e.error().detail;
+    EXPECT_EQ(boost::json::parse(e->extra).as_object().at("winlog.event_data.ScriptBlockText").as_string(), block);
+    auto huge = map(R"({"custom": ")" + std::string(70'000, 'x') + "\"}");
+    ASSERT_FALSE(huge);
+    EXPECT_NE(huge.error().detail.find("extra"), std::string::npos);
+}
+
+TEST(EventTest, AnEventKeyWithoutWindowsSystemIsAnOrdinaryField) {
+    auto e = map(R"({"Event": {"name": "x"}})").value();
+    EXPECT_EQ(boost::json::parse(e.extra).as_object().at("Event.name"), "x");
+}
+
 }  // namespace
 }  // namespace sai::model

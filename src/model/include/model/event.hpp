@@ -14,6 +14,7 @@
 #include <boost/json/fwd.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -25,7 +26,7 @@ namespace sai::model {
 inline constexpr std::size_t kMaxMessageBytes = 64 * 1024;
 inline constexpr std::size_t kMaxFieldBytes = 4096;
 inline constexpr std::size_t kMaxLabels = 64;
-inline constexpr std::size_t kMaxExtraBytes = 16 * 1024;
+inline constexpr std::size_t kMaxExtraBytes = 64 * 1024;  // room for a PowerShell script block (4104)
 inline constexpr std::size_t kMaxEntityTypes = 32;
 inline constexpr std::size_t kMaxEntityValues = 64;  // per type
 
@@ -81,6 +82,10 @@ core::Result<Event> event_from_json(const boost::json::object& object, std::int6
 /// Gives an event built in code (syslog, files) what every stored event has: an
 /// id (UUIDv7), event.ingested and @timestamp (the ingest time when unset).
 void ensure_identity(Event& event, std::int64_t now_ms);
+
+/// Calls `visit(path, text)` for every set field of the typed ECS part (not `extra`),
+/// by dotted path, numbers as decimal text; labels as "labels.<key>", rule.ids one call each.
+void visit_fields(const Event& event, const std::function<void(std::string_view, std::string_view)>& visit);
 
 /// Canonical nested ECS JSON of an event (only the fields that are set).
 boost::json::object event_to_json(const Event& event);

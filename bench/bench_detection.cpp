@@ -1,0 +1,157 @@
+// Detection engine throughput: events/s on one core with 100, 1,000 and all SigmaHQ
+// rules (../shared/data/sigma, or SAI_SIGMA_DIR), on a mix of the regression cases'
+// Windows events (through the real ingest mapping), Linux auth and network events;
+// and the compiled set's memory. Skips when the Sigma data is absent.
+// Run: build/bench/bench_detection
+
+#include "detection/engine.hpp"
+#include "model/event.hpp"
+
+#include <benchmark/benchmark.h>
+#include <boost/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace {
+
+using namespace sai;
+namespace fs = std::filesystem;
+
+constexpr std::int64_t kNow = 1'795'000'000'000;
+
+fs::path sigma_dir() {
+    if (const char* d = std::getenv("SAI_SIGMA_DIR")) return d;
+    return fs::path(SAI_SOURCE_DIR) / ".." / "shared" / "data" / "sigma";
+}
+
+std::string read(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::vector<detection::RuleSource> all_sources() {
+    std::vector<fs::path> files;
+    for (const char* sub : {"rules", "rules-emerging-threats", "rules-threat-hunting"}) {
+        const auto dir = sigma_dir() / sub;
+        if (!fs::is_directory(dir)) continue;
+        for (const auto& e : fs::recursive_directory_iterator(dir)) {
+            if (e.path().extension() == ".yml") files.push_back(e.path());
+        }
+    }
+    std::sort(files.begin(), files.end());
+    std::vector<detection::RuleSource> out;
+    for (const auto& f : files) out.push_back({f.string(), read(f)});
+    return out;
+}
+
+/// Rule sets by size, compiled once: evenly spread over the whole collection.
+std::shared_ptr<const detection::CompiledRuleSet> rules(std::size_t n) {
+    static const auto sources = all_sources();
+    static std::map<std::size_t, std::shared_ptr<const detection::CompiledRuleSet>> cache;
+    if (auto it = cache.find(n); it != cache.end()) return it->second;
+    std::vector<detection::RuleSource> picked;
+    if (n == 0 || n >= sources.size()) {
+        picked = sources;
+    } else {
+        for (std::size_t i = 0; i < n; ++i) picked.push_back(sources[i * sources.size() / n]);
+    }
+    detection::LoadReport report;
+    return cache[n] = detection::compile_rules(picked, report);
+}
+
+/// Half Windows events of the regression cases, a quarter sshd auth, a quarter network flows.
+std::vector<model::Event> event_mix() {
+    std::vector<model::Event> windows;
+    const auto reg = sigma_dir() / "regression";
+    if (fs::is_directory(reg)) {
+        for (const auto& e : fs::recursive_directory_iterator(reg)) {
+            if (e.path().extension() != ".json") continue;
+            const std::string text = read(e.path());
+            boost::json::stream_parser p;
+            std::size_t off = 0;
+            while (off < text.size()) {
+                while (off < text.size() && std::isspace(static_cast<unsigned char>(text[off]))) ++off;
+                if (off == text.size()) break;
+                boost::system::error_code ec;
+                off += p.write_some(text.data() + off, text.size() - off, ec);
+                if (ec) break;
+                if (!p.done()) continue;
+                auto v = p.release();
+                p.reset();
+                if (v.is_object()) {
+                    if (auto ev = model::event_from_json(v.get_object(), kNow)) windows.push_back(std::move(*ev));
+                }
+            }
+        }
+    }
+    std::vector<model::Event> mix;
+    static const char* users[] = {"root", "admin", "alice", "bob", "deploy"};
+    for (int i = 0; i < 4000; ++i) {
+        if (i % 2 == 0 && !windows.empty()) {
+            mix.push_back(windows[(i / 2) % windows.size()]);
+            continue;
+        }
+        boost::json::object o;
+        const std::string ip = "10." + std::to_string(i % 200) + ".3." + std::to_string(i % 250 + 1);
+        if (i % 4 == 1) {
+            const bool ok = i % 20 == 1;
+            o = {{"message", std::string(ok ? "Accepted" : "Failed") + " password for " + users[i % 5] + " from " + ip +
+                                 " port " + std::to_string(40000 + i) + " ssh2"},
+                 {"process.name", "sshd"}, {"host.name", "web-" + std::to_string(i % 7)}, {"user.name", users[i % 5]},
+                 {"source.ip", ip}, {"event.category", "authentication"}, {"event.outcome", ok ? "success" : "failure"}};
+        } else {
+            o = {{"source.ip", ip}, {"destination.ip", "192.168.1." + std::to_string(i % 50 + 1)},
+                 {"destination.port", i % 3 == 0 ? 443 : 22 + i % 1000}, {"network.transport", "tcp"},
+                 {"source.bytes", 1000 + i * 13 % 50000}, {"event.category", "network"}};
+        }
+        if (auto ev = model::event_from_json(o, kNow)) mix.push_back(std::move(*ev));
+    }
+    return mix;
+}
+
+void BM_Detect(benchmark::State& state) {
+    const auto set = rules(static_cast<std::size_t>(state.range(0)));
+    static const auto events = event_mix();
+    if (set->size() == 0 || events.empty()) {
+        state.SkipWithError("no Sigma data (../shared/data/sigma or SAI_SIGMA_DIR)");
+        return;
+    }
+    detection::Engine engine(set);
+    std::size_t detections = 0;
+    for (auto _ : state) {
+        for (std::size_t i = 0; i < events.size(); i += 1000) {
+            const auto n = std::min<std::size_t>(1000, events.size() - i);
+            detections += engine.evaluate(std::span(events.data() + i, n)).size();
+        }
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * events.size()));
+    state.counters["rules"] = static_cast<double>(set->size());
+    state.counters["compiled_MB"] = static_cast<double>(set->memory_bytes()) / 1e6;
+    state.counters["detections_per_event"] =
+        static_cast<double>(detections) / static_cast<double>(state.iterations() * events.size());
+}
+BENCHMARK(BM_Detect)->Arg(100)->Arg(1000)->Arg(0)->Unit(benchmark::kMillisecond);
+
+void BM_CompileAll(benchmark::State& state) {
+    static const auto sources = all_sources();
+    if (sources.empty()) {
+        state.SkipWithError("no Sigma data");
+        return;
+    }
+    for (auto _ : state) {
+        detection::LoadReport report;
+        benchmark::DoNotOptimize(detection::compile_rules(sources, report));
+    }
+    state.counters["rules"] = static_cast<double>(sources.size());
+}
+BENCHMARK(BM_CompileAll)->Unit(benchmark::kSecond)->Iterations(1);
+
+}  // namespace
+
+BENCHMARK_MAIN();

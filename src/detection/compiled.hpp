@@ -1,0 +1,124 @@
+#pragma once
+// Private: the layout of a compiled rule set, shared by the compiler and the engine.
+
+#include "detection/condition.hpp"
+#include "detection/rule_set.hpp"
+
+#include <hs.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace sai::detection {
+
+/// One value test on one field. Pattern atoms run inside the field's Hyperscan
+/// databases (one scan per field for all rules); the others are computed directly.
+struct Atom {
+    enum class Kind : std::uint8_t { Pattern, Cidr, Less, LessEq, Greater, GreaterEq, Exists, Null, FieldRef };
+    Kind kind = Kind::Pattern;
+    std::uint32_t slot = 0;
+    std::uint32_t rule = 0;
+    bool flag = false;                 // Exists: expected presence
+    bool trigger = false;              // Pattern: a match makes the rule a candidate
+    double number = 0;                 // numeric comparisons
+    std::string low, high;             // Cidr: ip_sort_key range
+    std::uint32_t other_slot = 0;      // FieldRef
+};
+
+/// AND (`all`) or OR of atoms on one field: one `Field|mods: values` entry.
+struct FieldTest {
+    std::uint32_t slot = 0;
+    std::string field;
+    std::vector<std::uint32_t> atoms;
+    bool all = false;
+};
+
+/// A named selection: OR of alternatives, each an AND of field tests.
+struct Selection {
+    std::string name;
+    std::vector<std::vector<FieldTest>> alternatives;
+};
+
+/// The logsource a rule is restricted to (lowercased; empty = any).
+struct Logsource {
+    std::string product, category, service;
+};
+
+struct CompiledRule {
+    RuleInfo info;
+    std::string name;  // Sigma `name`, referenced by correlations
+    Logsource logsource;
+    std::vector<Selection> selections;
+    ConditionNode condition;
+    bool always_candidate = false;  // true on an event without any of its fields (e.g. "not x")
+    bool needs_pattern = false;     // cannot be true unless one of its Hyperscan patterns matched
+    std::uint32_t logsource_class = 0;  // rules with equal logsource (and absence matching) share a class
+    bool generate = true;           // false when only correlations consume its matches
+};
+
+/// A Sigma v2 correlation (or the new_value extension) over base rules.
+struct Correlation {
+    enum class Type : std::uint8_t { EventCount, ValueCount, Temporal, TemporalOrdered, NewValue };
+    Type type = Type::EventCount;
+    std::uint32_t rule = 0;               // its own index in rules (info, counters)
+    std::vector<std::uint32_t> bases;     // base rule indexes, in declared order
+    std::vector<std::uint32_t> group_slots;
+    std::vector<std::string> group_fields;
+    std::uint32_t value_slot = 0;         // value_count / new_value field
+    bool has_value_field = false;
+    std::int64_t timespan_ms = 0;
+    // Condition on the count: lower and upper bounds, inclusive.
+    std::int64_t min = 1, max = INT64_MAX;
+};
+
+struct HsDatabase {
+    hs_database_t* db = nullptr;
+    ~HsDatabase();
+    HsDatabase() = default;
+    HsDatabase(HsDatabase&& o) noexcept : db(o.db) { o.db = nullptr; }
+    HsDatabase& operator=(HsDatabase&&) = delete;
+};
+
+/// The per-field matchers: one database on the lowercased values, one on the raw values.
+struct SlotMatchers {
+    HsDatabase lower, raw;
+};
+
+struct CompiledRuleSet::Impl {
+    std::vector<CompiledRule> rules;
+    std::unique_ptr<RuleCounters[]> counters;
+    std::vector<Atom> atoms;
+    // Hyperscan pattern id -> its atoms: pattern_atoms[pattern_first[id] .. pattern_first[id + 1]).
+    // Identical expressions of different rules are one pattern.
+    std::vector<std::uint32_t> pattern_first{0};
+    std::vector<std::uint32_t> pattern_atoms;
+    std::vector<Correlation> correlations;
+    std::vector<std::vector<std::uint32_t>> correlations_of_rule;  // base rule -> correlations
+
+    std::vector<std::string> slot_names;                             // slot -> Sigma name
+    struct StringHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    // lowercased event path -> slots
+    std::unordered_map<std::string, std::vector<std::uint32_t>, StringHash, std::equal_to<>> path_slots;
+    std::vector<SlotMatchers> matchers;                              // per slot
+    std::vector<std::vector<std::uint32_t>> direct_rules;            // slot -> rules with non-pattern atoms
+    std::vector<std::uint32_t> always_rules;
+    std::vector<std::uint32_t> class_rule;  // logsource class -> a rule of that class
+    // Keyword selections, by the product of their rule: [0] any product, [1] Windows,
+    // [2] other products; an event searches [0] and the one of its kind. keyword_slot == [0].
+    std::uint32_t keyword_slot = 0;
+    std::uint32_t keyword_slots[3] = {0, 0, 0};
+    bool has_keywords = false;
+    // Fixed slots the logsource check needs, whether rules test them or not.
+    std::uint32_t channel_slot = 0, event_id_slot = 0, provider_slot = 0, category_slot = 0, module_slot = 0, message_slot = 0;
+    std::uint64_t generation = 0;  // distinct per compiled set: keys per-thread scratch
+    std::size_t pattern_bytes = 0;
+    std::unordered_map<std::string, std::uint32_t> by_id;
+};
+
+}  // namespace sai::detection

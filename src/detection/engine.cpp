@@ -1,0 +1,726 @@
+#include "detection/engine.hpp"
+
+#include "compiled.hpp"
+#include "logsource.hpp"
+
+#include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <deque>
+#include <list>
+#include <mutex>
+#include <unordered_map>
+
+namespace sai::detection {
+namespace {
+
+namespace bj = boost::json;
+
+constexpr std::uint32_t kNone = UINT32_MAX;
+constexpr std::size_t kMaxValuesPerEvent = 4096;
+constexpr std::size_t kMaxScannedBytes = 64 * 1024;  // per value: bounded work on huge fields
+constexpr int kMaxCorrelationDepth = 4;
+
+void ascii_lower(std::string_view in, std::string& out) {
+    out.resize(in.size());
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        const char c = in[i];
+        out[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+    }
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+        if (x != y) return false;
+    }
+    return true;
+}
+
+std::optional<double> number_of(std::string_view s) {
+    double d = 0;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), d);
+    if (r.ec != std::errc{} || r.ptr != s.data() + s.size()) return std::nullopt;
+    return d;
+}
+
+/// Per-thread working memory: the event's values by slot, the fired atoms and the
+/// candidate rules, reused across events (epoch stamps instead of clearing).
+struct Scratch {
+    struct Value {
+        std::uint32_t next = kNone;
+        bool lowered = false;
+        bool keyword = false;  // also searched by keyword selections
+        std::string raw, low;
+        const std::string& lower() {
+            if (!lowered) {
+                ascii_lower(raw, low);
+                lowered = true;
+            }
+            return low;
+        }
+    };
+    std::uint64_t generation = 0;
+    hs_scratch_t* hs = nullptr;
+    std::vector<Value> values;
+    std::size_t used = 0;
+    std::vector<std::uint32_t> slot_head, slot_epoch, atom_epoch, rule_epoch;
+    std::vector<std::uint32_t> present, candidates, keyword_only;
+    Value keyword_text;
+    std::vector<std::int8_t> selection_memo;
+    std::vector<std::uint32_t> class_epoch;
+    std::vector<std::uint8_t> class_ok;
+    std::uint32_t epoch = 0;
+    const CompiledRuleSet::Impl* set = nullptr;
+
+    ~Scratch() {
+        if (hs != nullptr) hs_free_scratch(hs);
+    }
+
+    void prepare(const CompiledRuleSet::Impl& s) {
+        set = &s;
+        if (generation == s.generation) return;
+        for (const auto& m : s.matchers) {
+            for (const auto* db : {m.lower.db, m.raw.db}) {
+                if (db != nullptr && hs_alloc_scratch(db, &hs) != HS_SUCCESS) {
+                    throw std::runtime_error("hyperscan: cannot allocate scratch");
+                }
+            }
+        }
+        slot_head.assign(s.slot_names.size(), kNone);
+        slot_epoch.assign(s.slot_names.size(), 0);
+        atom_epoch.assign(s.atoms.size(), 0);
+        rule_epoch.assign(s.rules.size(), 0);
+        class_epoch.assign(s.class_rule.size(), 0);
+        class_ok.assign(s.class_rule.size(), 0);
+        epoch = 0;
+        generation = s.generation;
+    }
+
+    void next_event() {
+        if (++epoch == 0) {
+            std::fill(slot_epoch.begin(), slot_epoch.end(), 0);
+            std::fill(atom_epoch.begin(), atom_epoch.end(), 0);
+            std::fill(rule_epoch.begin(), rule_epoch.end(), 0);
+            std::fill(class_epoch.begin(), class_epoch.end(), 0);
+            epoch = 1;
+        }
+        used = 0;
+        present.clear();
+        candidates.clear();
+        keyword_only.clear();
+    }
+
+    bool has(std::uint32_t slot) const { return slot_epoch[slot] == epoch; }
+
+    /// Stores a value; linked into `slot` unless it is kNone (keyword-only values).
+    void push(std::uint32_t slot, std::string_view text, bool keyword) {
+        if (used >= kMaxValuesPerEvent) return;
+        if (used == values.size()) values.emplace_back();
+        auto& v = values[used];
+        v.raw.assign(text.substr(0, kMaxScannedBytes));
+        v.lowered = false;
+        v.keyword = keyword;
+        v.next = kNone;
+        if (keyword && !has(set->keyword_slot)) {
+            for (auto k : set->keyword_slots) {
+                slot_epoch[k] = epoch;
+                slot_head[k] = kNone;
+            }
+        }
+        if (slot == kNone) {
+            keyword_only.push_back(static_cast<std::uint32_t>(used++));
+            return;
+        }
+        if (slot_epoch[slot] != epoch) {
+            slot_epoch[slot] = epoch;
+            slot_head[slot] = kNone;
+            present.push_back(slot);
+        }
+        // Values keep their order per slot: the first value is the head.
+        if (slot_head[slot] == kNone) {
+            slot_head[slot] = static_cast<std::uint32_t>(used);
+        } else {
+            auto i = slot_head[slot];
+            while (values[i].next != kNone) i = values[i].next;
+            values[i].next = static_cast<std::uint32_t>(used);
+        }
+        ++used;
+    }
+
+    void add_path(std::string_view lowered_path, std::string_view text, bool keyword) {
+        keyword = keyword && set->has_keywords;
+        if (auto it = set->path_slots.find(lowered_path); it != set->path_slots.end()) {
+            for (auto slot : it->second) {
+                push(slot, text, keyword);
+                keyword = false;  // searched once
+            }
+        }
+        if (keyword) push(kNone, text, true);
+    }
+
+    void candidate(std::uint32_t rule) {
+        if (rule_epoch[rule] != epoch) {
+            rule_epoch[rule] = epoch;
+            candidates.push_back(rule);
+        }
+    }
+
+    template <class F>
+    void for_values(std::uint32_t slot, F&& f) const {
+        if (!has(slot)) return;
+        for (auto i = slot_head[slot]; i != kNone; i = values[i].next) {
+            if (f(values[i])) return;
+        }
+    }
+
+    void scan(const HsDatabase& lower, const HsDatabase& raw, Value& v) {
+        if (lower.db != nullptr) {
+            const auto& l = v.lower();
+            hs_scan(lower.db, l.data(), static_cast<unsigned>(l.size()), 0, hs, on_match_thunk, this);
+        }
+        if (raw.db != nullptr) {
+            hs_scan(raw.db, v.raw.data(), static_cast<unsigned>(v.raw.size()), 0, hs, on_match_thunk, this);
+        }
+    }
+
+    static int on_match_thunk(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx);
+};
+
+thread_local Scratch t_scratch;
+
+int Scratch::on_match_thunk(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx) {
+    auto& s = *static_cast<Scratch*>(ctx);
+    const auto& set = *s.set;
+    for (auto i = set.pattern_first[id]; i < set.pattern_first[id + 1]; ++i) {
+        const auto atom = set.pattern_atoms[i];
+        if (s.atom_epoch[atom] != s.epoch) {
+            s.atom_epoch[atom] = s.epoch;
+            if (set.atoms[atom].trigger) s.candidate(set.atoms[atom].rule);
+        }
+    }
+    return 0;
+}
+
+/// Feeds the top-level members of `extra` (dotted paths -> scalars or arrays of
+/// scalars) to the scratch without building a JSON tree.
+struct ExtraHandler {
+    static constexpr std::size_t max_object_size = std::size_t(-1);
+    static constexpr std::size_t max_array_size = std::size_t(-1);
+    static constexpr std::size_t max_key_size = std::size_t(-1);
+    static constexpr std::size_t max_string_size = std::size_t(-1);
+    using ec_t = boost::system::error_code;
+
+    Scratch* s = nullptr;
+    int depth = 0;
+    bool array2 = false;  // inside an array that is a top-level member's value
+    std::string key, key_part, text;
+
+    bool value_here() const { return depth == 1 || (depth == 2 && array2); }
+    void emit(std::string_view v, bool keyword) {
+        if (value_here()) s->add_path(key, v, keyword);
+    }
+    bool on_document_begin(ec_t&) { return true; }
+    bool on_document_end(ec_t&) { return true; }
+    bool on_object_begin(ec_t&) { ++depth; return true; }
+    bool on_object_end(std::size_t, ec_t&) { --depth; return true; }
+    bool on_array_begin(ec_t&) {
+        ++depth;
+        if (depth == 2) array2 = true;
+        return true;
+    }
+    bool on_array_end(std::size_t, ec_t&) {
+        if (depth == 2) array2 = false;
+        --depth;
+        return true;
+    }
+    bool on_key_part(std::string_view sv, std::size_t, ec_t&) {
+        if (depth == 1) key_part.append(sv);
+        return true;
+    }
+    bool on_key(std::string_view sv, std::size_t, ec_t&) {
+        if (depth == 1) {
+            key_part.append(sv);
+            ascii_lower(key_part, key);
+            key_part.clear();
+        }
+        return true;
+    }
+    bool on_string_part(std::string_view sv, std::size_t, ec_t&) {
+        text.append(sv);
+        return true;
+    }
+    bool on_string(std::string_view sv, std::size_t, ec_t&) {
+        text.append(sv);
+        emit(text, true);
+        text.clear();
+        return true;
+    }
+    bool on_number_part(std::string_view sv, ec_t&) {
+        text.append(sv);
+        return true;
+    }
+    bool number(std::string_view sv) {
+        text.append(sv);
+        emit(text, false);
+        text.clear();
+        return true;
+    }
+    bool on_int64(std::int64_t, std::string_view sv, ec_t&) { return number(sv); }
+    bool on_uint64(std::uint64_t, std::string_view sv, ec_t&) { return number(sv); }
+    bool on_double(double, std::string_view sv, ec_t&) { return number(sv); }
+    bool on_bool(bool b, ec_t&) {
+        emit(b ? "true" : "false", false);
+        return true;
+    }
+    bool on_null(ec_t&) { return true; }
+    bool on_comment_part(std::string_view, ec_t&) { return true; }
+    bool on_comment(std::string_view, ec_t&) { return true; }
+};
+
+void load_event(Scratch& s, const model::Event& e) {
+    model::visit_fields(e, [&](std::string_view path, std::string_view text) {
+        s.add_path(path, text, path == "message");
+    });
+    if (!e.extra.empty()) {
+        bj::parse_options opt;
+        opt.max_depth = 32;
+        bj::basic_parser<ExtraHandler> parser(opt);
+        parser.handler().s = &s;
+        boost::system::error_code ec;
+        parser.write_some(false, e.extra.data(), e.extra.size(), ec);
+    }
+}
+
+/// Hyperscan: one scan per field value for every pattern of every rule on that field;
+/// keyword values against the keyword patterns of rules for this kind of event.
+void scan_event(Scratch& s, bool windows) {
+    const auto& set = *s.set;
+    // Keyword values are searched as one text, one value per line: one scan per database.
+    auto& text = s.keyword_text;
+    text.raw.clear();
+    text.lowered = false;
+    auto keywords = [&](Scratch::Value& v) {
+        text.raw += v.raw;
+        text.raw += '\n';
+    };
+    for (std::size_t p = 0; p < s.present.size(); ++p) {
+        const auto slot = s.present[p];
+        const auto& m = set.matchers[slot];
+        for (auto i = s.slot_head[slot]; i != kNone; i = s.values[i].next) {
+            auto& v = s.values[i];
+            s.scan(m.lower, m.raw, v);
+            if (v.keyword) keywords(v);
+        }
+    }
+    for (auto i : s.keyword_only) keywords(s.values[i]);
+    if (!text.raw.empty()) {
+        for (auto k : {set.keyword_slots[0], set.keyword_slots[windows ? 1 : 2]}) {
+            s.scan(set.matchers[k].lower, set.matchers[k].raw, text);
+        }
+    }
+    for (auto slot : s.present) {
+        for (auto r : set.direct_rules[slot]) s.candidate(r);
+    }
+    if (s.has(set.keyword_slot)) {
+        for (auto k : set.keyword_slots) {
+            for (auto r : set.direct_rules[k]) s.candidate(r);
+        }
+    }
+    for (auto r : set.always_rules) s.candidate(r);
+}
+
+EventSource event_source(const Scratch& s) {
+    const auto& set = *s.set;
+    EventSource src;
+    s.for_values(set.channel_slot, [&](const Scratch::Value& v) { ascii_lower(v.raw, src.channel); return true; });
+    s.for_values(set.provider_slot, [&](const Scratch::Value& v) { ascii_lower(v.raw, src.provider); return true; });
+    s.for_values(set.event_id_slot, [&](const Scratch::Value& v) {
+        if (auto n = number_of(v.raw)) src.event_id = static_cast<std::int64_t>(*n);
+        return true;
+    });
+    s.for_values(set.category_slot, [&](const Scratch::Value& v) { ascii_lower(v.raw, src.category); return true; });
+    src.windows = !src.channel.empty() || !src.provider.empty();
+    if (src.windows) {
+        src.product = "windows";
+    } else {
+        s.for_values(set.module_slot, [&](const Scratch::Value& v) { ascii_lower(v.raw, src.product); return true; });
+    }
+    return src;
+}
+
+bool atom_true(const Scratch& s, const Atom& a, std::uint32_t id) {
+    switch (a.kind) {
+        case Atom::Kind::Pattern:
+            return s.atom_epoch[id] == s.epoch;
+        case Atom::Kind::Exists:
+            return s.has(a.slot) == a.flag;
+        case Atom::Kind::Null: {
+            bool empty = true;
+            s.for_values(a.slot, [&](const Scratch::Value& v) { return !(empty = v.raw.empty()); });
+            return empty;
+        }
+        case Atom::Kind::Cidr: {
+            bool hit = false;
+            s.for_values(a.slot, [&](const Scratch::Value& v) {
+                const auto key = model::ip_sort_key(v.raw);
+                return hit = !key.empty() && key >= a.low && key <= a.high;
+            });
+            return hit;
+        }
+        case Atom::Kind::FieldRef: {
+            bool hit = false;
+            s.for_values(a.slot, [&](const Scratch::Value& v) {
+                s.for_values(a.other_slot, [&](const Scratch::Value& o) { return hit = iequals(o.raw, v.raw); });
+                return hit;
+            });
+            return hit;
+        }
+        default: {
+            bool hit = false;
+            s.for_values(a.slot, [&](const Scratch::Value& v) {
+                const auto n = number_of(v.raw);
+                if (!n) return false;
+                switch (a.kind) {
+                    case Atom::Kind::Less: hit = *n < a.number; break;
+                    case Atom::Kind::LessEq: hit = *n <= a.number; break;
+                    case Atom::Kind::Greater: hit = *n > a.number; break;
+                    default: hit = *n >= a.number; break;
+                }
+                return hit;
+            });
+            return hit;
+        }
+    }
+}
+
+bool test_true(const Scratch& s, const FieldTest& t) {
+    for (auto id : t.atoms) {
+        const bool a = atom_true(s, s.set->atoms[id], id);
+        if (t.all != a) return a;  // any: first true decides; all: first false decides
+    }
+    return t.all;
+}
+
+/// Index of the first alternative of `sel` that holds, or -1.
+int selection_match(const Scratch& s, const Selection& sel) {
+    for (std::size_t i = 0; i < sel.alternatives.size(); ++i) {
+        bool ok = true;
+        for (const auto& t : sel.alternatives[i]) {
+            if (!test_true(s, t)) {
+                ok = false;
+                break;
+            }
+        }
+        if (ok) return static_cast<int>(i);
+    }
+    return -1;
+}
+
+std::string first_value(const Scratch& s, std::uint32_t slot) {
+    std::string out;
+    const auto* k = s.set->keyword_slots;
+    if (slot == k[0] || slot == k[1] || slot == k[2]) {
+        // Keyword values are not linked to a field: the message is the usual match.
+        s.for_values(s.set->message_slot, [&](const Scratch::Value& v) { out = v.raw; return true; });
+        return out;
+    }
+    s.for_values(slot, [&](const Scratch::Value& v) { out = v.raw; return true; });
+    return out;
+}
+
+// ---- correlation state ----
+
+struct Group {
+    std::deque<std::pair<std::int64_t, std::string>> events;  // (event time, event id), oldest first
+    std::deque<std::pair<std::int64_t, std::string>> values;  // value_count: (time, value)
+    std::vector<std::int64_t> seen;                           // temporal: last time per base
+    std::size_t next = 0;                                     // temporal_ordered: next step
+    std::int64_t start = 0;
+    std::int64_t last_wall = 0;
+    std::list<std::string>::iterator lru;
+};
+
+struct CorrelationState {
+    std::mutex mu;
+    std::unordered_map<std::string, Group> groups;
+    std::list<std::string> lru;  // most recent first
+    std::int64_t timespan_ms = 0;
+};
+
+}  // namespace
+
+struct Engine::State {
+    EngineOptions options;
+    std::atomic<std::shared_ptr<const CompiledRuleSet>> rules;
+    mutable std::mutex correlations_mu;  // guards the map, not the groups
+    std::unordered_map<std::string, std::unique_ptr<CorrelationState>> correlations;
+
+    CorrelationState& correlation_state(const std::string& id, std::int64_t timespan) {
+        std::lock_guard lock(correlations_mu);
+        auto& p = correlations[id];
+        if (!p) p = std::make_unique<CorrelationState>();
+        p->timespan_ms = timespan;
+        return *p;
+    }
+
+    std::int64_t now() const {
+        return options.now_ms ? options.now_ms()
+                              : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+    }
+
+    void fire(const CompiledRuleSet& set, std::uint32_t rule, const model::Event& e, std::size_t index,
+              std::vector<Detection>& out, const Scratch& s, int depth);
+};
+
+void Engine::State::fire(const CompiledRuleSet& set, std::uint32_t rule, const model::Event& e, std::size_t index,
+                         std::vector<Detection>& out, const Scratch& s, int depth) {
+    const auto& impl = set.impl();
+    if (depth > kMaxCorrelationDepth) return;
+    for (auto ci : impl.correlations_of_rule[rule]) {
+        const auto& c = impl.correlations[ci];
+        const auto& info = impl.rules[c.rule].info;
+        std::string key;
+        for (std::size_t g = 0; g < c.group_slots.size(); ++g) {
+            if (g > 0) key += ',';
+            key += c.group_fields[g] + "=" + first_value(s, c.group_slots[g]);
+        }
+        const std::string value = c.has_value_field ? first_value(s, c.value_slot) : std::string();
+        if (c.has_value_field && value.empty() && c.type != Correlation::Type::EventCount) continue;
+        auto& st = correlation_state(info.id, c.timespan_ms);
+        const std::int64_t t = e.timestamp;
+        bool fired = false;
+        std::vector<std::string> ids;
+        {
+            std::lock_guard lock(st.mu);
+            const std::string state_key = c.type == Correlation::Type::NewValue ? key + "|" + value : key;
+            auto [it, inserted] = st.groups.try_emplace(state_key);
+            Group& g = it->second;
+            if (inserted) {
+                st.lru.push_front(state_key);
+                g.lru = st.lru.begin();
+                if (st.groups.size() > options.max_groups_per_correlation) {
+                    st.groups.erase(st.lru.back());
+                    st.lru.pop_back();
+                }
+            } else {
+                st.lru.splice(st.lru.begin(), st.lru, g.lru);
+            }
+            g.last_wall = now();
+            const std::int64_t from = t - c.timespan_ms;
+            auto remember = [&] {
+                g.events.emplace_back(t, e.id);
+                while (!g.events.empty() && g.events.front().first < from) g.events.pop_front();
+                if (g.events.size() > options.max_events_per_group) g.events.pop_front();
+            };
+            switch (c.type) {
+                case Correlation::Type::EventCount: {
+                    remember();
+                    const auto n = static_cast<std::int64_t>(g.events.size());
+                    fired = n >= c.min && n <= c.max;
+                    break;
+                }
+                case Correlation::Type::ValueCount: {
+                    remember();
+                    g.values.emplace_back(t, value);
+                    while (!g.values.empty() && g.values.front().first < from) g.values.pop_front();
+                    if (g.values.size() > options.max_events_per_group) g.values.pop_front();
+                    std::vector<std::string_view> distinct;
+                    for (const auto& [ts, v] : g.values) distinct.push_back(v);
+                    std::sort(distinct.begin(), distinct.end());
+                    const auto n = std::unique(distinct.begin(), distinct.end()) - distinct.begin();
+                    fired = n >= c.min && n <= c.max;
+                    break;
+                }
+                case Correlation::Type::Temporal: {
+                    remember();
+                    g.seen.resize(c.bases.size(), INT64_MIN);
+                    for (std::size_t b = 0; b < c.bases.size(); ++b) {
+                        if (c.bases[b] == rule) g.seen[b] = t;
+                    }
+                    fired = std::all_of(g.seen.begin(), g.seen.end(), [&](std::int64_t x) { return x >= from; });
+                    break;
+                }
+                case Correlation::Type::TemporalOrdered: {
+                    if (g.next > 0 && t - g.start > c.timespan_ms) {
+                        g.next = 0;
+                        g.events.clear();
+                    }
+                    if (c.bases[g.next] == rule) {
+                        if (g.next == 0) g.start = t;
+                        g.events.emplace_back(t, e.id);
+                        if (g.events.size() > options.max_events_per_group) g.events.pop_front();
+                        ++g.next;
+                    } else if (g.next > 0 && c.bases[g.next - 1] == rule) {
+                        g.events.emplace_back(t, e.id);  // a repeat of the current step
+                        if (g.events.size() > options.max_events_per_group) g.events.pop_front();
+                    }
+                    fired = g.next == c.bases.size();
+                    break;
+                }
+                case Correlation::Type::NewValue: {
+                    // `start` holds when the pair was last seen; a fresh group is a first sighting.
+                    fired = inserted || t - g.start > c.timespan_ms;
+                    g.start = t;
+                    break;
+                }
+            }
+            if (fired) {
+                for (auto i = g.events.size() > options.max_event_ids_in_detection
+                                  ? g.events.size() - options.max_event_ids_in_detection
+                                  : 0;
+                     i < g.events.size(); ++i) {
+                    ids.push_back(g.events[i].second);
+                }
+                if (ids.empty()) ids.push_back(e.id);
+                if (c.type != Correlation::Type::NewValue) {
+                    // Start a new window so one burst gives one detection.
+                    g.events.clear();
+                    g.values.clear();
+                    g.seen.clear();
+                    g.next = 0;
+                }
+            }
+        }
+        if (!fired) continue;
+        auto& counters = impl.counters[c.rule];
+        counters.matches.fetch_add(1, std::memory_order_relaxed);
+        counters.last_match_ms.store(t, std::memory_order_relaxed);
+        if (impl.rules[c.rule].generate) {
+            Detection d;
+            d.rule_id = info.id;
+            d.title = info.title;
+            d.level = info.level;
+            d.tags = info.tags;
+            d.event_ids = std::move(ids);
+            d.event_index = index;
+            d.group_key = c.type == Correlation::Type::NewValue ? key + (key.empty() ? "" : ",") + "value=" + value : key;
+            d.timestamp_ms = t;
+            d.correlation = true;
+            out.push_back(std::move(d));
+        }
+        fire(set, c.rule, e, index, out, s, depth + 1);
+    }
+}
+
+Engine::Engine(std::shared_ptr<const CompiledRuleSet> rules, EngineOptions options)
+    : state_(std::make_unique<State>()) {
+    state_->options = std::move(options);
+    state_->rules.store(std::move(rules));
+}
+
+Engine::~Engine() = default;
+
+void Engine::swap(std::shared_ptr<const CompiledRuleSet> rules) { state_->rules.store(std::move(rules)); }
+
+std::shared_ptr<const CompiledRuleSet> Engine::rules() const { return state_->rules.load(); }
+
+std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
+    const auto holder = state_->rules.load();
+    std::vector<Detection> out;
+    if (!holder || holder->size() == 0) return out;
+    const auto& set = holder->impl();
+    Scratch& s = t_scratch;
+    s.prepare(set);
+    for (std::size_t index = 0; index < events.size(); ++index) {
+        const model::Event& e = events[index];
+        s.next_event();
+        load_event(s, e);
+        const EventSource src = event_source(s);
+        scan_event(s, src.windows);
+        const bool timed = index % 16 == 0;
+        for (auto r : s.candidates) {
+            const auto& rule = set.rules[r];
+            if (rule.info.correlation) continue;
+            const auto cls = rule.logsource_class;
+            if (s.class_epoch[cls] != s.epoch) {
+                s.class_epoch[cls] = s.epoch;
+                s.class_ok[cls] = logsource_applies(set.rules[set.class_rule[cls]], src);
+            }
+            if (!s.class_ok[cls]) continue;
+            const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+            s.selection_memo.assign(rule.selections.size(), -2);
+            const bool match = evaluate_condition(rule.condition, [&](std::size_t i) {
+                if (s.selection_memo[i] == -2) {
+                    s.selection_memo[i] = static_cast<std::int8_t>(selection_match(s, rule.selections[i]));
+                }
+                return s.selection_memo[i] >= 0;
+            });
+            auto& counters = set.counters[r];
+            counters.evaluations.fetch_add(1, std::memory_order_relaxed);
+            if (timed) {
+                counters.eval_ns.fetch_add(static_cast<std::uint64_t>(
+                                               std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                   std::chrono::steady_clock::now() - started)
+                                                   .count()),
+                                           std::memory_order_relaxed);
+            }
+            if (!match) continue;
+            counters.matches.fetch_add(1, std::memory_order_relaxed);
+            counters.last_match_ms.store(e.timestamp, std::memory_order_relaxed);
+            if (rule.generate) {
+                Detection d;
+                d.rule_id = rule.info.id;
+                d.title = rule.info.title;
+                d.level = rule.info.level;
+                d.tags = rule.info.tags;
+                d.event_ids = {e.id};
+                d.event_index = index;
+                d.timestamp_ms = e.timestamp;
+                for (std::size_t i = 0; i < rule.selections.size(); ++i) {
+                    if (s.selection_memo[i] == -2) {
+                        s.selection_memo[i] = static_cast<std::int8_t>(selection_match(s, rule.selections[i]));
+                    }
+                    if (s.selection_memo[i] < 0) continue;
+                    MatchedSelection ms{rule.selections[i].name, {}};
+                    for (const auto& t : rule.selections[i].alternatives[s.selection_memo[i]]) {
+                        ms.fields.push_back({t.field, first_value(s, t.slot)});
+                    }
+                    d.matched.push_back(std::move(ms));
+                }
+                out.push_back(std::move(d));
+            }
+            if (!set.correlations_of_rule[r].empty()) {
+                state_->fire(*holder, r, e, index, out, s, 0);
+            }
+        }
+    }
+    return out;
+}
+
+void Engine::expire() {
+    const std::int64_t now = state_->now();
+    std::lock_guard lock(state_->correlations_mu);
+    for (auto& [id, st] : state_->correlations) {
+        std::lock_guard g(st->mu);
+        for (auto it = st->groups.begin(); it != st->groups.end();) {
+            if (it->second.last_wall + st->timespan_ms < now) {
+                st->lru.erase(it->second.lru);
+                it = st->groups.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+}
+
+std::size_t Engine::correlation_groups() const {
+    std::lock_guard lock(state_->correlations_mu);
+    std::size_t n = 0;
+    for (auto& [id, st] : state_->correlations) {
+        std::lock_guard g(st->mu);
+        n += st->groups.size();
+    }
+    return n;
+}
+
+}  // namespace sai::detection

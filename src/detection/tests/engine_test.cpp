@@ -1,0 +1,184 @@
+#include "detection/engine.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace sai::detection {
+namespace {
+
+constexpr std::int64_t kNow = 1'795'000'000'000;
+
+model::Event event(std::string_view json) {
+    return model::event_from_json(boost::json::parse(json).as_object(), kNow).value();
+}
+
+model::Event sysmon(std::string_view event_data, int event_id = 1) {
+    return event(R"({"Event": {"System": {"Provider": {"#attributes": {"Name": "Microsoft-Windows-Sysmon"}},
+        "EventID": )" + std::to_string(event_id) + R"(, "Channel": "Microsoft-Windows-Sysmon/Operational",
+        "Computer": "ws-01"}, "EventData": )" + std::string(event_data) + "}}");
+}
+
+std::shared_ptr<const CompiledRuleSet> compile(std::string_view yaml) {
+    LoadReport report;
+    auto set = load_rules_from_yaml(yaml, report);
+    std::string why;
+    for (const auto& f : report.failed) why += f.rule_id + ": " + f.reason + "\n";
+    EXPECT_TRUE(report.failed.empty()) << why;
+    return set;
+}
+
+/// Ids of the rules that fire on `e`.
+std::vector<std::string> fired(const std::shared_ptr<const CompiledRuleSet>& set, const model::Event& e) {
+    Engine engine(set);
+    std::vector<std::string> ids;
+    for (const auto& d : engine.evaluate(std::span(&e, 1))) ids.push_back(d.rule_id);
+    return ids;
+}
+
+bool fires(std::string_view detection, const model::Event& e, std::string_view logsource = "{}") {
+    auto set = compile("title: t\nid: r\nlogsource: " + std::string(logsource) + "\ndetection:\n" + std::string(detection));
+    return !fired(set, e).empty();
+}
+
+const char* kCmd = R"({"Image": "C:\\Windows\\System32\\cmd.exe", "CommandLine": "cmd.exe /c whoami -all",
+                       "ParentImage": "C:\\Windows\\explorer.exe", "User": "CORP\\alice", "ProcessId": 4242,
+                       "Hashes": "SHA256=ABCDEF"})";
+
+TEST(EngineTest, WindowsFieldsAreReachableBySigmaNamesCaseInsensitively) {
+    const auto e = sysmon(kCmd);
+    EXPECT_TRUE(fires("  sel: {Image|endswith: '\\CMD.EXE', EventID: 1}\n  condition: sel", e,
+                      "{product: windows, category: process_creation}"));
+    EXPECT_TRUE(fires("  sel: {Channel: 'Microsoft-Windows-Sysmon/Operational', Provider_Name: Microsoft-Windows-Sysmon}\n"
+                      "  condition: sel", e));
+    EXPECT_FALSE(fires("  sel: {Image|endswith: '\\cmd.exe'}\n  condition: sel", e, "{product: windows, category: image_load}"))
+        << "logsource decides which events a rule sees";
+    EXPECT_FALSE(fires("  sel: {Image|endswith: '\\cmd.exe'}\n  condition: sel", e, "{product: linux}"));
+    EXPECT_FALSE(fires("  sel: {Image|endswith: '\\cmd.exe'}\n  condition: sel", e, "{product: windows, service: security}"));
+    EXPECT_TRUE(fires("  sel: {Image|endswith: '\\cmd.exe'}\n  condition: sel", e, "{product: windows, service: sysmon}"));
+}
+
+TEST(EngineTest, WildcardsAndEscapes) {
+    const auto e = sysmon(R"({"Image": "C:\\Windows\\System32\\cmd.exe", "CommandLine": "echo a*b?c"})");
+    EXPECT_TRUE(fires(R"(  sel: {Image: 'c:\windows\\*\cmd.exe'})" "\n  condition: sel", e))
+        << "\\\\* is a backslash then a wildcard";
+    EXPECT_TRUE(fires("  sel: {Image: 'C:\\Windows\\System3?\\cmd.exe'}\n  condition: sel", e));
+    EXPECT_FALSE(fires("  sel: {Image: 'C:\\Windows\\System3?\\cmd'}\n  condition: sel", e)) << "exact match without *";
+    EXPECT_TRUE(fires("  sel: {CommandLine: 'echo a\\*b\\?c'}\n  condition: sel", e));
+    EXPECT_FALSE(fires("  sel: {CommandLine: 'echo a\\*bxc'}\n  condition: sel", e)) << "escaped * is literal";
+}
+
+TEST(EngineTest, ModifiersContainsAllStartsEndsReCased) {
+    const auto e = sysmon(kCmd);
+    EXPECT_TRUE(fires("  sel:\n    CommandLine|contains|all: [WHOAMI, '/c']\n  condition: sel", e));
+    EXPECT_FALSE(fires("  sel:\n    CommandLine|contains|all: [whoami, '/k']\n  condition: sel", e));
+    EXPECT_TRUE(fires("  sel:\n    CommandLine|startswith: [x, CMD.exe]\n  condition: sel", e));
+    EXPECT_TRUE(fires("  sel: {CommandLine|re: 'who[a-z]+ -all$'}\n  condition: sel", e));
+    EXPECT_FALSE(fires("  sel: {CommandLine|re: 'WHOAMI'}\n  condition: sel", e)) << "re is case-sensitive";
+    EXPECT_TRUE(fires("  sel: {CommandLine|re|i: 'WHOAMI'}\n  condition: sel", e));
+    EXPECT_FALSE(fires("  sel: {CommandLine|cased|contains: 'WHOAMI'}\n  condition: sel", e));
+    EXPECT_TRUE(fires("  sel: {CommandLine|cased|contains: 'whoami'}\n  condition: sel", e));
+    EXPECT_TRUE(fires("  sel: {CommandLine|windash|contains: ' -c '}\n  condition: sel", e)) << "/c as -c";
+}
+
+TEST(EngineTest, NullExistsFieldrefNumbersAndCidr) {
+    const auto e = sysmon(kCmd);
+    EXPECT_TRUE(fires("  sel: {Image|endswith: cmd.exe, OriginalFileName: null}\n  condition: sel", e));
+    EXPECT_FALSE(fires("  sel: {Image: null}\n  condition: sel", e));
+    EXPECT_TRUE(fires("  sel: {Hashes|exists: true, Missing|exists: false}\n  condition: sel", e));
+    EXPECT_FALSE(fires("  sel: {Image|fieldref: ParentImage}\n  condition: sel", e));
+    EXPECT_TRUE(fires("  sel: {Image|fieldref: Image}\n  condition: sel", e));
+    EXPECT_TRUE(fires("  sel: {ProcessId|gte: 4242, ProcessId|lt: 5000}\n  condition: sel", e));
+    EXPECT_FALSE(fires("  sel: {ProcessId|gt: 4242}\n  condition: sel", e));
+    const auto net = event(R"({"source.ip": "10.1.2.3", "ml": {"anomaly_score": 0.93}, "risk": 80})");
+    EXPECT_TRUE(fires("  sel: {source.ip|cidr: ['192.168.0.0/16', '10.0.0.0/8']}\n  condition: sel", net));
+    EXPECT_FALSE(fires("  sel: {src_ip|cidr: '10.2.0.0/16'}\n  condition: sel", net));
+    EXPECT_TRUE(fires("  sel: {ml.anomaly_score|gte: 0.9, risk|gt: 50}\n  condition: sel", net));
+}
+
+TEST(EngineTest, KeywordsSearchTheMessage) {
+    const auto e = event(R"({"message": "Failed password for root from 10.0.0.9 port 22 ssh2"})");
+    EXPECT_TRUE(fires("  keywords: ['accepted password', 'FAILED PASSWORD']\n  condition: keywords", e));
+    EXPECT_FALSE(fires("  keywords: ['accepted password']\n  condition: keywords", e));
+    EXPECT_TRUE(fires("  keywords:\n    '|all': [failed, root]\n  condition: keywords", e));
+}
+
+TEST(EngineTest, Base64OffsetFindsTheEncodedTextAtAnyAlignment) {
+    // "Set-MpPreference " base64-encoded at the three alignments inside a longer blob.
+    for (const char* blob : {"U2V0LU1wUHJlZmVyZW5jZSAt", "eFNldC1NcFByZWZlcmVuY2UgLQ==", "eHhTZXQtTXBQcmVmZXJlbmNlIC0="}) {
+        const auto e = sysmon(std::string(R"({"CommandLine": "powershell -enc )") + blob + "\"}");
+        EXPECT_TRUE(fires("  sel: {CommandLine|base64offset|contains: 'Set-MpPreference '}\n  condition: sel", e)) << blob;
+    }
+}
+
+TEST(EngineTest, FiltersListsOfMapsAndTheExplanation) {
+    auto set = compile(R"(
+title: Whoami
+id: w1
+level: high
+tags: [attack.discovery, attack.t1033]
+logsource: {product: windows, category: process_creation}
+detection:
+    selection_img:
+        - Image|endswith: '\whoami.exe'
+        - CommandLine|contains: 'whoami'
+    filter_main:
+        ParentImage|endswith: '\services.exe'
+    condition: selection_img and not 1 of filter_*
+)");
+    Engine engine(set);
+    const auto e = sysmon(kCmd);
+    auto ds = engine.evaluate(std::span(&e, 1));
+    ASSERT_EQ(ds.size(), 1u);
+    EXPECT_EQ(ds[0].rule_id, "w1");
+    EXPECT_EQ(ds[0].level, "high");
+    EXPECT_EQ(ds[0].tags, (std::vector<std::string>{"attack.discovery", "attack.t1033"}));
+    EXPECT_EQ(ds[0].event_ids, std::vector<std::string>{e.id});
+    ASSERT_EQ(ds[0].matched.size(), 1u);
+    EXPECT_EQ(ds[0].matched[0].name, "selection_img");
+    EXPECT_EQ(ds[0].matched[0].fields[0].field, "CommandLine");
+    EXPECT_EQ(ds[0].matched[0].fields[0].value, "cmd.exe /c whoami -all");
+    const auto services = sysmon(R"({"CommandLine": "whoami", "ParentImage": "C:\\Windows\\services.exe"})");
+    EXPECT_TRUE(engine.evaluate(std::span(&services, 1)).empty());
+    EXPECT_EQ(set->counters(0).matches.load(), 1u);
+    EXPECT_EQ(set->counters(0).evaluations.load(), 2u);
+}
+
+TEST(EngineTest, NegatedRulesStillSeeEventsWithoutTheirFields) {
+    const auto e = event(R"({"message": "hello", "user": {"name": "bob"}})");
+    EXPECT_TRUE(fires("  filter: {user.name: root}\n  condition: not filter", e));
+    EXPECT_FALSE(fires("  filter: {user.name: bob}\n  condition: not filter", e));
+}
+
+TEST(EngineTest, SwapInstallsANewRuleSetWhileOthersEvaluate) {
+    auto a = compile("title: a\nid: a\ndetection:\n  sel: {user.name: root}\n  condition: sel\n");
+    auto b = compile("title: b\nid: b\ndetection:\n  sel: {user.name: root}\n  condition: sel\n");
+    Engine engine(a);
+    const auto e = event(R"({"user": {"name": "root"}})");
+    std::atomic<bool> stop{false};
+    std::atomic<int> bad{0};
+    std::thread reader([&] {
+        while (!stop) {
+            auto ds = engine.evaluate(std::span(&e, 1));
+            if (ds.size() != 1 || (ds[0].rule_id != "a" && ds[0].rule_id != "b")) ++bad;
+        }
+    });
+    for (int i = 0; i < 200; ++i) engine.swap(i % 2 ? a : b);
+    stop = true;
+    reader.join();
+    EXPECT_EQ(bad.load(), 0);
+    engine.swap(b);
+    EXPECT_EQ(engine.evaluate(std::span(&e, 1)).at(0).rule_id, "b");
+}
+
+TEST(EngineTest, HugeFieldsAreBoundedWork) {
+    auto set = compile("title: a\nid: a\ndetection:\n  sel: {message|contains: needle}\n  condition: sel\n");
+    Engine engine(set);
+    auto e = event(R"({"message": "x"})");
+    e.message = std::string(60000, 'a') + "needle";
+    EXPECT_EQ(engine.evaluate(std::span(&e, 1)).size(), 1u);
+}
+
+}  // namespace
+}  // namespace sai::detection
