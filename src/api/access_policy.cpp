@@ -89,6 +89,15 @@ constexpr std::array kRules = {
     Rule{Method::Delete, "/api/v1/blocklist/{ip}", at_least(Role::Analyst)},
     Rule{Method::Get, "/api/v1/playbooks", at_least(Role::Viewer)},
 
+    // Detection rules: everyone reads them; analysts test them; admins change them.
+    Rule{Method::Get, "/api/v1/rules", at_least(Role::Viewer)},
+    Rule{Method::Post, "/api/v1/rules", at_least(Role::Admin)},
+    Rule{Method::Get, "/api/v1/rules/stats", at_least(Role::Viewer)},
+    Rule{Method::Get, "/api/v1/rules/{id}", at_least(Role::Viewer)},
+    Rule{Method::Put, "/api/v1/rules/{id}", at_least(Role::Admin)},
+    Rule{Method::Delete, "/api/v1/rules/{id}", at_least(Role::Admin)},
+    Rule{Method::Post, "/api/v1/rules/test", at_least(Role::Analyst, false)},
+
     // Metrics: dashboards for every role.
     Rule{Method::Get, "/api/v1/metrics", at_least(Role::Viewer, false)},
     Rule{Method::Get, "/api/v1/metrics/system", at_least(Role::Viewer, false)},

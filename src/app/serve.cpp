@@ -10,6 +10,7 @@
 #include "api/log_routes.hpp"
 #include "api/metrics_routes.hpp"
 #include "api/report_routes.hpp"
+#include "api/rule_routes.hpp"
 #include "api/syslog_server.hpp"
 #include "api/router.hpp"
 #include "api/server.hpp"
@@ -24,6 +25,7 @@
 #include "core/periodic.hpp"
 #include "core/time.hpp"
 #include "model/event.hpp"
+#include "pipeline/detect_stage.hpp"
 #include "pipeline/parse_stage.hpp"
 #include "pipeline/pipeline.hpp"
 #include "reports/report_service.hpp"
@@ -35,6 +37,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <optional>
 
 namespace sai::app {
@@ -53,6 +56,25 @@ void print_generated_password(const std::string& password) {
                  "  ============================================================\n\n",
                  password.c_str());
     std::fflush(stderr);
+}
+
+/// The built-in Sigma rule pack: ./rules (a source checkout), next to the binary
+/// (build/securityai -> ../rules), or where packages install it.
+std::optional<std::filesystem::path> builtin_rules_dir() {
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    std::vector<std::filesystem::path> candidates{"rules"};
+    if (!ec) {
+        candidates.push_back(exe.parent_path() / "rules");
+        candidates.push_back(exe.parent_path().parent_path() / "rules");
+    }
+    candidates.emplace_back("/usr/share/securityai/rules");
+    for (const auto& c : candidates) {
+        if (std::filesystem::is_directory(c / "linux", ec)) {
+            return std::filesystem::absolute(c, ec);
+        }
+    }
+    return std::nullopt;
 }
 
 /// Figures read at scrape time (the counted ones register themselves where they count).
@@ -283,6 +305,27 @@ int serve(const core::Config& config) {
     pipeline::ParseStage& parse_stage = **parse_stage_owned;
     pipeline.add_stage(std::move(*parse_stage_owned));
 
+    std::vector<std::filesystem::path> rule_dirs;
+    if (config.detection.builtin_rules) {
+        if (auto pack = builtin_rules_dir()) {
+            rule_dirs.push_back(*pack);
+        } else {
+            core::log::warn("built-in detection rules not found (looked in ./rules, next to the binary and in "
+                            "/usr/share/securityai/rules)");
+        }
+    }
+    const auto api_rules = std::filesystem::path(config.data_dir) / "rules";
+    std::error_code rules_ec;
+    std::filesystem::create_directories(api_rules, rules_ec);
+    rule_dirs.push_back(api_rules);  // rules added through the API
+    for (const auto& d : config.detection.rules_dirs) {
+        rule_dirs.emplace_back(d);
+    }
+    auto detect_stage_owned = std::make_unique<pipeline::DetectStage>(
+        rule_dirs, [&alert_manager](std::vector<model::Detection> d) { alert_manager.submit(std::move(d)); });
+    pipeline::DetectStage& detect_stage = *detect_stage_owned;
+    pipeline.add_stage(std::move(detect_stage_owned));
+
     auto rate_stage = std::make_unique<EventRateStage>();
     EventRateStage& rates = *rate_stage;
     if (influx) {
@@ -367,6 +410,8 @@ int serve(const core::Config& config) {
     api::add_metrics_routes(router, metrics_services);
     add_metric_collectors(**store, pipeline, syslog.get(), alert_manager, live);
     api::add_log_routes(router, parse_stage);
+    api::RuleServices rule_services{detect_stage, api_rules, **store};
+    api::add_rule_routes(router, rule_services);
     core::metrics::default_registry().add_collector([&parse_stage](core::metrics::Writer& w) {
         const auto p = parse_stage.stats();
         w.family("securityai_parser_templates", "Log templates the parser knows.", "gauge");
@@ -391,6 +436,8 @@ int serve(const core::Config& config) {
                                 .ingest_per_minute = config.auth.rate_limit_ingest_per_minute});
 
     core::Periodic live_metrics(std::chrono::seconds(5), [&live] { live.push_metrics(); });
+    core::Periodic rule_reload(std::chrono::seconds(config.detection.reload_interval_s),
+                               [&detect_stage] { detect_stage.reload(); });
     core::Periodic maintenance(std::chrono::seconds(10), [a = auth->get(), s = store->get(), &config, &parse_stage] {
         a->flush_usage();
         if (auto r = parse_stage.save(); !r) {

@@ -57,6 +57,7 @@ struct CompiledRule {
     bool needs_pattern = false;     // cannot be true unless one of its Hyperscan patterns matched
     std::uint32_t logsource_class = 0;  // rules with equal logsource (and absence matching) share a class
     bool generate = true;           // false when only correlations consume its matches
+    bool generate_asked = false;    // a correlation over it said generate: true
 };
 
 /// A Sigma v2 correlation (or the new_value extension) over base rules.

@@ -992,11 +992,15 @@ private:
             return unprocessable("correlation: value_count needs condition.field");
         }
         if (out.max < out.min) return unprocessable("correlation: the condition can never hold");
-        // Base detection rules feed correlations; unless asked (generate: true) they stay
-        // silent themselves. A correlation used by another correlation still reports.
+        // Base detection rules feed correlations; unless asked (generate: true by any of
+        // the correlations over them) they stay silent themselves. A correlation used by
+        // another correlation still reports.
         const bool generate = c["generate"] && c["generate"].as<bool>();
         for (auto b : out.bases) {
-            if (!generate && !impl_->rules[b].info.correlation) impl_->rules[b].generate = false;
+            auto& base = impl_->rules[b];
+            if (base.info.correlation) continue;
+            base.generate_asked = base.generate_asked || generate;
+            base.generate = base.generate_asked;
         }
         return out;
     }

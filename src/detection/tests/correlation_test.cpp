@@ -162,3 +162,31 @@ correlation:
 
 }  // namespace
 }  // namespace sai::detection
+
+namespace sai::detection {
+namespace {
+
+TEST(CorrelationTest, OneCorrelationAskingToGenerateIsEnough) {
+    const char* with_generate = R"(
+title: BF
+id: bf
+correlation: {type: event_count, rules: [ssh_failed], group-by: [source.ip], timespan: 5m, condition: {gte: 3}, generate: true}
+)";
+    const char* without = R"(
+title: Spray
+id: spray
+correlation: {type: value_count, rules: [ssh_failed], group-by: [source.ip], timespan: 5m, condition: {gte: 3, field: user.name}}
+)";
+    // Whatever the order of the correlations, the base rule reports on its own.
+    for (const auto& order : {std::string(with_generate) + "---\n" + without, std::string(without) + "---\n" + with_generate}) {
+        Engine engine(compile(order));
+        auto ds = run(engine, {ssh("failure", "10.0.0.9", kNow)});
+        ASSERT_EQ(ds.size(), 1u);
+        EXPECT_EQ(ds[0].rule_id, "ssh-fail");
+    }
+    Engine silent(compile(without));
+    EXPECT_TRUE(run(silent, {ssh("failure", "10.0.0.9", kNow)}).empty());
+}
+
+}  // namespace
+}  // namespace sai::detection

@@ -83,6 +83,12 @@ struct InfluxConfig {
     int interval_s = 10;
 };
 
+struct DetectionConfig {
+    bool builtin_rules = true;            // load the rule pack shipped with SecurityAI (rules/)
+    std::vector<std::string> rules_dirs;  // more Sigma rule directories (e.g. a SigmaHQ checkout)
+    int reload_interval_s = 5;            // how often rule files are checked for changes
+};
+
 struct AlertsConfig {
     int dedup_window_minutes = 60;
 };
@@ -116,6 +122,7 @@ struct Config {
     AlertsConfig alerts;
     MetricsConfig metrics;
     InfluxConfig influxdb;
+    DetectionConfig detection;
     ReportsConfig reports;
     std::string config_file;  // the TOML file read, if any (subsystems read their own tables from it)
 

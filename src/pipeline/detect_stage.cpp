@@ -1,0 +1,150 @@
+#include "pipeline/detect_stage.hpp"
+
+#include "core/json_text.hpp"
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+
+#include <algorithm>
+
+namespace sai::pipeline {
+namespace {
+
+model::Severity severity_of(std::string_view level) {
+    if (level == "critical") return model::Severity::Critical;
+    if (level == "high") return model::Severity::High;
+    if (level == "medium") return model::Severity::Medium;
+    if (level == "low") return model::Severity::Low;
+    return model::Severity::Info;
+}
+
+std::shared_ptr<const detection::CompiledRuleSet> compile(const std::vector<std::filesystem::path>& dirs,
+                                                         detection::LoadReport& report) {
+    auto set = detection::load_rule_directories(dirs, report);
+    for (const auto& issue : report.failed) {
+        core::log::warn("detection rule not loaded",
+                        {{"file", issue.file}, {"rule_id", issue.rule_id}, {"reason", issue.reason}});
+    }
+    core::log::info("detection rules loaded", {{"total", report.total},
+                                               {"compiled", report.compiled},
+                                               {"failed", report.failed.size()}});
+    return set;
+}
+
+}  // namespace
+
+model::Detection to_model_detection(const detection::Detection& d, const detection::RuleInfo* rule,
+                                    const model::Event* e) {
+    model::Detection out;
+    out.rule_id = d.rule_id;
+    out.title = d.title;
+    out.description = rule ? rule->description : "";
+    out.source = "rule";
+    out.severity = severity_of(d.level);
+    out.tags = d.tags;
+    out.group_key = d.group_key;
+    out.event_ids = d.event_ids;
+    out.timestamp = d.timestamp_ms;
+    if (e) {
+        for (const auto* ip : {&e->source_ip, &e->destination_ip, &e->host_ip}) {
+            if (!ip->empty() && std::find(out.entities.ips.begin(), out.entities.ips.end(), *ip) == out.entities.ips.end()) {
+                out.entities.ips.push_back(*ip);
+            }
+        }
+        if (!e->user_name.empty()) out.entities.users.push_back(e->user_name);
+        if (!e->host_name.empty()) out.entities.hosts.push_back(e->host_name);
+    }
+    // The explanation: what matched, with the values it tested.
+    std::string x = "{\"rule\":";
+    core::append_json_string(x, d.rule_id);
+    x += ",\"level\":";
+    core::append_json_string(x, d.level);
+    x += ",\"correlation\":";
+    x += d.correlation ? "true" : "false";
+    if (!d.group_key.empty()) {
+        x += ",\"group\":";
+        core::append_json_string(x, d.group_key);
+        x += ",\"events\":" + std::to_string(d.event_ids.size());
+    }
+    x += ",\"matched\":[";
+    for (std::size_t i = 0; i < d.matched.size(); ++i) {
+        x += i ? ",{\"selection\":" : "{\"selection\":";
+        core::append_json_string(x, d.matched[i].name);
+        x += ",\"fields\":{";
+        for (std::size_t j = 0; j < d.matched[i].fields.size(); ++j) {
+            if (j) x += ',';
+            core::append_json_string(x, d.matched[i].fields[j].field);
+            x += ':';
+            core::append_json_string(x, d.matched[i].fields[j].value.substr(0, 512));
+        }
+        x += "}}";
+    }
+    x += "]}";
+    out.explanation = std::move(x);
+    return out;
+}
+
+DetectStage::DetectStage(std::vector<std::filesystem::path> rule_dirs, Sink sink)
+    : dirs_(std::move(rule_dirs)), sink_(std::move(sink)), engine_(nullptr) {
+    detection::LoadReport report;
+    fingerprint_ = detection::rule_directories_fingerprint(dirs_);
+    engine_.swap(compile(dirs_, report));
+    report_ = std::move(report);
+}
+
+void DetectStage::reload(bool force) {
+    std::lock_guard lock(reload_mutex_);
+    const auto fp = detection::rule_directories_fingerprint(dirs_);
+    if (!force && fp == fingerprint_) {
+        return;
+    }
+    detection::LoadReport report;
+    auto set = compile(dirs_, report);
+    engine_.swap(std::move(set));
+    report_ = std::move(report);
+    fingerprint_ = fp;
+}
+
+detection::LoadReport DetectStage::report() const {
+    std::lock_guard lock(reload_mutex_);
+    return report_;
+}
+
+void DetectStage::process(std::vector<model::Event>& batch) {
+    static auto& fired = core::metrics::default_registry().counter(
+        "securityai_detections_fired_total", "Rule matches (detections) by the Sigma engine.");
+    pending_ = engine_.evaluate(batch);
+    fired.inc(pending_.size());
+    for (const auto& d : pending_) {
+        if (!d.correlation && d.event_index < batch.size()) {
+            auto& ids = batch[d.event_index].rule_ids;
+            if (ids.size() < 256 && std::find(ids.begin(), ids.end(), d.rule_id) == ids.end()) {
+                ids.push_back(d.rule_id);
+            }
+        }
+    }
+}
+
+void DetectStage::committed(const std::vector<model::Event>& batch) {
+    if (pending_.empty()) {
+        return;
+    }
+    const auto rules = engine_.rules();
+    std::vector<model::Detection> out;
+    out.reserve(pending_.size());
+    for (const auto& d : pending_) {
+        if (d.level == "informational") {
+            continue;  // recorded in rule.ids, not worth an alert
+        }
+        const detection::RuleInfo* info = nullptr;
+        if (rules) {
+            if (const auto i = rules->find(d.rule_id); i != detection::CompiledRuleSet::npos) info = &rules->rule(i);
+        }
+        out.push_back(to_model_detection(d, info, d.event_index < batch.size() ? &batch[d.event_index] : nullptr));
+    }
+    pending_.clear();
+    if (!out.empty() && sink_) {
+        sink_(std::move(out));
+    }
+}
+
+}  // namespace sai::pipeline
