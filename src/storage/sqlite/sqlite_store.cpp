@@ -6,6 +6,7 @@
 #include "sqlite_db.hpp"
 #include "sqlite_event_store.hpp"
 #include "sqlite_template_store.hpp"
+#include "sqlite_graph_store.hpp"
 
 #include <sys/stat.h>
 
@@ -147,7 +148,7 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions
 }
 
 struct SqliteStore::Aggregates {
-    explicit Aggregates(Impl& impl) : users(impl), tokens(impl), api_keys(impl), audit(impl), events(impl), alerts(impl), templates(impl) {}
+    explicit Aggregates(Impl& impl) : users(impl), tokens(impl), api_keys(impl), audit(impl), events(impl), alerts(impl), templates(impl), graph(impl) {}
     sqlite::SqliteUserStore users;
     sqlite::SqliteTokenStore tokens;
     sqlite::SqliteApiKeyStore api_keys;
@@ -155,6 +156,7 @@ struct SqliteStore::Aggregates {
     sqlite::SqliteEventStore events;
     sqlite::SqliteAlertStore alerts;
     sqlite::SqliteTemplateStore templates;
+    sqlite::SqliteGraphStore graph;
 };
 
 SqliteStore::SqliteStore(std::unique_ptr<Impl> impl)
@@ -167,6 +169,7 @@ AuditStore& SqliteStore::audit() { return aggregates_->audit; }
 EventStore& SqliteStore::events() { return aggregates_->events; }
 AlertStore& SqliteStore::alerts() { return aggregates_->alerts; }
 TemplateStore& SqliteStore::templates() { return aggregates_->templates; }
+GraphStore& SqliteStore::graph() { return aggregates_->graph; }
 
 SqliteStore::~SqliteStore() { close(); }
 

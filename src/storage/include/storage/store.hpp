@@ -7,6 +7,7 @@
 #include "storage/alert_store.hpp"
 #include "storage/auth_stores.hpp"
 #include "storage/event_store.hpp"
+#include "storage/graph_store.hpp"
 #include "storage/template_store.hpp"
 
 #include <string>
@@ -54,6 +55,7 @@ public:
     virtual EventStore& events() = 0;
     virtual AlertStore& alerts() = 0;
     virtual TemplateStore& templates() = 0;
+    virtual GraphStore& graph() = 0;
 };
 
 }  // namespace sai::storage

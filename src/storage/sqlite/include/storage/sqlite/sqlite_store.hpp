@@ -47,6 +47,7 @@ public:
     EventStore& events() override;
     AlertStore& alerts() override;
     TemplateStore& templates() override;
+    GraphStore& graph() override;
 
     struct Impl;  // shared with the aggregate stores of this backend
 

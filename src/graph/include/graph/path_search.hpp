@@ -1,0 +1,207 @@
+#pragma once
+// The k cheapest simple paths from any of a set of sources to any of a set of
+// targets, with at most `max_hops` edges: Yen's algorithm over a hop-bounded
+// Dijkstra on (node, hops) states. Step costs must be positive (they are
+// -ln(probability) of an attacker taking the step, so the cheapest path is the
+// most likely one). Parallel steps between two nodes count as one step at the
+// cheapest cost. A deadline bounds the work: the result says when it cut the
+// search short, and holds the paths found until then (still in rank order).
+//
+// `G` provides:
+//   std::size_t node_capacity() const;                     // ids are < this
+//   template <class F> void for_each_step(NodeId u, F f) const;  // f(NodeId v, double cost)
+
+#include "graph/entity_graph.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <queue>
+#include <set>
+#include <unordered_set>
+#include <vector>
+
+namespace sai::graph {
+
+struct PathQuery {
+    std::vector<NodeId> sources;
+    std::vector<NodeId> targets;
+    std::size_t k = 5;
+    std::size_t max_hops = 6;
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+};
+
+struct RankedPath {
+    std::vector<NodeId> nodes;  // source first, target last
+    double cost = 0;            // sum of step costs
+};
+
+struct PathResult {
+    std::vector<RankedPath> paths;  // cheapest first, at most k
+    bool truncated = false;         // the deadline stopped the search
+    std::size_t expansions = 0;     // states settled, all searches together
+};
+
+namespace detail {
+
+inline std::uint64_t pair_key(NodeId a, NodeId b) { return (static_cast<std::uint64_t>(a) << 32) | b; }
+
+/// Scratch space of one query, reused by every inner search (no clearing: stamps).
+struct SearchScratch {
+    std::vector<std::uint32_t> stamp;
+    std::vector<std::uint8_t> best_hops;  // fewest hops a settled state of the node had
+    std::vector<std::uint32_t> target_stamp;
+    std::uint32_t current = 0;
+    std::uint32_t target_current = 0;
+};
+
+struct Settled {
+    NodeId node;
+    std::uint32_t parent;  // index into the settled vector; npos for roots
+};
+
+}  // namespace detail
+
+/// See the header comment. `sources` and `targets` may overlap; a path has at least one step.
+template <class G>
+PathResult k_best_paths(const G& g, const PathQuery& q) {
+    using detail::Settled;
+    constexpr std::uint32_t kRoot = std::numeric_limits<std::uint32_t>::max();
+    PathResult result;
+    const std::size_t n = g.node_capacity();
+    if (q.k == 0 || q.max_hops == 0 || q.sources.empty() || q.targets.empty()) return result;
+
+    detail::SearchScratch s;
+    s.stamp.assign(n, 0);
+    s.best_hops.assign(n, 0);
+    s.target_stamp.assign(n, 0);
+    s.target_current = 1;
+    for (NodeId t : q.targets) {
+        if (t < n) s.target_stamp[t] = 1;
+    }
+    std::vector<Settled> settled;
+    std::uint32_t checks = 0;
+    auto out_of_time = [&] {
+        if (++checks % 256 != 0) return false;
+        return std::chrono::steady_clock::now() >= q.deadline;
+    };
+
+    // Cheapest path from `starts` (with `start_hops` already used) to a target,
+    // avoiding banned nodes and banned first steps out of specific nodes.
+    auto search = [&](const std::vector<NodeId>& starts, std::size_t start_hops, double start_cost,
+                      const std::unordered_set<NodeId>& banned_nodes,
+                      const std::unordered_set<std::uint64_t>& banned_steps, bool& timed_out) -> std::optional<RankedPath> {
+        struct Item {
+            double cost;
+            NodeId node;
+            std::uint8_t hops;
+            std::uint32_t parent;
+            bool operator>(const Item& o) const { return cost > o.cost; }
+        };
+        ++s.current;
+        settled.clear();
+        std::priority_queue<Item, std::vector<Item>, std::greater<>> heap;
+        for (NodeId v : starts) {
+            if (v < n && !banned_nodes.contains(v)) heap.push({start_cost, v, static_cast<std::uint8_t>(start_hops), kRoot});
+        }
+        while (!heap.empty()) {
+            if (out_of_time()) {
+                timed_out = true;
+                return std::nullopt;
+            }
+            const Item it = heap.top();
+            heap.pop();
+            // A settled state of this node with no more hops dominates this one.
+            if (s.stamp[it.node] == s.current && s.best_hops[it.node] <= it.hops) continue;
+            s.stamp[it.node] = s.current;
+            s.best_hops[it.node] = it.hops;
+            const auto index = static_cast<std::uint32_t>(settled.size());
+            settled.push_back({it.node, it.parent});
+            ++result.expansions;
+            if (it.parent != kRoot && s.target_stamp[it.node] == s.target_current) {
+                RankedPath p;
+                p.cost = it.cost;
+                for (std::uint32_t i = index; i != kRoot; i = settled[i].parent) p.nodes.push_back(settled[i].node);
+                std::reverse(p.nodes.begin(), p.nodes.end());
+                return p;
+            }
+            if (it.hops >= q.max_hops) continue;
+            g.for_each_step(it.node, [&](NodeId v, double cost) {
+                if (banned_nodes.contains(v)) return;
+                if (it.parent == kRoot && banned_steps.contains(detail::pair_key(it.node, v))) return;
+                if (s.stamp[v] == s.current && s.best_hops[v] <= it.hops + 1) return;
+                heap.push({it.cost + cost, v, static_cast<std::uint8_t>(it.hops + 1), index});
+            });
+        }
+        return std::nullopt;
+    };
+
+    auto step_cost = [&](NodeId u, NodeId v) {
+        double best = std::numeric_limits<double>::infinity();
+        g.for_each_step(u, [&](NodeId w, double c) {
+            if (w == v) best = std::min(best, c);
+        });
+        return best;
+    };
+
+    bool timed_out = false;
+    // Sources are searched together: the first step out of the virtual root.
+    std::vector<NodeId> sources = q.sources;
+    std::sort(sources.begin(), sources.end());
+    sources.erase(std::unique(sources.begin(), sources.end()), sources.end());
+    auto first = search(sources, 0, 0, {}, {}, timed_out);
+    if (!first) {
+        result.truncated = timed_out;
+        return result;
+    }
+    result.paths.push_back(std::move(*first));
+    std::set<std::pair<double, std::vector<NodeId>>> candidates;
+    std::set<std::vector<NodeId>> seen{result.paths.front().nodes};
+
+    while (result.paths.size() < q.k && !timed_out) {
+        const RankedPath prev = result.paths.back();
+        double root_cost = 0;
+        // Spur at i = -1 (a different source) and at every node but the last.
+        for (std::ptrdiff_t i = -1; i + 1 < static_cast<std::ptrdiff_t>(prev.nodes.size()) && !timed_out; ++i) {
+            std::unordered_set<NodeId> banned_nodes;
+            std::unordered_set<std::uint64_t> banned_steps;
+            std::vector<NodeId> starts;
+            if (i < 0) {
+                // Paths starting at another source: ban the sources already used first.
+                std::unordered_set<NodeId> used;
+                for (const auto& p : result.paths) used.insert(p.nodes.front());
+                for (NodeId v : sources) {
+                    if (!used.contains(v)) starts.push_back(v);
+                }
+                if (starts.empty()) continue;
+            } else {
+                const auto root_end = prev.nodes.begin() + i + 1;
+                for (auto it = prev.nodes.begin(); it + 1 != root_end; ++it) banned_nodes.insert(*it);
+                for (const auto& p : result.paths) {
+                    if (p.nodes.size() > static_cast<std::size_t>(i + 1) &&
+                        std::equal(prev.nodes.begin(), root_end, p.nodes.begin())) {
+                        banned_steps.insert(detail::pair_key(p.nodes[i], p.nodes[i + 1]));
+                    }
+                }
+                if (i > 0) root_cost += step_cost(prev.nodes[i - 1], prev.nodes[i]);
+                starts.push_back(prev.nodes[i]);
+            }
+            // Targets on the root would end the path early: a spur path may not revisit them anyway.
+            auto spur = search(starts, i < 0 ? 0 : static_cast<std::size_t>(i), i < 0 ? 0 : root_cost, banned_nodes,
+                               banned_steps, timed_out);
+            if (!spur) continue;
+            std::vector<NodeId> total(prev.nodes.begin(), prev.nodes.begin() + (i < 0 ? 0 : i));
+            total.insert(total.end(), spur->nodes.begin(), spur->nodes.end());
+            if (seen.insert(total).second) candidates.emplace(spur->cost, std::move(total));
+        }
+        if (candidates.empty()) break;
+        auto best = candidates.begin();
+        result.paths.push_back({best->second, best->first});
+        candidates.erase(best);
+    }
+    result.truncated = timed_out;
+    return result;
+}
+
+}  // namespace sai::graph
