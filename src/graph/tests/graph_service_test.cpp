@@ -1,4 +1,5 @@
 #include "graph/graph_service.hpp"
+#include "graph/demo_scenario.hpp"
 
 #include "storage/sqlite/sqlite_store.hpp"
 #include "testkit/temp_dir.hpp"
@@ -243,6 +244,48 @@ TEST_F(GraphServiceTest, OpenAlertsMakeEntryPointsAndClosedOnesDoNot) {
     auto after = service_->attack_paths(req);
     ASSERT_TRUE(after);
     EXPECT_TRUE(after->at("paths").as_array().empty());  // bastion has no route to db-01 and app-02 is quiet again
+}
+
+}  // namespace
+}  // namespace sai::graph
+
+namespace sai::graph {
+namespace {
+
+TEST(DemoScenarioTest, NormalDayIsQuietAndTheStoryIsDetected) {
+    testkit::TempDir dir;
+    storage::SqliteOptions o;
+    o.data_dir = dir.path();
+    o.synchronous = "normal";
+    auto store = storage::SqliteStore::open(o).value();
+    GraphService service(store->graph(), nullptr, nullptr);
+    ASSERT_TRUE(service.start());
+    auto s = make_demo_scenario(kT0);
+    EXPECT_GE(s.assets.size(), 30u);
+    EXPECT_GT(s.normal.size(), 2000u);
+    for (auto a : s.assets) ASSERT_TRUE(service.upsert_asset_by_name(a, kT0 - 25 * 60 * kMin));
+    for (auto& e : s.normal) model::ensure_identity(e, kT0);
+    for (auto& e : s.attack) model::ensure_identity(e, kT0);
+    auto quiet = service.observe(s.normal);
+    for (const auto& d : quiet) ADD_FAILURE() << "normal traffic raised " << d.rule_id << ": " << d.title;
+    auto story = service.observe(s.attack);
+    std::vector<std::string> rules;
+    for (const auto& d : story) rules.push_back(d.rule_id);
+    EXPECT_EQ(std::count(rules.begin(), rules.end(), "graph.lateral_movement"), 1);
+    EXPECT_EQ(std::count(rules.begin(), rules.end(), "graph.new_admin_connection"), 2);
+
+    AttackPathRequest req;
+    req.source = "host:bastion-01";
+    req.target = "host:db-01";
+    auto paths = service.attack_paths(req);
+    ASSERT_TRUE(paths);
+    EXPECT_EQ(paths->at("paths").as_array().at(0).at("nodes"),
+              bj::parse(R"(["host:bastion-01","host:app-02","host:db-01"])"));
+    auto map = service.threat_map({});
+    EXPECT_GE(map.at("countries").as_array().size(), 1u);
+    auto users = service.user_behavior({std::nullopt, 5});
+    ASSERT_TRUE(users);
+    EXPECT_EQ(users->at("users").as_array().at(0).at("user"), "deploy");
 }
 
 }  // namespace
