@@ -63,6 +63,52 @@ core::Result<storage::AssetQuery> parse_asset_query(const Request& r) {
     return q;
 }
 
+core::Result<graph::AttackPathRequest> parse_attack_request(const Request& r) {
+    graph::AttackPathRequest req;
+    auto source = text_param(r, "source");
+    if (!source) return source.error();
+    auto target = text_param(r, "target");
+    if (!target) return target.error();
+    auto k = number_param(r, "k", 1, graph::kMaxPathsK);
+    if (!k) return k.error();
+    auto hops = number_param(r, "max_hops", 1, graph::kMaxPathHops);
+    if (!hops) return hops.error();
+    auto budget = number_param(r, "budget_ms", 1, 5000);
+    if (!budget) return budget.error();
+    req.source = *source;
+    req.target = *target;
+    if (*k) req.k = **k;
+    if (*hops) req.max_hops = **hops;
+    if (*budget) req.budget = std::chrono::milliseconds(**budget);
+    return req;
+}
+
+core::Result<graph::TopologyRequest> parse_topology_request(const Request& r) {
+    graph::TopologyRequest req;
+    auto from = json::time_param(r, "from");
+    if (!from) return from.error();
+    auto to = json::time_param(r, "to");
+    if (!to) return to.error();
+    auto subnet = text_param(r, "subnet", 64);
+    if (!subnet) return subnet.error();
+    auto min_bytes = number_param(r, "min_bytes", 0, std::uint64_t{1} << 62);
+    if (!min_bytes) return min_bytes.error();
+    auto min_count = number_param(r, "min_count", 0, std::uint64_t{1} << 62);
+    if (!min_count) return min_count.error();
+    auto limit = number_param(r, "limit", 1, 5000);
+    if (!limit) return limit.error();
+    auto group_by = text_param(r, "group_by", 16);
+    if (!group_by) return group_by.error();
+    req.from_ms = *from;
+    req.to_ms = *to;
+    req.subnet = *subnet;
+    req.min_bytes = min_bytes->value_or(0);
+    req.min_count = min_count->value_or(0);
+    if (*limit) req.node_limit = **limit;
+    if (*group_by) req.group_by = **group_by;
+    return req;
+}
+
 }  // namespace
 
 void add_graph_routes(Router& router, graph::GraphService& service) {
@@ -112,50 +158,17 @@ void add_graph_routes(Router& router, graph::GraphService& service) {
     }, {.blocking = true});
 
     router.add(Method::Get, "/api/v1/visualize/attack-paths", [&service](Request& r) {
-        graph::AttackPathRequest req;
-        auto source = text_param(r, "source");
-        auto target = text_param(r, "target");
-        auto k = number_param(r, "k", 1, graph::kMaxPathsK);
-        auto hops = number_param(r, "max_hops", 1, graph::kMaxPathHops);
-        auto budget = number_param(r, "budget_ms", 1, 5000);
-        for (const core::Error* e : {source ? nullptr : &source.error(), target ? nullptr : &target.error(),
-                                     k ? nullptr : &k.error(), hops ? nullptr : &hops.error(),
-                                     budget ? nullptr : &budget.error()}) {
-            if (e) return error_response(r, *e);
-        }
-        req.source = *source;
-        req.target = *target;
-        if (*k) req.k = **k;
-        if (*hops) req.max_hops = **hops;
-        if (*budget) req.budget = std::chrono::milliseconds(**budget);
-        auto view = service.attack_paths(req);
+        auto req = parse_attack_request(r);
+        if (!req) return error_response(r, req.error());
+        auto view = service.attack_paths(*req);
         if (!view) return error_response(r, view.error());
         return json::ok(200, *view);
     }, {.blocking = true});
 
     router.add(Method::Get, "/api/v1/visualize/network-topology", [&service](Request& r) {
-        graph::TopologyRequest req;
-        auto from = json::time_param(r, "from");
-        auto to = json::time_param(r, "to");
-        auto subnet = text_param(r, "subnet", 64);
-        auto min_bytes = number_param(r, "min_bytes", 0, std::uint64_t{1} << 62);
-        auto min_count = number_param(r, "min_count", 0, std::uint64_t{1} << 62);
-        auto limit = number_param(r, "limit", 1, 5000);
-        auto group_by = text_param(r, "group_by", 16);
-        for (const core::Error* e : {from ? nullptr : &from.error(), to ? nullptr : &to.error(),
-                                     subnet ? nullptr : &subnet.error(), min_bytes ? nullptr : &min_bytes.error(),
-                                     min_count ? nullptr : &min_count.error(), limit ? nullptr : &limit.error(),
-                                     group_by ? nullptr : &group_by.error()}) {
-            if (e) return error_response(r, *e);
-        }
-        req.from_ms = *from;
-        req.to_ms = *to;
-        req.subnet = *subnet;
-        req.min_bytes = min_bytes->value_or(0);
-        req.min_count = min_count->value_or(0);
-        if (*limit) req.node_limit = **limit;
-        if (*group_by) req.group_by = **group_by;
-        auto view = service.topology(req);
+        auto req = parse_topology_request(r);
+        if (!req) return error_response(r, req.error());
+        auto view = service.topology(*req);
         if (!view) return error_response(r, view.error());
         return json::ok(200, *view);
     }, {.blocking = true});

@@ -679,10 +679,16 @@ core::Result<bj::object> GraphService::topology(const TopologyRequest& req) cons
             std::uint64_t count = 0, bytes = 0, edges = 0;
             std::set<std::uint16_t> ports;
         };
+        // Countries are groups of their own, unless that alone exceeds the limit.
+        std::unordered_set<std::string> countries;
+        for (NodeId v : node_set) {
+            if (g.node(v).kind == NodeKind::External) countries.insert(group_of(v));
+        }
+        const bool one_internet = countries.size() > req.node_limit / 2;
         std::map<std::string, Group> group_map;
         std::unordered_map<NodeId, std::string> member_of;
         for (NodeId v : node_set) {
-            auto key = group_of(v);
+            auto key = one_internet && g.node(v).kind == NodeKind::External ? std::string("internet:all") : group_of(v);
             auto& grp = group_map[key];
             ++grp.members;
             grp.risk = std::max(grp.risk, node_risk(risk_inputs(g, v)));

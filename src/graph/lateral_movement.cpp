@@ -83,6 +83,9 @@ void LateralMovementDetector::on_auth(const AuthFact& f, std::vector<model::Dete
         d.tags.push_back("attack.t1078");
         d.group_key = "chain:" + f.user + ":" + path.front();
         d.entities.users.push_back(f.user);
+        if (!chain.origin_internal && !path.front().empty() && path.front() != chain.hops.front().to) {
+            d.entities.ips.push_back(path.front());  // the outside address the chain started from
+        }
         for (const auto& h : path) {
             if (std::find(d.entities.hosts.begin(), d.entities.hosts.end(), h) == d.entities.hosts.end()) {
                 d.entities.hosts.push_back(h);

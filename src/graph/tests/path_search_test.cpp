@@ -78,6 +78,16 @@ TEST(PathSearchTest, SeveralSourcesAndTargetsAreRankedTogether) {
     EXPECT_DOUBLE_EQ(r.paths[3].cost, 8);  // 0 2 5
 }
 
+TEST(PathSearchTest, ASourceThatIsAlsoATargetStaysReachable) {
+    // Hosts with open alerts are entry points and may be targets too.
+    SmallGraph g(4);
+    g.add(2, 3, 5); g.add(0, 2, 1);
+    auto r = k_best_paths(g, query({2, 0}, {2, 3}, 5));
+    ASSERT_EQ(r.paths.size(), 2u);
+    EXPECT_EQ(r.paths[0].nodes, (std::vector<NodeId>{0, 2}));
+    EXPECT_EQ(r.paths[1].nodes, (std::vector<NodeId>{2, 3}));
+}
+
 TEST(PathSearchTest, AnExpiredDeadlineSaysSo) {
     SmallGraph g(2000);
     for (NodeId i = 0; i + 1 < 2000; ++i) {

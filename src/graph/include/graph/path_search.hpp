@@ -112,10 +112,14 @@ PathResult k_best_paths(const G& g, const PathQuery& q) {
             }
             const Item it = heap.top();
             heap.pop();
-            // A settled state of this node with no more hops dominates this one.
+            // A settled state of this node with no more hops dominates this one. A
+            // start that is also a target must stay reachable from the other starts,
+            // so its root state dominates nothing.
             if (s.stamp[it.node] == s.current && s.best_hops[it.node] <= it.hops) continue;
-            s.stamp[it.node] = s.current;
-            s.best_hops[it.node] = it.hops;
+            if (it.parent != kRoot || s.target_stamp[it.node] != s.target_current) {
+                s.stamp[it.node] = s.current;
+                s.best_hops[it.node] = it.hops;
+            }
             const auto index = static_cast<std::uint32_t>(settled.size());
             settled.push_back({it.node, it.parent});
             ++result.expansions;
