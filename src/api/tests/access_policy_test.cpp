@@ -2,6 +2,7 @@
 
 #include "api/auth_routes.hpp"
 #include "api/event_routes.hpp"
+#include "api/graph_routes.hpp"
 #include "api/live_routes.hpp"
 #include "api/dispatcher.hpp"
 #include "api/system_routes.hpp"
@@ -35,6 +36,8 @@ protected:
             MonitorServices{*store_, *pipeline_, "1.0.0", std::chrono::steady_clock::now(), {}});
         add_event_routes(router_, *monitor_);
         add_live_routes(router_);
+        graph_ = std::make_unique<graph::GraphService>(store_->graph(), nullptr, nullptr);
+        add_graph_routes(router_, *graph_);
         limiter_ = auth::make_memory_rate_limiter();
         dispatcher_ = std::make_unique<Dispatcher>(router_, HttpPolicy{},
                                                    Security{service_.get(), limiter_.get(), 100, 6000});
@@ -69,6 +72,7 @@ protected:
     std::unique_ptr<auth::RateLimiter> limiter_;
     std::unique_ptr<pipeline::Pipeline> pipeline_;
     std::unique_ptr<MonitorServices> monitor_;
+    std::unique_ptr<graph::GraphService> graph_;
     Router router_;
     std::unique_ptr<Dispatcher> dispatcher_;
 };
