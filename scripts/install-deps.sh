@@ -16,6 +16,8 @@ packages=(
     libssl-dev libsodium-dev libjwt-dev libcrypt-dev openssl libcurl4-openssl-dev
     # log parsing and detection: multi-pattern matching, Sigma YAML
     libhyperscan-dev libyaml-cpp-dev
+    # graph: GeoIP country lookups (libGeoIP) and the country database (no download at run time)
+    libgeoip-dev geoip-database
     # tests and benchmarks
     googletest libgtest-dev libgmock-dev libbenchmark-dev python3 wrk
     # promtool (tests check /metrics with `promtool check metrics`)

@@ -342,19 +342,18 @@ int serve(const core::Config& config) {
                                 .api_per_minute = config.auth.rate_limit_per_minute,
                                 .ingest_per_minute = config.auth.rate_limit_ingest_per_minute});
 
-    // Graph upkeep: discovered assets and ageing every 10 s, PageRank and asset
-    // reloads (CSV imports by other processes) every minute, a snapshot every 5 minutes.
+    // Graph upkeep: discovered assets, ageing and asset changes (CSV imports by other
+    // processes) every 10 s, PageRank every minute, a snapshot every 5 minutes.
     std::uint64_t graph_ticks = 0;
     core::Periodic graph_upkeep(std::chrono::seconds(10), [&graph, &graph_ticks] {
         const auto now = wall_ms();
+        // Declared assets first: traffic they claim is not "discovered".
+        if (auto r = graph.reload_assets(); !r) core::log::warn("reloading assets failed", {{"error", r.error().detail}});
         if (auto r = graph.flush_discovered(now); !r) {
             core::log::warn("storing discovered assets failed", {{"error", r.error().detail}});
         }
         graph.maintain(now);
-        if (++graph_ticks % 6 == 0) {
-            graph.refresh_centrality();
-            if (auto r = graph.reload_assets(); !r) core::log::warn("reloading assets failed", {{"error", r.error().detail}});
-        }
+        if (++graph_ticks % 6 == 0) graph.refresh_centrality();
         if (graph_ticks % 30 == 0) {
             if (auto r = graph.save_snapshot(now); !r) core::log::warn("graph snapshot failed", {{"error", r.error().detail}});
         }

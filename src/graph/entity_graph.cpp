@@ -211,7 +211,40 @@ void EntityGraph::apply_asset(const model::Asset& asset) {
     if (!asset.ips.empty()) n.ip = asset.ips.front();
     if (n.first_seen == 0) n.first_seen = asset.created_at;
     if (n.last_seen == 0) n.last_seen = asset.updated_at;
-    for (const auto& ip : asset.ips) alias(ip, asset.name);
+    for (const auto& ip : asset.ips) {
+        alias(ip, asset.name);
+        // Traffic seen before the asset was declared belongs to it now.
+        if (auto seen = find(key_of(NodeKind::Host, ip)); seen && *seen != id) merge_node(*seen, id);
+    }
+}
+
+void EntityGraph::merge_node(NodeId from, NodeId into) {
+    auto move = [&](EdgeId old_id) {
+        const Edge old = edges_[old_id];
+        const NodeId src = old.src == from ? into : old.src;
+        const NodeId dst = old.dst == from ? into : old.dst;
+        remove_edge(old_id);
+        if (src == dst) return;
+        const EdgeId id = touch_edge(src, dst, old.kind, old.port, old.last_seen, old.bytes);
+        Edge& e = edges_[id];
+        e.count += old.count - 1;  // touch_edge counted one
+        e.failures += old.failures;
+        e.first_seen = std::min(e.first_seen, old.first_seen);
+        for (const auto& u : old.users) {
+            if (e.users.size() < kMaxEdgeUsers && std::find(e.users.begin(), e.users.end(), u) == e.users.end()) {
+                e.users.push_back(u);
+            }
+        }
+    };
+    while (!nodes_[from].out.empty()) move(nodes_[from].out.back());
+    while (!nodes_[from].in.empty()) move(nodes_[from].in.back());
+    Node& dst = nodes_[into];
+    const Node& src = nodes_[from];
+    dst.first_seen = dst.first_seen == 0 ? src.first_seen : std::min(dst.first_seen, src.first_seen);
+    dst.last_seen = std::max(dst.last_seen, src.last_seen);
+    dst.anomaly = std::max(dst.anomaly, src.anomaly);
+    dst.exposed = dst.exposed || src.exposed;
+    remove_node(from);
 }
 
 void EntityGraph::clear_asset(std::string_view asset_id) {

@@ -31,6 +31,7 @@ struct GraphService::State {
     std::mutex pending_mutex;                      // guards `pending` (written under the shared lock's writer)
     std::vector<model::Asset> pending;             // discovered, not stored yet
     std::size_t discovered = 0;
+    std::unordered_map<std::string, std::int64_t> asset_versions;  // id -> updated_at applied
     std::uint64_t events = 0;
     std::uint64_t detections = 0;
     std::int64_t snapshot_at = 0;
@@ -405,6 +406,12 @@ core::Result<std::size_t> GraphService::flush_discovered(std::int64_t now_ms) {
     }
     std::size_t stored = 0;
     for (auto& a : pending) {
+        {
+            // Declared (or merged into a declared asset) since it was first seen: nothing to discover.
+            std::shared_lock lock(mutex_);
+            auto node = state_->graph.find("host:" + a.name);
+            if (!node || !state_->graph.node(*node).asset_id.empty()) continue;
+        }
         a.id = core::new_uuid_v7();
         a.created_at = a.updated_at = now_ms;
         auto r = store_.put_asset(a);
@@ -424,6 +431,10 @@ core::Result<void> GraphService::reload_assets() {
     if (!assets) return assets.error();
     std::unique_lock lock(mutex_);
     for (const auto& a : *assets) {
+        // Only what changed since the last reload: applying an asset walks the graph.
+        auto& known = state_->asset_versions[a.id];
+        if (known == a.updated_at && known != 0) continue;
+        known = a.updated_at;
         state_->asset_names.insert(a.name);
         state_->graph.apply_asset(a);
     }
@@ -438,6 +449,26 @@ core::Result<std::vector<model::Asset>> GraphService::list_assets(const storage:
 
 core::Result<model::Asset> GraphService::get_asset(const std::string& id) { return store_.get_asset(id); }
 
+core::Result<void> GraphService::retire_discovered(const model::Asset& declared) {
+    if (declared.ips.empty() || declared.discovered) return {};
+    storage::AssetQuery q;
+    q.discovered = true;
+    q.limit = 0;
+    auto found = store_.list_assets(q);
+    if (!found) return found.error();
+    for (const auto& d : *found) {
+        if (d.id == declared.id) continue;
+        const bool shares = std::any_of(d.ips.begin(), d.ips.end(), [&](const std::string& ip) {
+            return std::find(declared.ips.begin(), declared.ips.end(), ip) != declared.ips.end();
+        });
+        if (!shares) continue;
+        if (auto r = store_.delete_asset(d.id); !r && r.error().code != Errc::NotFound) return r;
+        std::unique_lock lock(mutex_);
+        state_->graph.clear_asset(d.id);
+    }
+    return {};
+}
+
 core::Result<model::Asset> GraphService::create_asset(const bj::object& body, std::int64_t now_ms) {
     model::Asset a;
     if (auto r = model::apply_asset_json(a, body); !r) return r.error();
@@ -449,6 +480,7 @@ core::Result<model::Asset> GraphService::create_asset(const bj::object& body, st
         a.created_at = existing->created_at;
     }
     if (auto r = store_.put_asset(a); !r) return r.error();
+    if (auto r = retire_discovered(a); !r) return r.error();
     std::unique_lock lock(mutex_);
     state_->asset_names.insert(a.name);
     state_->graph.apply_asset(a);
@@ -489,6 +521,7 @@ core::Result<bool> GraphService::upsert_asset_by_name(model::Asset asset, std::i
     }
     asset.updated_at = now_ms;
     if (auto r = store_.put_asset(asset); !r) return r.error();
+    if (auto r = retire_discovered(asset); !r) return r.error();
     std::unique_lock lock(mutex_);
     state_->asset_names.insert(asset.name);
     state_->graph.apply_asset(asset);

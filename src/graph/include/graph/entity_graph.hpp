@@ -111,6 +111,8 @@ public:
     /// Applies declared and discovered assets: host nodes named after them,
     /// aliases for their addresses and hostnames, criticality, tags, exposure.
     void apply_asset(const model::Asset& asset);
+    /// Moves every edge of `from` onto `into` (counts added up), then removes `from`.
+    void merge_node(NodeId from, NodeId into);
     /// Forgets an asset's attributes (the host node stays while it has traffic).
     void clear_asset(std::string_view asset_id);
 

@@ -130,6 +130,9 @@ public:
     struct State;
 
 private:
+    /// Deletes discovered assets whose addresses a declared asset now claims.
+    core::Result<void> retire_discovered(const model::Asset& declared);
+
     storage::GraphStore& store_;
     storage::AlertStore* alerts_;
     const GeoIp* geoip_;
