@@ -3,7 +3,6 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <unordered_set>
 
 namespace sai::graph {
 namespace {
@@ -33,6 +32,12 @@ std::vector<std::string> base_tags(std::uint16_t port) {
 }
 
 }  // namespace
+
+void LateralMovementDetector::drop_oldest(FanOut& fo) {
+    auto it = fo.targets.find(fo.recent.front().second);
+    if (it != fo.targets.end() && --it->second == 0) fo.targets.erase(it);
+    fo.recent.pop_front();
+}
 
 bool is_admin_port(const LateralMovementOptions& options, std::uint16_t port) {
     return std::find(options.admin_ports.begin(), options.admin_ports.end(), port) != options.admin_ports.end();
@@ -135,16 +140,17 @@ void LateralMovementDetector::on_connection(const ConnectionFact& f, std::vector
 
     auto& fo = fan_out_[f.source];
     fo.recent.emplace_back(f.ts, f.target);
-    if (fo.event_ids.size() < model::kMaxEvidenceEvents) fo.event_ids.push_back(f.event_id);
+    ++fo.targets[f.target];
+    if (fo.event_ids.size() >= model::kMaxEvidenceEvents) fo.event_ids.erase(fo.event_ids.begin());
+    fo.event_ids.push_back(f.event_id);
     while (!fo.recent.empty() && (fo.recent.front().first < f.ts - options_.fan_out_window_ms ||
                                   fo.recent.size() > kMaxFanOutEntries)) {
-        fo.recent.pop_front();
+        drop_oldest(fo);
     }
-    std::unordered_set<std::string> targets;
-    for (const auto& [ts, t] : fo.recent) targets.insert(t);
-    if (targets.size() >= options_.fan_out_threshold && f.ts - fo.reported_at > options_.fan_out_window_ms) {
+    if (fo.targets.size() >= options_.fan_out_threshold && f.ts - fo.reported_at > options_.fan_out_window_ms) {
         fo.reported_at = f.ts;
-        std::vector<std::string> sorted(targets.begin(), targets.end());
+        std::vector<std::string> sorted;
+        for (const auto& [target, n] : fo.targets) sorted.push_back(target);
         std::sort(sorted.begin(), sorted.end());
         model::Detection d;
         d.rule_id = "graph.fan_out";
@@ -183,7 +189,7 @@ void LateralMovementDetector::expire(std::int64_t now_ms) {
     }
     for (auto it = fan_out_.begin(); it != fan_out_.end();) {
         auto& fo = it->second;
-        while (!fo.recent.empty() && fo.recent.front().first < now_ms - options_.fan_out_window_ms) fo.recent.pop_front();
+        while (!fo.recent.empty() && fo.recent.front().first < now_ms - options_.fan_out_window_ms) drop_oldest(fo);
         it = fo.recent.empty() ? fan_out_.erase(it) : std::next(it);
     }
 }

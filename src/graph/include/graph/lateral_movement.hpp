@@ -84,9 +84,12 @@ private:
     };
     struct FanOut {
         std::deque<std::pair<std::int64_t, std::string>> recent;  // (ts, target), oldest first
+        std::unordered_map<std::string, std::uint32_t> targets;    // distinct targets in `recent`
         std::int64_t reported_at = 0;
         std::vector<std::string> event_ids;
     };
+    static void drop_oldest(FanOut& fo);
+
     LateralMovementOptions options_;
     std::unordered_map<std::string, std::unordered_map<std::string, Chain>> chains_;  // user -> host reached -> chain
     std::unordered_map<std::string, FanOut> fan_out_;                                 // source host -> recent targets
