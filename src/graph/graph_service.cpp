@@ -703,6 +703,7 @@ core::Result<bj::object> GraphService::topology(const TopologyRequest& req) cons
             return n.ip.empty() ? "subnet:unknown" : "subnet:" + slash24(n.ip);
         };
         struct Group {
+            std::string key;
             std::size_t members = 0;
             double risk = 0;
             int criticality = 0;
@@ -710,7 +711,7 @@ core::Result<bj::object> GraphService::topology(const TopologyRequest& req) cons
         };
         struct Link {
             std::uint64_t count = 0, bytes = 0, edges = 0;
-            std::set<std::uint16_t> ports;
+            std::vector<std::uint16_t> ports;  // at most 16
         };
         // Countries are groups of their own, unless that alone exceeds the limit.
         std::unordered_set<std::string> countries;
@@ -718,46 +719,58 @@ core::Result<bj::object> GraphService::topology(const TopologyRequest& req) cons
             if (g.node(v).kind == NodeKind::External) countries.insert(group_of(v));
         }
         const bool one_internet = countries.size() > req.node_limit / 2;
-        std::map<std::string, Group> group_map;
-        std::unordered_map<NodeId, std::string> member_of;
+        // Integer group ids per node, so the edge pass does no string work.
+        std::vector<Group> group_list;
+        std::unordered_map<std::string, std::uint32_t> group_index;
+        std::vector<std::uint32_t> member_of(g.node_capacity(), 0);
         for (NodeId v : node_set) {
             auto key = one_internet && g.node(v).kind == NodeKind::External ? std::string("internet:all") : group_of(v);
-            auto& grp = group_map[key];
+            auto [it, added] = group_index.try_emplace(key, static_cast<std::uint32_t>(group_list.size()));
+            if (added) group_list.push_back({key});
+            auto& grp = group_list[it->second];
             ++grp.members;
             grp.risk = std::max(grp.risk, node_risk(risk_inputs(g, v)));
             grp.criticality = std::max(grp.criticality, g.node(v).criticality);
             if (grp.sample.size() < 5) grp.sample.push_back(g.node(v).key);
-            member_of.emplace(v, std::move(key));
+            member_of[v] = it->second;
         }
-        std::map<std::pair<std::string, std::string>, Link> links;
+        std::unordered_map<std::uint64_t, Link> links;
         for (EdgeId id : kept) {
             const Edge& e = g.edge(id);
-            auto& l = links[{member_of[e.src], member_of[e.dst]}];
+            auto& l = links[(static_cast<std::uint64_t>(member_of[e.src]) << 32) | member_of[e.dst]];
             l.count += e.count;
             l.bytes += e.bytes;
             ++l.edges;
-            if (e.port && l.ports.size() < 16) l.ports.insert(e.port);
+            if (e.port && l.ports.size() < 16 && std::find(l.ports.begin(), l.ports.end(), e.port) == l.ports.end()) {
+                l.ports.push_back(e.port);
+            }
         }
-        for (const auto& [key, grp] : group_map) {
-            nodes.push_back(bj::object{{"id", key},
-                                       {"label", key.substr(key.find(':') + 1)},
+        std::sort(group_list.begin(), group_list.end(), [](const Group& x, const Group& y) { return x.key < y.key; });
+        for (const auto& grp : group_list) {
+            nodes.push_back(bj::object{{"id", grp.key},
+                                       {"label", grp.key.substr(grp.key.find(':') + 1)},
                                        {"kind", "group"},
                                        {"members", grp.members},
                                        {"risk", round3(grp.risk)},
                                        {"criticality", grp.criticality},
                                        {"sample", bj::array(grp.sample.begin(), grp.sample.end())}});
         }
-        for (const auto& [key, l] : links) {
-            edges.push_back(bj::object{{"id", key.first + "->" + key.second},
-                                       {"source", key.first},
-                                       {"target", key.second},
+        std::vector<std::string> names(group_index.size());
+        for (const auto& [key, index] : group_index) names[index] = key;
+        for (auto& [pair, l] : links) {
+            const auto& from = names[pair >> 32];
+            const auto& to = names[pair & 0xffffffffu];
+            std::sort(l.ports.begin(), l.ports.end());
+            edges.push_back(bj::object{{"id", from + "->" + to},
+                                       {"source", from},
+                                       {"target", to},
                                        {"kind", "aggregate"},
                                        {"count", l.count},
                                        {"bytes", l.bytes},
                                        {"edges", l.edges},
                                        {"ports", bj::array(l.ports.begin(), l.ports.end())}});
         }
-        groups = group_map.size();
+        groups = group_list.size();
     }
     const double elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     return bj::object{{"nodes", std::move(nodes)},

@@ -91,7 +91,8 @@ PathResult k_best_paths(const G& g, const PathQuery& q) {
     // avoiding banned nodes and banned first steps out of specific nodes.
     auto search = [&](const std::vector<NodeId>& starts, std::size_t start_hops, double start_cost,
                       const std::unordered_set<NodeId>& banned_nodes,
-                      const std::unordered_set<std::uint64_t>& banned_steps, bool& timed_out) -> std::optional<RankedPath> {
+                      const std::unordered_set<std::uint64_t>& banned_steps, double cost_limit,
+                      bool& timed_out) -> std::optional<RankedPath> {
         struct Item {
             double cost;
             NodeId node;
@@ -112,6 +113,8 @@ PathResult k_best_paths(const G& g, const PathQuery& q) {
             }
             const Item it = heap.top();
             heap.pop();
+            // Everything left costs more than a path that could still make the top k.
+            if (it.cost > cost_limit) return std::nullopt;
             // A settled state of this node with no more hops dominates this one. A
             // start that is also a target must stay reachable from the other starts,
             // so its root state dominates nothing.
@@ -154,7 +157,8 @@ PathResult k_best_paths(const G& g, const PathQuery& q) {
     std::vector<NodeId> sources = q.sources;
     std::sort(sources.begin(), sources.end());
     sources.erase(std::unique(sources.begin(), sources.end()), sources.end());
-    auto first = search(sources, 0, 0, {}, {}, timed_out);
+    constexpr double kNoLimit = std::numeric_limits<double>::infinity();
+    auto first = search(sources, 0, 0, {}, {}, kNoLimit, timed_out);
     if (!first) {
         result.truncated = timed_out;
         return result;
@@ -192,8 +196,13 @@ PathResult k_best_paths(const G& g, const PathQuery& q) {
                 starts.push_back(prev.nodes[i]);
             }
             // Targets on the root would end the path early: a spur path may not revisit them anyway.
+            // With enough candidates already, a spur path dearer than the last one that can
+            // still be ranked is useless: the search may stop at that cost (exact pruning).
+            double limit = kNoLimit;
+            const std::size_t needed = q.k - result.paths.size();
+            if (candidates.size() >= needed) limit = std::next(candidates.begin(), static_cast<std::ptrdiff_t>(needed - 1))->first;
             auto spur = search(starts, i < 0 ? 0 : static_cast<std::size_t>(i), i < 0 ? 0 : root_cost, banned_nodes,
-                               banned_steps, timed_out);
+                               banned_steps, limit, timed_out);
             if (!spur) continue;
             std::vector<NodeId> total(prev.nodes.begin(), prev.nodes.begin() + (i < 0 ? 0 : i));
             total.insert(total.end(), spur->nodes.begin(), spur->nodes.end());
