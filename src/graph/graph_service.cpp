@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -73,15 +74,19 @@ bool traversable(const EntityGraph& g, const Edge& e) {
 class AttackView {
 public:
     AttackView(const EntityGraph& g, const LateralMovementOptions& lateral)
-        : g_(g), lateral_(lateral), risk_(g.node_capacity(), -1.0f) {}
+        : g_(g), lateral_(lateral), risk_(g.node_capacity(), -1.0f), cost_(g.edge_capacity(), -1.0f) {}
     std::size_t node_capacity() const { return g_.node_capacity(); }
     template <class F>
     void for_each_step(NodeId u, F f) const {
-        const double presence = 0.6 + 0.4 * risk(u) / 100.0;
         for (EdgeId id : g_.node(u).out) {
-            const Edge& e = g_.edge(id);
-            if (!traversable(g_, e)) continue;
-            f(e.dst, -std::log(step_probability(e, lateral_) * presence));
+            // Step costs are computed once per query (a search relaxes an edge many times).
+            float& cost = cost_[id];
+            if (cost < 0) {
+                const Edge& e = g_.edge(id);
+                cost = traversable(g_, e) ? static_cast<float>(-std::log(step_probability(e, lateral_) * presence(u)))
+                                          : std::numeric_limits<float>::infinity();
+            }
+            if (cost != std::numeric_limits<float>::infinity()) f(g_.edge(id).dst, static_cast<double>(cost));
         }
     }
     double risk(NodeId u) const {
@@ -109,6 +114,7 @@ private:
     const EntityGraph& g_;
     const LateralMovementOptions& lateral_;
     mutable std::vector<float> risk_;
+    mutable std::vector<float> cost_;
 };
 
 bj::object node_json(const EntityGraph& g, NodeId id, double risk) {
@@ -662,10 +668,15 @@ core::Result<bj::object> GraphService::topology(const TopologyRequest& req) cons
     std::shared_lock lock(mutex_);
     const EntityGraph& g = state_->graph;
 
+    std::vector<std::int8_t> subnet_cache(range ? g.node_capacity() : 0, -1);  // per node: -1 unknown
     auto in_subnet = [&](NodeId v) {
         if (!range) return true;
-        const auto key = model::ip_sort_key(g.node(v).ip);
-        return !key.empty() && key >= range->first && key <= range->second;
+        auto& cached = subnet_cache[v];
+        if (cached < 0) {
+            const auto key = model::ip_sort_key(g.node(v).ip);
+            cached = !key.empty() && key >= range->first && key <= range->second ? 1 : 0;
+        }
+        return cached == 1;
     };
     std::vector<EdgeId> kept;
     std::unordered_set<NodeId> node_set;

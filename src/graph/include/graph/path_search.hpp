@@ -52,6 +52,9 @@ struct SearchScratch {
     std::vector<std::uint32_t> stamp;
     std::vector<std::uint8_t> best_hops;  // fewest hops a settled state of the node had
     std::vector<std::uint32_t> target_stamp;
+    std::vector<std::uint32_t> pushed_stamp;  // the cheapest state pushed per node, for push-side dominance
+    std::vector<double> pushed_cost;
+    std::vector<std::uint8_t> pushed_hops;
     std::uint32_t current = 0;
     std::uint32_t target_current = 0;
 };
@@ -76,6 +79,9 @@ PathResult k_best_paths(const G& g, const PathQuery& q) {
     s.stamp.assign(n, 0);
     s.best_hops.assign(n, 0);
     s.target_stamp.assign(n, 0);
+    s.pushed_stamp.assign(n, 0);
+    s.pushed_cost.assign(n, 0);
+    s.pushed_hops.assign(n, 0);
     s.target_current = 1;
     for (NodeId t : q.targets) {
         if (t < n) s.target_stamp[t] = 1;
@@ -138,7 +144,17 @@ PathResult k_best_paths(const G& g, const PathQuery& q) {
                 if (banned_nodes.contains(v)) return;
                 if (it.parent == kRoot && banned_steps.contains(detail::pair_key(it.node, v))) return;
                 if (s.stamp[v] == s.current && s.best_hops[v] <= it.hops + 1) return;
-                heap.push({it.cost + cost, v, static_cast<std::uint8_t>(it.hops + 1), index});
+                const double c = it.cost + cost;
+                const auto h = static_cast<std::uint8_t>(it.hops + 1);
+                if (c > cost_limit) return;
+                // A pushed state no dearer and with no more hops dominates this one.
+                if (s.pushed_stamp[v] == s.current && s.pushed_cost[v] <= c && s.pushed_hops[v] <= h) return;
+                if (s.pushed_stamp[v] != s.current || c < s.pushed_cost[v]) {
+                    s.pushed_stamp[v] = s.current;
+                    s.pushed_cost[v] = c;
+                    s.pushed_hops[v] = h;
+                }
+                heap.push({c, v, h, index});
             });
         }
         return std::nullopt;
