@@ -159,6 +159,10 @@ EdgeId EntityGraph::touch_edge(NodeId src, NodeId dst, EdgeKind kind, std::uint1
         e.alive = true;
         nodes_[src].out.push_back(id);
         nodes_[dst].in.push_back(id);
+        if (kind == EdgeKind::AlertLink) {
+            ++nodes_[dst].open_alerts;
+            nodes_[dst].alert_severity = std::max(nodes_[dst].alert_severity, nodes_[src].severity);
+        }
         by_edge_.emplace(key, id);
         ++edge_count_;
         if (created) *created = true;
@@ -181,6 +185,16 @@ void EntityGraph::remove_edge(EdgeId id) {
     by_edge_.erase(EdgeKey{e.src, e.dst, e.kind, e.port});
     erase_value(nodes_[e.src].out, id);
     erase_value(nodes_[e.dst].in, id);
+    if (e.kind == EdgeKind::AlertLink) {
+        Node& target = nodes_[e.dst];
+        --target.open_alerts;
+        target.alert_severity = -1;
+        for (EdgeId other : target.in) {
+            if (edges_[other].kind == EdgeKind::AlertLink) {
+                target.alert_severity = std::max(target.alert_severity, nodes_[edges_[other].src].severity);
+            }
+        }
+    }
     e.alive = false;
     e.users.clear();
     e.users.shrink_to_fit();

@@ -136,9 +136,7 @@ bj::object node_json(const EntityGraph& g, NodeId id, double risk) {
         o["internet_facing"] = n.internet_facing;
         o["exposed"] = n.exposed;
     }
-    int open_alerts = 0;
-    for (EdgeId e : n.in) open_alerts += g.edge(e).kind == EdgeKind::AlertLink ? 1 : 0;
-    o["open_alerts"] = open_alerts;
+    o["open_alerts"] = n.open_alerts;
     return o;
 }
 
@@ -572,11 +570,7 @@ core::Result<bj::object> GraphService::attack_paths(const AttackPathRequest& req
         for (NodeId i = 0; i < g.node_capacity(); ++i) {
             const Node& n = g.node(i);
             if (!n.alive || n.kind != NodeKind::Host) continue;
-            if (!req.source) {
-                bool alerted = false;
-                for (EdgeId e : n.in) alerted = alerted || g.edge(e).kind == EdgeKind::AlertLink;
-                if (n.internet_facing || n.exposed || alerted) q.sources.push_back(i);
-            }
+            if (!req.source && (n.internet_facing || n.exposed || n.open_alerts > 0)) q.sources.push_back(i);
             if (!req.target && n.criticality >= 4) q.targets.push_back(i);
         }
     }

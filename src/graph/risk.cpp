@@ -21,12 +21,8 @@ double node_risk(const RiskInputs& in) noexcept {
 RiskInputs risk_inputs(const EntityGraph& graph, NodeId id) {
     const Node& n = graph.node(id);
     RiskInputs in;
-    for (EdgeId e : n.in) {
-        const Edge& edge = graph.edge(e);
-        if (edge.kind != EdgeKind::AlertLink) continue;
-        ++in.open_alerts;
-        in.worst_severity = std::max(in.worst_severity, graph.node(edge.src).severity);
-    }
+    in.open_alerts = n.open_alerts;
+    in.worst_severity = n.alert_severity;
     in.anomaly = n.anomaly;
     in.criticality = n.criticality;
     in.centrality = n.centrality;

@@ -91,6 +91,24 @@ TEST(EntityGraphTest, SizeLimitsEvictTheLeastRecentlySeen) {
     EXPECT_GT(oldest, kT0 + 190);
 }
 
+TEST(EntityGraphTest, AlertLinksKeepCountsAndTheWorstSeverity) {
+    EntityGraph g;
+    const NodeId host = g.upsert_node(NodeKind::Host, "db-01", kT0);
+    const NodeId low = g.upsert_node(NodeKind::Alert, "a1", kT0), high = g.upsert_node(NodeKind::Alert, "a2", kT0);
+    g.node(low).severity = 1;
+    g.node(high).severity = 3;
+    g.touch_edge(low, host, EdgeKind::AlertLink, 0, kT0);
+    g.touch_edge(high, host, EdgeKind::AlertLink, 0, kT0);
+    EXPECT_EQ(g.node(host).open_alerts, 2);
+    EXPECT_EQ(g.node(host).alert_severity, 3);
+    g.remove_node(high);
+    EXPECT_EQ(g.node(host).open_alerts, 1);
+    EXPECT_EQ(g.node(host).alert_severity, 1);
+    g.remove_node(low);
+    EXPECT_EQ(g.node(host).open_alerts, 0);
+    EXPECT_EQ(g.node(host).alert_severity, -1);
+}
+
 TEST(EntityGraphTest, SnapshotRoundTrips) {
     EntityGraph g;
     g.note_time(kT0);

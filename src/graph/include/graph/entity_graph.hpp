@@ -52,6 +52,8 @@ struct Node {
     bool internet_facing = false;   // declared on the asset
     bool exposed = false;           // observed: accepted a connection from an external address
     int severity = -1;              // alert nodes: model::Severity, 0 info .. 4 critical
+    int open_alerts = 0;            // alert links into this node (kept by touch_edge / remove_edge)
+    int alert_severity = -1;        // the worst severity among them, -1 when none
     std::int64_t first_seen = 0;    // Unix ms (event time)
     std::int64_t last_seen = 0;
     float anomaly = 0;     // highest ml.anomaly_score seen on events of this node (0..1)
