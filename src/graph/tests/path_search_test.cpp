@@ -13,13 +13,20 @@ namespace {
 /// A hand-built directed graph with explicit step costs.
 struct SmallGraph {
     std::size_t n = 0;
-    std::vector<std::vector<std::pair<NodeId, double>>> out;
-    explicit SmallGraph(std::size_t nodes) : n(nodes), out(nodes) {}
-    void add(NodeId a, NodeId b, double cost) { out[a].emplace_back(b, cost); }
+    std::vector<std::vector<std::pair<NodeId, double>>> out, in;
+    explicit SmallGraph(std::size_t nodes) : n(nodes), out(nodes), in(nodes) {}
+    void add(NodeId a, NodeId b, double cost) {
+        out[a].emplace_back(b, cost);
+        in[b].emplace_back(a, cost);
+    }
     std::size_t node_capacity() const { return n; }
     template <class F>
     void for_each_step(NodeId u, F f) const {
         for (auto [v, c] : out[u]) f(v, c);
+    }
+    template <class F>
+    void for_each_reverse_step(NodeId v, F f) const {
+        for (auto [u, c] : in[v]) f(u, c);
     }
 };
 
@@ -123,7 +130,7 @@ std::vector<double> all_path_costs(const SmallGraph& g, NodeId s, NodeId t, std:
 
 TEST(PathSearchTest, MatchesBruteForceOnRandomGraphs) {
     std::mt19937 rng(7);
-    for (int round = 0; round < 200; ++round) {
+    for (int round = 0; round < 500; ++round) {
         const std::size_t n = 4 + rng() % 6;
         SmallGraph g(n);
         for (NodeId a = 0; a < n; ++a) {
