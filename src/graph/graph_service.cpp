@@ -89,10 +89,11 @@ public:
             if (cost != std::numeric_limits<float>::infinity()) f(g_.edge(id).dst, static_cast<double>(cost));
         }
     }
-    template <class F>
-    void for_each_reverse_step(NodeId v, F f) const {
+    template <class K, class F>
+    void for_each_reverse_step(NodeId v, K keep, F f) const {
         for (EdgeId id : g_.node(v).in) {
             const Edge& e = g_.edge(id);
+            if (!keep(e.src)) continue;
             float& cost = cost_[id];
             if (cost < 0) {
                 cost = traversable(g_, e) ? static_cast<float>(-std::log(step_probability(e, lateral_) * presence(e.src)))
@@ -595,6 +596,7 @@ core::Result<bj::object> GraphService::attack_paths(const AttackPathRequest& req
     } else if (req.source && req.target && *req.source == *req.target) {
         reason = "source and target are the same node";
     } else {
+        q.guided = q.targets.size() == 1;
         found = k_best_paths(view, q);
         if (found.paths.empty() && !found.truncated) {
             reason = "no path within " + std::to_string(req.max_hops) + " hops: the target is not reachable from the sources";

@@ -24,9 +24,11 @@ struct SmallGraph {
     void for_each_step(NodeId u, F f) const {
         for (auto [v, c] : out[u]) f(v, c);
     }
-    template <class F>
-    void for_each_reverse_step(NodeId v, F f) const {
-        for (auto [u, c] : in[v]) f(u, c);
+    template <class K, class F>
+    void for_each_reverse_step(NodeId v, K keep, F f) const {
+        for (auto [u, c] : in[v]) {
+            if (keep(u)) f(u, c);
+        }
     }
 };
 
@@ -140,11 +142,15 @@ TEST(PathSearchTest, MatchesBruteForceOnRandomGraphs) {
         }
         const std::size_t hops = 1 + rng() % 5, k = 1 + rng() % 6;
         auto expected = all_path_costs(g, 0, static_cast<NodeId>(n - 1), hops);
-        auto r = k_best_paths(g, query({0}, {static_cast<NodeId>(n - 1)}, k, hops));
-        ASSERT_EQ(r.paths.size(), std::min(k, expected.size())) << "round " << round;
-        for (std::size_t i = 0; i < r.paths.size(); ++i) {
-            EXPECT_DOUBLE_EQ(r.paths[i].cost, expected[i]) << "round " << round << " rank " << i;
-            EXPECT_LE(r.paths[i].nodes.size() - 1, hops);
+        for (bool guided : {true, false}) {
+            auto q = query({0}, {static_cast<NodeId>(n - 1)}, k, hops);
+            q.guided = guided;
+            auto r = k_best_paths(g, q);
+            ASSERT_EQ(r.paths.size(), std::min(k, expected.size())) << "round " << round;
+            for (std::size_t i = 0; i < r.paths.size(); ++i) {
+                EXPECT_DOUBLE_EQ(r.paths[i].cost, expected[i]) << "round " << round << " rank " << i;
+                EXPECT_LE(r.paths[i].nodes.size() - 1, hops);
+            }
         }
     }
 }
