@@ -20,6 +20,8 @@ packages=(
     zlib1g-dev
     # reports: PDF rendering
     libcairo2-dev
+    # graph: GeoIP country lookups (libGeoIP) and the country database (no download at run time)
+    libgeoip-dev geoip-database
     # tests and benchmarks
     googletest libgtest-dev libgmock-dev libbenchmark-dev python3 wrk
     # promtool (tests check /metrics with `promtool check metrics`)

@@ -97,6 +97,17 @@ constexpr std::array kRules = {
     Rule{Method::Put, "/api/v1/rules/{id}", at_least(Role::Admin)},
     Rule{Method::Delete, "/api/v1/rules/{id}", at_least(Role::Admin)},
     Rule{Method::Post, "/api/v1/rules/test", at_least(Role::Analyst, false)},
+    // Assets and graph views: viewers read; analysts maintain the inventory
+    // (criticality and exposure steer the attack paths, so changes are audited).
+    Rule{Method::Get, "/api/v1/assets", at_least(Role::Viewer, false)},
+    Rule{Method::Post, "/api/v1/assets", at_least(Role::Analyst)},
+    Rule{Method::Get, "/api/v1/assets/{id}", at_least(Role::Viewer, false)},
+    Rule{Method::Patch, "/api/v1/assets/{id}", at_least(Role::Analyst)},
+    Rule{Method::Delete, "/api/v1/assets/{id}", at_least(Role::Analyst)},
+    Rule{Method::Get, "/api/v1/visualize/network-topology", at_least(Role::Viewer, false)},
+    Rule{Method::Get, "/api/v1/visualize/threat-map", at_least(Role::Viewer, false)},
+    Rule{Method::Get, "/api/v1/visualize/user-behavior", at_least(Role::Viewer, false)},
+    Rule{Method::Get, "/api/v1/visualize/attack-paths", at_least(Role::Viewer, false)},
 
     // Metrics: dashboards for every role.
     Rule{Method::Get, "/api/v1/metrics", at_least(Role::Viewer, false)},

@@ -20,24 +20,12 @@ std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(core::Clock::now().time_since_epoch()).count();
 }
 
-core::Result<std::size_t> offset_cursor(const Request& r) {
-    auto cursor = r.query_param("cursor");
-    if (!cursor || cursor->empty()) return std::size_t{0};
-    auto raw = cursor->size() <= 64 ? core::base64url_decode(*cursor) : std::nullopt;
-    std::size_t offset = 0;
-    if (!raw || !raw->starts_with("o:") ||
-        std::from_chars(raw->data() + 2, raw->data() + raw->size(), offset).ec != std::errc{} || offset > 10'000'000) {
-        return make_error(Errc::InvalidArgument, "malformed cursor");
-    }
-    return offset;
-}
-
 core::Result<storage::AlertQuery> parse_alert_query(const Request& r) {
     storage::AlertQuery q;
     auto limit = json::limit_param(r, 50, 500);
     if (!limit) return limit.error();
     q.limit = *limit;
-    auto offset = offset_cursor(r);
+    auto offset = json::offset_cursor(r);
     if (!offset) return offset.error();
     q.offset = *offset;
     if (auto text = r.query_param("status")) {
@@ -179,7 +167,7 @@ void add_alert_routes(Router& router, AlertServices& services) {
         bj::array items;
         for (const auto& a : *rows) items.push_back(model::alert_to_json(a));
         bj::value next = nullptr;
-        if (more) next = core::base64url_encode("o:" + std::to_string(q->offset + limit));
+        if (more) next = json::offset_next_cursor(q->offset + limit);
         return json::ok(200, bj::object{{"items", std::move(items)}, {"next_cursor", next}});
     }, {.blocking = true});
 

@@ -1,5 +1,6 @@
 #include "json_util.hpp"
 
+#include "core/crypto.hpp"
 #include "core/time.hpp"
 
 #include <charconv>
@@ -163,5 +164,19 @@ core::Result<std::vector<std::string>> string_list(const boost::json::object& ob
     }
     return out;
 }
+
+core::Result<std::size_t> offset_cursor(const Request& r) {
+    auto cursor = r.query_param("cursor");
+    if (!cursor || cursor->empty()) return std::size_t{0};
+    auto raw = cursor->size() <= 64 ? core::base64url_decode(*cursor) : std::nullopt;
+    std::size_t offset = 0;
+    if (!raw || !raw->starts_with("o:") ||
+        std::from_chars(raw->data() + 2, raw->data() + raw->size(), offset).ec != std::errc{} || offset > 10'000'000) {
+        return make_error(Errc::InvalidArgument, "malformed cursor");
+    }
+    return offset;
+}
+
+std::string offset_next_cursor(std::size_t offset) { return core::base64url_encode("o:" + std::to_string(offset)); }
 
 }  // namespace sai::api::json

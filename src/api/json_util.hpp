@@ -34,6 +34,11 @@ Response ok(int status, const boost::json::value& body);
 /// Parses ?limit= (1..max, default `fallback`).
 core::Result<std::size_t> limit_param(const Request& request, std::size_t fallback, std::size_t max);
 
+/// The offset behind an opaque ?cursor= (0 when absent); InvalidArgument when malformed.
+core::Result<std::size_t> offset_cursor(const Request& request);
+/// The opaque cursor of the page starting at `offset`.
+std::string offset_next_cursor(std::size_t offset);
+
 boost::json::value nullable(const std::optional<std::string>& text);
 
 /// An optional RFC 3339 query parameter as Unix milliseconds.

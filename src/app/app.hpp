@@ -90,5 +90,18 @@ struct HuntCommand {
 };
 /// `securityai hunt`: runs the detection engine over event files, detections as JSON Lines on stdout.
 int hunt(const HuntCommand& command);
+struct DemoCommand {
+    std::string url = "http://127.0.0.1:8000";
+    std::string api_key;              // or env SECURITYAI_API_KEY
+    std::string username = "admin";
+    std::string password;             // default: env SECURITYAI_ADMIN_PASSWORD
+    int duration_seconds = 20;        // the attack story is paced over this long
+    unsigned seed = 42;
+    bool quiet = false;
+};
+int demo(const DemoCommand& command);
+
+/// CSV inventory into the store of the data directory (see assets_import.cpp).
+int assets_import(const core::Config& config, const std::string& file);
 
 }  // namespace sai::app

@@ -185,6 +185,26 @@ int main(int argc, char** argv) {
                      "json (a document, an array, NDJSON or documents in a row; default), ndjson, syslog or raw")
         ->check(CLI::IsMember({"json", "ndjson", "syslog", "raw"}));
     hunt->add_option("files", hunt_cmd.files, "event files")->required();
+    app::DemoCommand demo_cmd;
+    auto* demo = app.add_subcommand("demo", "Send a synthetic company's day and an attack story to a running server");
+    demo->add_option("--url", demo_cmd.url, "server to send to (default http://127.0.0.1:8000)");
+    demo->add_option("--api-key", demo_cmd.api_key, "API key of an analyst or admin (or env SECURITYAI_API_KEY)");
+    demo->add_option("-u,--username", demo_cmd.username, "user to sign in as when no API key is given (default admin)");
+    demo->add_option("--password", demo_cmd.password, "password (default: env SECURITYAI_ADMIN_PASSWORD)");
+    demo->add_option("--duration", demo_cmd.duration_seconds,
+                     "seconds over which the attack unfolds (default 20, 0 sends at once)")
+        ->check(CLI::Range(0, 600));
+    demo->add_option("--seed", demo_cmd.seed, "random seed of the synthetic environment (default 42)");
+    demo->add_flag("-q,--quiet", demo_cmd.quiet, "no progress on stderr");
+
+    std::string assets_file;
+    auto* assets = app.add_subcommand("assets", "Manage the asset inventory");
+    assets->require_subcommand(1);
+    auto* assets_import = assets->add_subcommand(
+        "import", "Import assets from CSV (header: name,ips,hostnames,type,criticality,internet_facing,owner,tags; "
+                  "lists separated by ';'); existing names are updated");
+    assets_import->add_option("file", assets_file, "CSV file")->required()->check(CLI::ExistingFile);
+    add_common(*assets_import, common);
 
     auto* version_cmd = app.add_subcommand("version", "Print the version");
 
@@ -250,6 +270,12 @@ int main(int argc, char** argv) {
         }
         if (ingest->parsed()) {
             return app::ingest(*config, ingest_cmd);
+        }
+        if (demo->parsed()) {
+            return app::demo(demo_cmd);
+        }
+        if (assets_import->parsed()) {
+            return app::assets_import(*config, assets_file);
         }
         for (auto* sub : user->get_subcommands()) {
             user_cmd.action = sub->get_name();

@@ -6,6 +6,7 @@
 #include "api/auth_routes.hpp"
 #include "api/dispatcher.hpp"
 #include "api/event_routes.hpp"
+#include "api/graph_routes.hpp"
 #include "api/live_routes.hpp"
 #include "api/log_routes.hpp"
 #include "api/metrics_routes.hpp"
@@ -24,6 +25,8 @@
 #include "core/metrics.hpp"
 #include "core/periodic.hpp"
 #include "core/time.hpp"
+#include "graph/geoip.hpp"
+#include "graph/graph_service.hpp"
 #include "model/event.hpp"
 #include "pipeline/detect_stage.hpp"
 #include "pipeline/parse_stage.hpp"
@@ -42,6 +45,27 @@
 
 namespace sai::app {
 namespace {
+
+std::int64_t wall_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(core::Clock::now().time_since_epoch()).count();
+}
+
+/// Folds committed batches into the entity graph and hands the graph's
+/// detections (lateral movement) to the alert manager. Pipeline thread only.
+class GraphStage final : public pipeline::Stage {
+public:
+    GraphStage(graph::GraphService& graph, alerts::AlertManager& alerts) : graph_(graph), alerts_(alerts) {}
+    std::string_view name() const override { return "graph"; }
+    void process(std::vector<model::Event>&) override {}
+    void committed(const std::vector<model::Event>& batch) override {
+        auto detections = graph_.observe(batch);
+        if (!detections.empty()) alerts_.submit(std::move(detections));
+    }
+
+private:
+    graph::GraphService& graph_;
+    alerts::AlertManager& alerts_;
+};
 
 void print_generated_password(const std::string& password) {
     // Straight to the console, once: never through the logger.
@@ -79,7 +103,7 @@ std::optional<std::filesystem::path> builtin_rules_dir() {
 
 /// Figures read at scrape time (the counted ones register themselves where they count).
 void add_metric_collectors(storage::Store& store, pipeline::Pipeline& pipeline, api::SyslogServer* syslog,
-                           alerts::AlertManager& alert_manager, api::HubLiveService& live) {
+                           alerts::AlertManager& alert_manager, api::HubLiveService& live, graph::GraphService& graph) {
     using core::metrics::Writer;
     auto& registry = core::metrics::default_registry();
     registry.add_collector(core::metrics::collect_process);
@@ -115,6 +139,17 @@ void add_metric_collectors(storage::Store& store, pipeline::Pipeline& pipeline, 
             w.sample("securityai_syslog_tcp_refused_connections_total", {}, static_cast<double>(c.refused_connections));
         });
     }
+    registry.add_collector([&graph](Writer& w) {
+        const auto g = graph.stats();
+        w.family("securityai_graph_nodes", "Nodes in the entity graph.", "gauge");
+        w.sample("securityai_graph_nodes", {}, static_cast<double>(g.nodes));
+        w.family("securityai_graph_edges", "Edges in the entity graph.", "gauge");
+        w.sample("securityai_graph_edges", {}, static_cast<double>(g.edges));
+        w.family("securityai_graph_memory_bytes", "Approximate memory held by the entity graph.", "gauge");
+        w.sample("securityai_graph_memory_bytes", {}, static_cast<double>(g.memory_bytes));
+        w.family("securityai_graph_detections_total", "Detections raised by the graph (lateral movement).", "counter");
+        w.sample("securityai_graph_detections_total", {}, static_cast<double>(g.detections));
+    });
     registry.add_collector([&store, &alert_manager, &live](Writer& w) {
         if (auto n = store.events().count()) {
             w.family("securityai_events_stored", "Events in the store.", "gauge");
@@ -282,6 +317,15 @@ int serve(const core::Config& config) {
         (*store)->close();
         return fail("reports: " + started.error().detail);
     }
+    // The graph: GeoIP is optional (the threat map then groups by "unknown").
+    auto geoip = graph::GeoIp::open();
+    if (!geoip) {
+        core::log::warn("GeoIP unavailable: the threat map cannot place addresses", {{"error", geoip.error().detail}});
+    }
+    graph::GraphService graph((*store)->graph(), &(*store)->alerts(), geoip ? geoip->get() : nullptr);
+    if (auto started = graph.start(); !started) {
+        return fail("graph: " + started.error().detail);
+    }
 
     pipeline::LiveHub hub;
     pipeline::Pipeline pipeline((*store)->events(),
@@ -331,6 +375,7 @@ int serve(const core::Config& config) {
     if (influx) {
         pipeline.add_stage(std::move(rate_stage));
     }
+    pipeline.add_stage(std::make_unique<GraphStage>(graph, alert_manager));
     pipeline.start();
     std::optional<InfluxExport> influx_export;
     if (influx) {
@@ -402,13 +447,20 @@ int serve(const core::Config& config) {
     api::add_alert_routes(router, alert_services);
     alert_manager.add_listener([&live](const std::vector<alerts::AlertUpdate>& u) { live.push_alerts(u); });
     alert_manager.add_listener([&remediation](const std::vector<alerts::AlertUpdate>& u) { remediation.on_alerts(u); });
+    alert_manager.add_listener([&graph](const std::vector<alerts::AlertUpdate>& u) {
+        std::vector<model::Alert> changed;
+        changed.reserve(u.size());
+        for (const auto& x : u) changed.push_back(x.alert);
+        graph.on_alerts(changed);
+    });
+    api::add_graph_routes(router, graph);
     alert_manager.start();
     remediation.start();
 
     api::MetricsServices metrics_services{**store, config.data_dir, std::chrono::steady_clock::now(),
                                           {config.metrics.token, config.metrics.allow}, {}};
     api::add_metrics_routes(router, metrics_services);
-    add_metric_collectors(**store, pipeline, syslog.get(), alert_manager, live);
+    add_metric_collectors(**store, pipeline, syslog.get(), alert_manager, live, graph);
     api::add_log_routes(router, parse_stage);
     api::RuleServices rule_services{detect_stage, api_rules, **store};
     api::add_rule_routes(router, rule_services);
@@ -434,6 +486,23 @@ int serve(const core::Config& config) {
                                 .limiter = limiter.get(),
                                 .api_per_minute = config.auth.rate_limit_per_minute,
                                 .ingest_per_minute = config.auth.rate_limit_ingest_per_minute});
+
+    // Graph upkeep: discovered assets, ageing and asset changes (CSV imports by other
+    // processes) every 10 s, PageRank every minute, a snapshot every 5 minutes.
+    std::uint64_t graph_ticks = 0;
+    core::Periodic graph_upkeep(std::chrono::seconds(10), [&graph, &graph_ticks] {
+        const auto now = wall_ms();
+        // Declared assets first: traffic they claim is not "discovered".
+        if (auto r = graph.reload_assets(); !r) core::log::warn("reloading assets failed", {{"error", r.error().detail}});
+        if (auto r = graph.flush_discovered(now); !r) {
+            core::log::warn("storing discovered assets failed", {{"error", r.error().detail}});
+        }
+        graph.maintain(now);
+        if (++graph_ticks % 6 == 0) graph.refresh_centrality();
+        if (graph_ticks % 30 == 0) {
+            if (auto r = graph.save_snapshot(now); !r) core::log::warn("graph snapshot failed", {{"error", r.error().detail}});
+        }
+    });
 
     core::Periodic live_metrics(std::chrono::seconds(5), [&live] { live.push_metrics(); });
     core::Periodic rule_reload(std::chrono::seconds(config.detection.reload_interval_s),
@@ -481,6 +550,7 @@ int serve(const core::Config& config) {
     if (!server) {
         core::log::error("cannot start the HTTP server", {{"error", server.error().detail}});
         maintenance.stop();
+        graph_upkeep.stop();
         if (syslog) {
             syslog->stop();
         }
@@ -515,6 +585,11 @@ int serve(const core::Config& config) {
         influx->stop();
     }
     alert_manager.stop();  // stores the detections of those last batches
+    graph_upkeep.stop();
+    (void)graph.flush_discovered(wall_ms());
+    if (auto r = graph.save_snapshot(wall_ms()); !r) {
+        core::log::warn("graph snapshot failed", {{"error", r.error().detail}});
+    }
     remediation.stop();
     report_service.stop();  // finishes the report being built
     maintenance.stop();

@@ -2,6 +2,7 @@
 
 #include "api/auth_routes.hpp"
 #include "api/event_routes.hpp"
+#include "api/graph_routes.hpp"
 #include "api/live_routes.hpp"
 #include "api/report_routes.hpp"
 #include "api/dispatcher.hpp"
@@ -39,6 +40,8 @@ protected:
         reports_ = std::make_unique<reports::ReportService>(*store_, reports::ReportServiceOptions{.directory = dir_.path() / "reports"},
                                                             reports::ReportHooks{});
         add_report_routes(router_, *reports_);
+        graph_ = std::make_unique<graph::GraphService>(store_->graph(), nullptr, nullptr);
+        add_graph_routes(router_, *graph_);
         limiter_ = auth::make_memory_rate_limiter();
         dispatcher_ = std::make_unique<Dispatcher>(router_, HttpPolicy{},
                                                    Security{service_.get(), limiter_.get(), 100, 6000});
@@ -74,6 +77,7 @@ protected:
     std::unique_ptr<pipeline::Pipeline> pipeline_;
     std::unique_ptr<MonitorServices> monitor_;
     std::unique_ptr<reports::ReportService> reports_;
+    std::unique_ptr<graph::GraphService> graph_;
     Router router_;
     std::unique_ptr<Dispatcher> dispatcher_;
 };

@@ -222,6 +222,29 @@ CREATE TABLE reports (
 CREATE INDEX reports_created ON reports (created_at, id);
 CREATE INDEX reports_status ON reports (status) WHERE status IN ('queued', 'running');
 )sql"},
+        {8, "assets and entity graph snapshots",
+         R"sql(
+CREATE TABLE assets (
+    id              TEXT PRIMARY KEY NOT NULL,
+    name            TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    ips             TEXT NOT NULL,  -- JSON arrays
+    hostnames       TEXT NOT NULL,
+    type            TEXT NOT NULL,
+    criticality     INTEGER NOT NULL CHECK (criticality BETWEEN 1 AND 5),
+    internet_facing INTEGER NOT NULL,
+    owner           TEXT NOT NULL,
+    tags            TEXT NOT NULL,
+    discovered      INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE graph_snapshots (
+    id         INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),  -- only the latest is kept
+    created_at INTEGER NOT NULL,
+    data       BLOB NOT NULL
+) STRICT;
+)sql"},
     };
     return kMigrations;
 }

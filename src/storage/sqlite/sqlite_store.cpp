@@ -7,10 +7,12 @@
 #include "sqlite_event_store.hpp"
 #include "sqlite_report_store.hpp"
 #include "sqlite_template_store.hpp"
+#include "sqlite_graph_store.hpp"
 
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <set>
 #include <system_error>
 
 namespace sai::storage {
@@ -63,9 +65,15 @@ core::Result<std::vector<AppliedMigration>> apply_pending(sqlite3* db, const std
                                     " is newer than this securityai knows (" + std::to_string(known) +
                                     "); upgrade securityai or restore a matching backup");
     }
+    // Every known migration not applied yet runs, in version order, even below the
+    // current version: a migration numbered in parallel work may land after a later one.
+    std::set<int> have;
+    for (const auto& a : *applied) {
+        have.insert(a.version);
+    }
     std::vector<AppliedMigration> done;
     for (const auto& m : migrations) {
-        if (m.version <= current) {
+        if (have.contains(m.version)) {
             continue;
         }
         if (!allowed) {
@@ -148,7 +156,7 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions
 }
 
 struct SqliteStore::Aggregates {
-    explicit Aggregates(Impl& impl) : users(impl), tokens(impl), api_keys(impl), audit(impl), events(impl), alerts(impl), templates(impl), reports(impl) {}
+    explicit Aggregates(Impl& impl) : users(impl), tokens(impl), api_keys(impl), audit(impl), events(impl), alerts(impl), templates(impl), reports(impl), graph(impl) {}
     sqlite::SqliteUserStore users;
     sqlite::SqliteTokenStore tokens;
     sqlite::SqliteApiKeyStore api_keys;
@@ -157,6 +165,7 @@ struct SqliteStore::Aggregates {
     sqlite::SqliteAlertStore alerts;
     sqlite::SqliteTemplateStore templates;
     sqlite::SqliteReportStore reports;
+    sqlite::SqliteGraphStore graph;
 };
 
 SqliteStore::SqliteStore(std::unique_ptr<Impl> impl)
@@ -170,6 +179,7 @@ EventStore& SqliteStore::events() { return aggregates_->events; }
 AlertStore& SqliteStore::alerts() { return aggregates_->alerts; }
 TemplateStore& SqliteStore::templates() { return aggregates_->templates; }
 ReportStore& SqliteStore::reports() { return aggregates_->reports; }
+GraphStore& SqliteStore::graph() { return aggregates_->graph; }
 
 SqliteStore::~SqliteStore() { close(); }
 
@@ -187,7 +197,7 @@ core::Result<void> SqliteStore::check_health() {
     }
     const int expected = impl_->migrations.empty() ? 0 : impl_->migrations.back().version;
     return impl_->with_reader([&](sqlite3* db) -> core::Result<void> {
-        auto stmt = prepare(db, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+        auto stmt = prepare(db, "SELECT coalesce(max(version), 0), count(*) FROM schema_migrations");
         if (!stmt) {
             return stmt.error();
         }
@@ -195,9 +205,11 @@ core::Result<void> SqliteStore::check_health() {
             return sqlite::error_from(db, "health query");
         }
         const int version = sqlite3_column_int(stmt->get(), 0);
-        if (version != expected) {
+        const auto count = static_cast<std::size_t>(sqlite3_column_int(stmt->get(), 1));
+        if (version != expected || count != impl_->migrations.size()) {
             return core::make_error(core::Errc::Unavailable, "schema version " + std::to_string(version) +
-                                                                 ", expected " + std::to_string(expected));
+                                                                 ", expected " + std::to_string(expected) +
+                                                                 " with every migration applied");
         }
         return {};
     });

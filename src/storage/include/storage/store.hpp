@@ -8,6 +8,7 @@
 #include "storage/auth_stores.hpp"
 #include "storage/event_store.hpp"
 #include "storage/report_store.hpp"
+#include "storage/graph_store.hpp"
 #include "storage/template_store.hpp"
 
 #include <string>
@@ -56,6 +57,7 @@ public:
     virtual AlertStore& alerts() = 0;
     virtual TemplateStore& templates() = 0;
     virtual ReportStore& reports() = 0;
+    virtual GraphStore& graph() = 0;
 };
 
 }  // namespace sai::storage
