@@ -3,6 +3,7 @@
 #include "api/auth_routes.hpp"
 #include "api/event_routes.hpp"
 #include "api/live_routes.hpp"
+#include "api/ml_routes.hpp"
 #include "api/report_routes.hpp"
 #include "api/dispatcher.hpp"
 #include "api/system_routes.hpp"
@@ -39,6 +40,11 @@ protected:
         reports_ = std::make_unique<reports::ReportService>(*store_, reports::ReportServiceOptions{.directory = dir_.path() / "reports"},
                                                             reports::ReportHooks{});
         add_report_routes(router_, *reports_);
+        registry_ = ml::ModelRegistry::open(dir_.path() / "models").value();
+        scorer_ = std::make_unique<ml::EventScorer>(*registry_, ml::ScorerOptions{}, metrics_);
+        training_ = std::make_unique<ml::TrainingService>(*registry_, nullptr, nullptr, ml::TrainingOptions{});
+        ml_ = std::make_unique<MlServices>(MlServices{*registry_, *training_, *scorer_});
+        add_ml_routes(router_, *ml_);
         limiter_ = auth::make_memory_rate_limiter();
         dispatcher_ = std::make_unique<Dispatcher>(router_, HttpPolicy{},
                                                    Security{service_.get(), limiter_.get(), 100, 6000});
@@ -74,6 +80,11 @@ protected:
     std::unique_ptr<pipeline::Pipeline> pipeline_;
     std::unique_ptr<MonitorServices> monitor_;
     std::unique_ptr<reports::ReportService> reports_;
+    core::metrics::Registry metrics_;
+    std::unique_ptr<ml::ModelRegistry> registry_;
+    std::unique_ptr<ml::EventScorer> scorer_;
+    std::unique_ptr<ml::TrainingService> training_;
+    std::unique_ptr<MlServices> ml_;
     Router router_;
     std::unique_ptr<Dispatcher> dispatcher_;
 };
@@ -108,6 +119,20 @@ TEST_F(AccessPolicyTest, EveryRouteIsInTheOpenApiDocument) {
         } else {
             EXPECT_FALSE(op.contains("security") && op.at("security").as_array().empty()) << route->pattern;
         }
+    }
+}
+
+TEST_F(AccessPolicyTest, TrainingAndActivationAreAdminOnlyModelsAreForEveryone) {
+    const auto viewer = token_for(model::Role::Viewer);
+    const auto analyst = token_for(model::Role::Analyst);
+    EXPECT_EQ(call(Method::Get, "/api/v1/models", viewer).status, 200);
+    EXPECT_EQ(call(Method::Get, "/api/v1/metrics/ml", viewer).status, 200);
+    EXPECT_EQ(call(Method::Get, "/api/v1/metrics/drift", viewer).status, 200);
+    for (const auto& token : {viewer, analyst}) {
+        EXPECT_EQ(call(Method::Post, "/api/v1/train", token).status, 403);
+        EXPECT_EQ(call(Method::Get, "/api/v1/train/history", token).status, 403);
+        EXPECT_EQ(call(Method::Post, "/api/v1/train/x/cancel", token).status, 403);
+        EXPECT_EQ(call(Method::Post, "/api/v1/models/x/activate", token).status, 403);
     }
 }
 

@@ -34,6 +34,8 @@ struct MonitorServices {
     std::function<std::vector<std::pair<std::string, std::uint64_t>>()> source_counters;
     /// Optional components (InfluxDB, Redis...) as the health monitor last saw them.
     const core::HealthMonitor* health = nullptr;
+    /// Optional: the "models" component (JSON object text), e.g. the active model versions.
+    std::function<std::string()> models_status;
 };
 
 void add_event_routes(Router& router, MonitorServices& services);
