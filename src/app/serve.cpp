@@ -8,6 +8,7 @@
 #include "api/event_routes.hpp"
 #include "api/live_routes.hpp"
 #include "api/metrics_routes.hpp"
+#include "api/ml_routes.hpp"
 #include "api/report_routes.hpp"
 #include "api/syslog_server.hpp"
 #include "api/router.hpp"
@@ -15,6 +16,7 @@
 #include "api/system_routes.hpp"
 #include "app.hpp"
 #include "influx_export.hpp"
+#include "ml_stage.hpp"
 #include "auth/audit_log.hpp"
 #include "auth/auth_service.hpp"
 #include "core/health.hpp"
@@ -22,6 +24,9 @@
 #include "core/metrics.hpp"
 #include "core/periodic.hpp"
 #include "core/time.hpp"
+#include "ml/registry.hpp"
+#include "ml/scorer.hpp"
+#include "ml/training_service.hpp"
 #include "model/event.hpp"
 #include "pipeline/pipeline.hpp"
 #include "reports/report_service.hpp"
@@ -231,6 +236,45 @@ int serve(const core::Config& config) {
     alerts::RemediationService remediation((*store)->alerts(), alert_manager, std::move(remediation_config),
                                            alerts::make_curl_poster(), disable_account, audit_remediation);
 
+    // Models: files in <data_dir>/models (the registry), scored on the pipeline
+    // thread, trained by one background worker with one thread.
+    auto registry = ml::ModelRegistry::open(std::filesystem::path(config.data_dir) / "models");
+    if (!registry) {
+        return fail("models: " + registry.error().detail);
+    }
+    ml::EventScorer scorer(**registry, {.alert_threshold = config.ml.anomaly_alert_threshold});
+    ml::TrainingService training(
+        **registry,
+        [s = store->get()](std::int64_t from, std::int64_t to, const std::optional<std::pair<std::int64_t, std::string>>& before,
+                           std::size_t limit) {
+            storage::EventQuery q;
+            q.from_ms = from;
+            q.to_ms = to;
+            q.before = before;
+            q.limit = limit;
+            return s->events().query(q);
+        },
+        [s = store->get()](std::int64_t since) -> core::Result<std::map<std::string, std::string>> {
+            auto labels = s->alerts().labels(since, 1'000'000);
+            if (!labels) {
+                return labels.error();
+            }
+            std::map<std::string, std::string> out;
+            for (const auto& l : *labels) {
+                out[l.event_id] = l.label;  // oldest first: the latest verdict wins
+            }
+            return out;
+        },
+        {.max_rows = config.ml.max_training_events,
+         .min_labelled = config.ml.min_labelled_events,
+         .auto_train_events = config.ml.auto_train_events,
+         .promotion_tolerance = config.ml.promotion_tolerance});
+    training.start();
+    struct TrainingStop {
+        ml::TrainingService& t;
+        ~TrainingStop() { t.stop(); }
+    } training_stop{training};
+
     reports::ReportHooks report_hooks;
     report_hooks.verify_audit_chain = [a = audit_log->get(), s = store->get()]() -> core::Result<reports::AuditChainStatus> {
         a->flush();  // entries recorded so far are part of what is verified
@@ -240,7 +284,25 @@ int serve(const core::Config& config) {
         }
         return reports::AuditChainStatus{v->ok, v->entries, v->first_broken_seq, v->reason};
     };
-    // The ML model registry plugs in here (report_hooks.ml_snapshot) once ml/ lands.
+    report_hooks.ml_snapshot = [r = registry->get(), &scorer](std::int64_t, std::int64_t) -> core::Result<reports::MlSnapshot> {
+        reports::MlSnapshot snapshot;
+        const auto recent = scorer.recent();
+        for (const auto& m : r->list()) {
+            reports::ModelVersionSummary v;
+            v.model = std::string(ml::model_role(m.kind));
+            v.version = m.id;
+            v.status = std::string(ml::to_string(m.status));
+            v.trained_at = m.created_at;
+            v.metrics.assign(m.metrics.begin(), m.metrics.end());
+            if (m.status == ml::ModelStatus::Active && !recent.scores.empty()) {
+                if (auto b = ml::load_drift_baseline(ml::drift_baseline_path(*r, m.id)); b && b->scores) {
+                    v.drift = b->scores->psi(recent.scores);  // PSI of the anomaly scores since start
+                }
+            }
+            snapshot.versions.push_back(std::move(v));
+        }
+        return snapshot;
+    };
     report_hooks.retention_settings = {
         {"pipeline.retention_days (events)",
          config.pipeline.retention_days > 0 ? std::to_string(config.pipeline.retention_days) + " days" : "kept forever"},
@@ -268,6 +330,9 @@ int serve(const core::Config& config) {
     EventRateStage& rates = *rate_stage;
     if (influx) {
         pipeline.add_stage(std::move(rate_stage));
+    }
+    if (config.ml.enabled) {
+        pipeline.add_stage(std::make_unique<MlScoringStage>(scorer, alert_manager));
     }
     pipeline.start();
     std::optional<InfluxExport> influx_export;
@@ -333,6 +398,8 @@ int serve(const core::Config& config) {
                                      return out;
                                  }};
     monitor.health = &health;
+    api::MlServices ml_services{**registry, training, scorer};
+    monitor.models_status = [&ml_services] { return api::ml_status_json(ml_services); };
     api::add_event_routes(router, monitor);
     api::add_live_routes(router);
     api::HubLiveService live(hub, pipeline);
@@ -345,7 +412,9 @@ int serve(const core::Config& config) {
 
     api::MetricsServices metrics_services{**store, config.data_dir, std::chrono::steady_clock::now(),
                                           {config.metrics.token, config.metrics.allow}, {}};
+    metrics_services.sections.emplace_back("ml", [&ml_services] { return api::ml_metrics_json(ml_services); });
     api::add_metrics_routes(router, metrics_services);
+    api::add_ml_routes(router, ml_services);
     add_metric_collectors(**store, pipeline, syslog.get(), alert_manager, live);
     api::add_report_routes(router, report_service);
     api::Dispatcher dispatcher(router,
@@ -358,6 +427,13 @@ int serve(const core::Config& config) {
                                 .ingest_per_minute = config.auth.rate_limit_ingest_per_minute});
 
     core::Periodic live_metrics(std::chrono::seconds(5), [&live] { live.push_metrics(); });
+    core::Periodic auto_train(std::chrono::seconds(1), [&training, s = store->get(), &config] {
+        if (config.ml.enabled && config.ml.auto_train_events > 0) {
+            if (auto n = s->events().count(); n && *n > 0) {
+                training.maybe_auto_train(static_cast<std::uint64_t>(*n));
+            }
+        }
+    });
     core::Periodic maintenance(std::chrono::seconds(10), [a = auth->get(), s = store->get(), &config] {
         a->flush_usage();
         if (auto r = a->reload(); !r) {
@@ -425,6 +501,8 @@ int serve(const core::Config& config) {
         syslog->stop();
     }
     pipeline.stop();  // commits everything still queued
+    auto_train.stop();
+    training.stop();
     if (influx) {
         influx->stop();
     }
