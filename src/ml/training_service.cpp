@@ -3,6 +3,7 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/time.hpp"
+#include "file_util.hpp"
 #include "ml/features.hpp"
 #include "ml/metrics.hpp"
 #include "ml/params.hpp"
@@ -112,16 +113,7 @@ core::Result<void> save_drift_baseline(const DriftBaseline& baseline, const std:
     bj::object root{{"rows", baseline.rows}, {"features", std::move(features)},
                     {"order", bj::value_from(baseline.features)}};
     if (baseline.scores) root["scores"] = profile_json(*baseline.scores);
-    const auto tmp = file.string() + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out << bj::serialize(root);
-        if (!out.flush()) return core::make_error(Errc::Unavailable, "cannot write " + tmp);
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, file, ec);
-    if (ec) return core::make_error(Errc::Unavailable, "cannot rename " + tmp + ": " + ec.message());
-    return {};
+    return detail::write_file_atomically(file, bj::serialize(root));
 }
 
 core::Result<DriftBaseline> load_drift_baseline(const std::filesystem::path& file) {
@@ -158,7 +150,8 @@ core::Result<DriftBaseline> load_drift_baseline(const std::filesystem::path& fil
 }
 
 std::filesystem::path drift_baseline_path(const ModelRegistry& registry, const std::string& model_id) {
-    return registry.dir() / (model_id + ".drift.json");
+    // Not ".json": the registry reads every .json file of its directory as model metadata.
+    return registry.dir() / (model_id + ".drift");
 }
 
 core::Result<void> check_params(const TrainingRequest& request) {
@@ -305,6 +298,14 @@ bool TrainingService::maybe_auto_train(std::uint64_t events_stored) {
     auto_queued_ = true;
     core::log::info("automatic training queued", {{"training_id", job->id}, {"events", events_stored}});
     return true;
+}
+
+bool TrainingService::auto_train_pending() const {
+    {
+        std::lock_guard lock(mutex_);
+        if (auto_queued_ || options_.auto_train_events == 0) return false;
+    }
+    return registry_.active(ModelKind::IsolationForest) == nullptr;
 }
 
 std::optional<TrainingJob> TrainingService::current() const {

@@ -79,6 +79,10 @@ TEST_F(TrainingServiceTest, TrainsPromotesAndTheScorerFlagsAnomalies) {
     EXPECT_EQ(drift->features, FeatureExtractor::feature_names());
     EXPECT_EQ(drift->rows, 2400u);
     ASSERT_TRUE(drift->scores);
+    // The baseline lives beside the model without confusing the registry on reopening.
+    auto reopened = ModelRegistry::open(dir_);
+    ASSERT_TRUE(reopened) << reopened.error().detail;
+    EXPECT_EQ((*reopened)->active_info(ModelKind::IsolationForest)->id, active->id);
 
     core::metrics::Registry metrics;
     EventScorer scorer(*registry_, {}, metrics);
@@ -308,8 +312,10 @@ TEST_F(TrainingServiceTest, RejectsBadRequestsAndEmptyWindows) {
 
 TEST_F(TrainingServiceTest, AutoTrainsOnceWhenEnoughEventsAndNoDetector) {
     TrainingService service(*registry_, fixtures::page_source(baseline(400)), nullptr, {.auto_train_events = 300});
+    EXPECT_TRUE(service.auto_train_pending());
     EXPECT_FALSE(service.maybe_auto_train(299));
     EXPECT_TRUE(service.maybe_auto_train(300));
+    EXPECT_FALSE(service.auto_train_pending());
     EXPECT_FALSE(service.maybe_auto_train(400));  // once
     auto current = service.current();
     ASSERT_TRUE(current);
@@ -320,6 +326,7 @@ TEST_F(TrainingServiceTest, AutoTrainsOnceWhenEnoughEventsAndNoDetector) {
     EXPECT_TRUE(registry_->active(ModelKind::IsolationForest));
 
     TrainingService disabled(*registry_, fixtures::page_source(baseline(10)), nullptr, {.auto_train_events = 0});
+    EXPECT_FALSE(disabled.auto_train_pending());
     EXPECT_FALSE(disabled.maybe_auto_train(1'000'000));
 }
 

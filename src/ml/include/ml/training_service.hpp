@@ -91,7 +91,7 @@ struct TrainingJob {
     std::vector<TrainedModel> results;
 };
 
-/// The reference distributions saved with a model (<dir>/<id>.drift.json).
+/// The reference distributions saved with a model (<dir>/<id>.drift).
 struct DriftBaseline {
     std::vector<std::string> features;
     std::vector<DriftProfile> profiles;  // one per feature
@@ -133,6 +133,8 @@ public:
     /// is active, none was queued automatically before, and `events_stored`
     /// reached TrainingOptions::auto_train_events. True when it queued one.
     bool maybe_auto_train(std::uint64_t events_stored);
+    /// Whether maybe_auto_train() could still queue a job (so callers skip counting events otherwise).
+    bool auto_train_pending() const;
     /// The job queued or running, if any (for /monitor/status).
     std::optional<TrainingJob> current() const;
     const TrainingOptions& options() const { return options_; }
