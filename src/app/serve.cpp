@@ -428,7 +428,8 @@ int serve(const core::Config& config) {
 
     core::Periodic live_metrics(std::chrono::seconds(5), [&live] { live.push_metrics(); });
     core::Periodic auto_train(std::chrono::seconds(1), [&training, s = store->get(), &config] {
-        if (config.ml.enabled && config.ml.auto_train_events > 0) {
+        // Counting events costs a scan: only while a first training may still be due.
+        if (config.ml.enabled && training.auto_train_pending()) {
             if (auto n = s->events().count(); n && *n > 0) {
                 training.maybe_auto_train(static_cast<std::uint64_t>(*n));
             }
