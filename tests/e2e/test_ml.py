@@ -4,6 +4,8 @@ ingested events (ml.* fields, explanations, ml.anomaly alerts), the training API
 (activation and rollback) and the ML and drift metrics."""
 
 import datetime
+import shutil
+import tempfile
 import time
 import unittest
 
@@ -270,6 +272,50 @@ class MlTest(unittest.TestCase):
         self.assertEqual(status, 200)
         status, _, _ = self.call("GET", "/api/v1/train/history")
         self.assertEqual(status, 200)
+
+
+class MlRestartTest(unittest.TestCase):
+    def test_models_and_the_active_version_survive_a_restart(self):
+        env = {"RATE_LIMIT_PER_MINUTE": "0", "ML_AUTO_TRAIN_EVENTS": "300"}
+        data_dir = tempfile.mkdtemp(prefix="securityai-e2e-ml-")  # outlives the first server
+        self.addCleanup(shutil.rmtree, data_dir, True)
+        server = Server(env=env, data_dir=data_dir)
+        try:
+            token = server.login()["access_token"]
+            start = time.time() - 400 * SPACING
+            status, _, body = server.json("POST", "/api/v1/monitor/events",
+                                          [normal_event(i, start + i * SPACING) for i in range(350)], token=token)
+            self.assertEqual(status, 202, body)
+            self.assertTrue(wait_for(lambda: server.json("GET", "/api/v1/models", token=token)[2]["active"]
+                                     ["anomaly_detector"], timeout=60))
+            status, _, job = server.json("POST", "/api/v1/train", {"models": ["anomaly_detector"], "force": True},
+                                         token=token)
+            self.assertEqual(status, 202, job)
+            self.assertTrue(wait_for(lambda: server.json("GET", "/api/v1/train/status/" + job["training_id"],
+                                                         token=token)[2]["state"] == "succeeded", timeout=60))
+            status, _, _ = server.json("POST", "/api/v1/models/isolation_forest-v1/activate", token=token)
+            self.assertEqual(status, 200)
+            _, _, before = server.json("GET", "/api/v1/models", token=token)
+        finally:
+            server.stop()
+        again = Server(env=env, data_dir=data_dir)
+        try:
+            token = again.login()["access_token"]
+            _, _, after = again.json("GET", "/api/v1/models", token=token)
+            self.assertEqual(after, before)
+            self.assertEqual(after["active"]["anomaly_detector"], "isolation_forest-v1")
+            _, _, status = again.json("GET", "/api/v1/monitor/status", token=token)
+            self.assertEqual(status["components"]["models"]["state"], "active")
+            status, _, _ = again.json("POST", "/api/v1/monitor/events",
+                                      [normal_event(400, start + 400 * SPACING, "restart")], token=token)
+            self.assertEqual(status, 202)
+            _, _, event = again.json("GET", "/api/v1/monitor/events/restart-000400", token=token)
+            self.assertIn("anomaly_score", event["ml"])
+            _, _, drift = again.json("GET", "/api/v1/metrics/drift", token=token)
+            self.assertEqual(drift["models"][0]["model_id"], "isolation_forest-v1")
+            self.assertNotEqual(drift["models"][0]["status"], "unknown", drift)  # the baseline was found
+        finally:
+            again.stop()
 
 
 if __name__ == "__main__":
