@@ -131,6 +131,30 @@ TEST_F(TrainingServiceTest, TrainsPromotesAndTheScorerFlagsAnomalies) {
               std::string::npos);
 }
 
+TEST_F(TrainingServiceTest, TheScorerSkipsAModelOfAnotherFeatureSchema) {
+    Model tabular;
+    tabular.kind = ModelKind::IsolationForest;
+    tabular.schema_name = "tabular";
+    tabular.feature_names = {"x", "y"};
+    Matrix data(50, 2);
+    for (std::size_t i = 0; i < data.rows; ++i) data.row(i)[0] = static_cast<float>(i);
+    tabular.isolation_forest = std::make_shared<const IsolationForest>(
+        IsolationForest::fit(data, {.n_estimators = 5}).value());
+    auto added = registry_->add(tabular, {}).value();
+    ASSERT_TRUE(registry_->activate(added.id));
+    core::metrics::Registry metrics;
+    EventScorer scorer(*registry_, {}, metrics);
+    std::vector<model::Detection> detections;
+    auto e = anomalous_event(1, fixtures::kStart);
+    scorer.score(e, detections);
+    EXPECT_FALSE(e.anomaly_score);
+    EXPECT_TRUE(detections.empty());
+    const auto stats = scorer.stats();
+    EXPECT_EQ(stats.schema_mismatch, 1u);
+    EXPECT_EQ(stats.scored, 0u);
+    EXPECT_EQ(scorer.events_seen(), 1u);
+}
+
 TEST_F(TrainingServiceTest, AnExplicitThresholdOverridesTheModels) {
     TrainingService service(*registry_, fixtures::page_source(baseline(600)), nullptr, {});
     service.start();
