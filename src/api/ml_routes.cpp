@@ -3,6 +3,8 @@
 #include "core/time.hpp"
 #include "json_util.hpp"
 
+#include <charconv>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 
@@ -24,12 +26,31 @@ bj::object metrics_object(const std::map<std::string, double>& metrics) {
     return o;
 }
 
+// What the training service records beside the model parameters (see training_service.cpp).
+bool is_training_record(const std::string& key) {
+    return key == "window_from" || key == "window_to" || key == "training_id" || key == "holdout_rows" ||
+           key == "holdout_anomaly_rate";
+}
+
+std::int64_t int_param(const ml::ModelInfo& m, const char* key) {
+    auto it = m.params.find(key);
+    std::int64_t n = 0;
+    if (it != m.params.end()) std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
+    return n;
+}
+
 bj::object model_json(const ml::ModelInfo& m) {
     bj::object params;
-    for (const auto& [k, v] : m.params) params[k] = v;
-    std::int64_t from = 0, to = 0;
-    if (auto it = m.params.find("window_from"); it != m.params.end()) from = std::stoll(it->second);
-    if (auto it = m.params.find("window_to"); it != m.params.end()) to = std::stoll(it->second);
+    for (const auto& [k, v] : m.params) {
+        if (!is_training_record(k)) params[k] = v;
+    }
+    const std::int64_t from = int_param(m, "window_from");
+    const std::int64_t to = int_param(m, "window_to");
+    bj::object holdout{{"rows", int_param(m, "holdout_rows")}};
+    if (auto it = m.params.find("holdout_anomaly_rate"); it != m.params.end()) {
+        holdout["anomaly_rate"] = std::strtod(it->second.c_str(), nullptr);
+    }
+    auto training_id = m.params.find("training_id");
     return bj::object{{"id", m.id},
                       {"model", ml::model_role(m.kind)},
                       {"type", ml::to_string(m.kind)},
@@ -38,6 +59,8 @@ bj::object model_json(const ml::ModelInfo& m) {
                       {"status", ml::to_string(m.status)},
                       {"rows", m.rows},
                       {"training_window", bj::object{{"from", time_json(from)}, {"to", time_json(to)}}},
+                      {"training_id", training_id != m.params.end() ? bj::value(training_id->second) : bj::value(nullptr)},
+                      {"holdout", std::move(holdout)},
                       {"params", std::move(params)},
                       {"feature_schema", bj::object{{"name", m.schema_name}, {"version", m.schema_version}}},
                       {"metrics", metrics_object(m.metrics)}};

@@ -181,6 +181,9 @@ class MlTest(unittest.TestCase):
         self.assertEqual((by_id[v1]["status"], by_id[v2]["status"]), ("retired", "active"))
         self.assertEqual(by_id[v2]["params"]["n_estimators"], "60")
         self.assertIsNotNone(by_id[v2]["training_window"]["from"])
+        self.assertEqual(by_id[v2]["training_id"], job["training_id"])
+        self.assertGreater(by_id[v2]["holdout"]["rows"], 0)
+        self.assertNotIn("window_from", by_id[v2]["params"])
 
         # Rollback: activating the older version.
         status, _, body = self.call("POST", "/api/v1/models/%s/activate" % v1)
