@@ -6,6 +6,7 @@
 #include "sqlite_db.hpp"
 #include "sqlite_event_store.hpp"
 #include "sqlite_report_store.hpp"
+#include "sqlite_ml_store.hpp"
 #include "sqlite_template_store.hpp"
 
 #include <sys/stat.h>
@@ -148,7 +149,7 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions
 }
 
 struct SqliteStore::Aggregates {
-    explicit Aggregates(Impl& impl) : users(impl), tokens(impl), api_keys(impl), audit(impl), events(impl), alerts(impl), templates(impl), reports(impl) {}
+    explicit Aggregates(Impl& impl) : users(impl), tokens(impl), api_keys(impl), audit(impl), events(impl), alerts(impl), templates(impl), reports(impl), ml(impl) {}
     sqlite::SqliteUserStore users;
     sqlite::SqliteTokenStore tokens;
     sqlite::SqliteApiKeyStore api_keys;
@@ -157,6 +158,7 @@ struct SqliteStore::Aggregates {
     sqlite::SqliteAlertStore alerts;
     sqlite::SqliteTemplateStore templates;
     sqlite::SqliteReportStore reports;
+    sqlite::SqliteMlStore ml;
 };
 
 SqliteStore::SqliteStore(std::unique_ptr<Impl> impl)
@@ -170,6 +172,7 @@ EventStore& SqliteStore::events() { return aggregates_->events; }
 AlertStore& SqliteStore::alerts() { return aggregates_->alerts; }
 TemplateStore& SqliteStore::templates() { return aggregates_->templates; }
 ReportStore& SqliteStore::reports() { return aggregates_->reports; }
+MlStore& SqliteStore::ml() { return aggregates_->ml; }
 
 SqliteStore::~SqliteStore() { close(); }
 

@@ -7,6 +7,7 @@
 #include "storage/alert_store.hpp"
 #include "storage/auth_stores.hpp"
 #include "storage/event_store.hpp"
+#include "storage/ml_store.hpp"
 #include "storage/report_store.hpp"
 #include "storage/template_store.hpp"
 
@@ -56,6 +57,7 @@ public:
     virtual AlertStore& alerts() = 0;
     virtual TemplateStore& templates() = 0;
     virtual ReportStore& reports() = 0;
+    virtual MlStore& ml() = 0;
 };
 
 }  // namespace sai::storage

@@ -48,6 +48,7 @@ public:
     AlertStore& alerts() override;
     TemplateStore& templates() override;
     ReportStore& reports() override;
+    MlStore& ml() override;
 
     struct Impl;  // shared with the aggregate stores of this backend
 
