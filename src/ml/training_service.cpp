@@ -154,6 +154,95 @@ std::filesystem::path drift_baseline_path(const ModelRegistry& registry, const s
     return registry.dir() / (model_id + ".drift");
 }
 
+std::string training_job_to_json(const TrainingJob& job) {
+    bj::array models;
+    for (auto k : job.request.models) models.push_back(bj::value(model_role(k)));
+    bj::object params;
+    for (const auto& [role, values] : job.request.params) {
+        bj::object o;
+        for (const auto& [k, v] : values) o[k] = v;
+        params[role] = std::move(o);
+    }
+    bj::object request{{"models", std::move(models)},         {"params", std::move(params)},
+                       {"force", job.request.force},          {"automatic", job.request.automatic},
+                       {"requested_by", job.request.requested_by}};
+    if (job.request.from_ms) request["from_ms"] = *job.request.from_ms;
+    if (job.request.to_ms) request["to_ms"] = *job.request.to_ms;
+    bj::array results;
+    for (const auto& r : job.results) {
+        bj::object metrics;
+        for (const auto& [k, v] : r.metrics) metrics[k] = v;
+        results.push_back(bj::object{{"role", r.role}, {"model_id", r.model_id}, {"rows", r.rows},
+                                     {"metrics", std::move(metrics)}, {"promoted", r.promoted},
+                                     {"reason", r.reason}});
+    }
+    return bj::serialize(bj::object{{"id", job.id},
+                                    {"state", to_string(job.state)},
+                                    {"progress", job.progress},
+                                    {"stage", job.stage},
+                                    {"error", job.error},
+                                    {"created_at", job.created_at},
+                                    {"started_at", job.started_at},
+                                    {"finished_at", job.finished_at},
+                                    {"request", std::move(request)},
+                                    {"results", std::move(results)}});
+}
+
+core::Result<TrainingJob> training_job_from_json(std::string_view text) {
+    boost::system::error_code ec;
+    auto v = bj::parse(text, ec);
+    if (ec || !v.is_object()) return core::make_error(Errc::InvalidArgument, "training job: not a JSON object");
+    try {
+        const auto& o = v.as_object();
+        TrainingJob job;
+        job.id = bj::value_to<std::string>(o.at("id"));
+        const auto state = bj::value_to<std::string>(o.at("state"));
+        bool known = false;
+        for (auto s : {JobState::Queued, JobState::Running, JobState::Succeeded, JobState::Failed, JobState::Cancelled}) {
+            if (to_string(s) == state) {
+                job.state = s;
+                known = true;
+            }
+        }
+        if (!known) return core::make_error(Errc::InvalidArgument, "training job: unknown state '" + state + "'");
+        job.progress = bj::value_to<double>(o.at("progress"));
+        job.stage = bj::value_to<std::string>(o.at("stage"));
+        job.error = bj::value_to<std::string>(o.at("error"));
+        job.created_at = bj::value_to<std::int64_t>(o.at("created_at"));
+        job.started_at = bj::value_to<std::int64_t>(o.at("started_at"));
+        job.finished_at = bj::value_to<std::int64_t>(o.at("finished_at"));
+        const auto& request = o.at("request").as_object();
+        for (const auto& m : request.at("models").as_array()) {
+            auto kind = parse_model_role(m.as_string());
+            if (!kind) return core::make_error(Errc::InvalidArgument, "training job: unknown model");
+            job.request.models.push_back(*kind);
+        }
+        for (const auto& [role, values] : request.at("params").as_object()) {
+            auto& out = job.request.params[std::string(role)];
+            for (const auto& [k, val] : values.as_object()) out[std::string(k)] = bj::value_to<std::string>(val);
+        }
+        job.request.force = request.at("force").as_bool();
+        job.request.automatic = request.at("automatic").as_bool();
+        job.request.requested_by = bj::value_to<std::string>(request.at("requested_by"));
+        if (const auto* f = request.if_contains("from_ms")) job.request.from_ms = bj::value_to<std::int64_t>(*f);
+        if (const auto* t = request.if_contains("to_ms")) job.request.to_ms = bj::value_to<std::int64_t>(*t);
+        for (const auto& r : o.at("results").as_array()) {
+            const auto& ro = r.as_object();
+            TrainedModel t;
+            t.role = bj::value_to<std::string>(ro.at("role"));
+            t.model_id = bj::value_to<std::string>(ro.at("model_id"));
+            t.rows = bj::value_to<std::uint64_t>(ro.at("rows"));
+            for (const auto& [k, val] : ro.at("metrics").as_object()) t.metrics[std::string(k)] = val.to_number<double>();
+            t.promoted = ro.at("promoted").as_bool();
+            t.reason = bj::value_to<std::string>(ro.at("reason"));
+            job.results.push_back(std::move(t));
+        }
+        return job;
+    } catch (const std::exception& e) {
+        return core::make_error(Errc::InvalidArgument, std::string("training job: ") + e.what());
+    }
+}
+
 core::Result<void> check_params(const TrainingRequest& request) {
     if (request.models.empty()) return core::make_error(Errc::InvalidArgument, "models: name at least one model");
     for (const auto& [role, values] : request.params) {
@@ -184,6 +273,35 @@ TrainingService::TrainingService(ModelRegistry& registry, EventPageSource events
 
 TrainingService::~TrainingService() { stop(); }
 
+void TrainingService::set_journal(std::function<void(const TrainingJob&)> journal) { journal_ = std::move(journal); }
+
+void TrainingService::journal(const TrainingJob& job) const {
+    if (journal_) journal_(job);
+}
+
+void TrainingService::restore(std::vector<TrainingJob> jobs) {
+    std::sort(jobs.begin(), jobs.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    std::vector<TrainingJob> interrupted;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& info : jobs) {
+            if (info.state == JobState::Queued || info.state == JobState::Running) {
+                info.state = JobState::Failed;
+                info.stage = "failed";
+                info.error = "interrupted: the server stopped before the job finished";
+                info.finished_at = now_ms();
+                interrupted.push_back(info);
+            }
+            if (info.request.automatic) auto_queued_ = true;  // the first training is tried once, ever
+            auto job = std::make_shared<Job>();
+            job->info = std::move(info);
+            jobs_.push_back(std::move(job));
+        }
+        while (jobs_.size() > options_.history) jobs_.pop_front();
+    }
+    for (const auto& info : interrupted) journal(info);
+}
+
 void TrainingService::start() {
     std::lock_guard lock(mutex_);
     if (worker_.joinable()) return;
@@ -192,6 +310,7 @@ void TrainingService::start() {
 }
 
 void TrainingService::stop() {
+    std::vector<TrainingJob> dropped;
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
@@ -203,38 +322,62 @@ void TrainingService::stop() {
             job->info.stage = "cancelled";
             job->info.error = "server shutting down";
             job->info.finished_at = now_ms();
+            dropped.push_back(job->info);
         }
         queue_.clear();
     }
+    for (const auto& info : dropped) journal(info);
     wake_.notify_all();
     if (worker_.joinable()) worker_.join();
 }
 
 core::Result<TrainingJob> TrainingService::submit(TrainingRequest request) {
     if (auto ok = check_params(request); !ok) return ok.error();
-    std::lock_guard lock(mutex_);
-    if (stopping_) return core::make_error(Errc::Unavailable, "training is stopping");
-    if (queue_.size() >= options_.max_queued) {
-        return core::make_error(Errc::Unavailable, "training queue is full (" + std::to_string(options_.max_queued) +
-                                                       " jobs waiting); retry later");
+    TrainingJob queued;
+    std::shared_ptr<Job> pending;
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_) return core::make_error(Errc::Unavailable, "training is stopping");
+        if (queue_.size() >= options_.max_queued) {
+            return core::make_error(Errc::Unavailable, "training queue is full (" +
+                                                           std::to_string(options_.max_queued) +
+                                                           " jobs waiting); retry later");
+        }
+        auto job = std::make_shared<Job>();
+        job->info.id = core::new_uuid_v7();
+        job->info.request = std::move(request);
+        job->info.stage = "queued";
+        job->info.created_at = now_ms();
+        jobs_.push_back(job);
+        // Forget the oldest finished jobs beyond the history bound.
+        while (jobs_.size() > options_.history + options_.max_queued + 1) {
+            auto it = std::find_if(jobs_.begin(), jobs_.end(), [](const auto& j) {
+                return j->info.state != JobState::Queued && j->info.state != JobState::Running;
+            });
+            if (it == jobs_.end()) break;
+            jobs_.erase(it);
+        }
+        queued = job->info;
+        pending = job;
     }
-    auto job = std::make_shared<Job>();
-    job->info.id = core::new_uuid_v7();
-    job->info.request = std::move(request);
-    job->info.stage = "queued";
-    job->info.created_at = now_ms();
-    jobs_.push_back(job);
-    queue_.push_back(job);
-    // Forget the oldest finished jobs beyond the history bound.
-    while (jobs_.size() > options_.history + options_.max_queued + 1) {
-        auto it = std::find_if(jobs_.begin(), jobs_.end(), [](const auto& j) {
-            return j->info.state != JobState::Queued && j->info.state != JobState::Running;
-        });
-        if (it == jobs_.end()) break;
-        jobs_.erase(it);
+    // Recorded before the worker can see it, so its "running" record comes after this one.
+    journal(queued);
+    {
+        std::lock_guard lock(mutex_);
+        if (pending->info.state != JobState::Queued) return pending->info;  // cancelled meanwhile
+        if (stopping_) {
+            pending->info.state = JobState::Cancelled;
+            pending->info.stage = "cancelled";
+            pending->info.error = "server shutting down";
+            pending->info.finished_at = now_ms();
+            queued = pending->info;
+        } else {
+            queue_.push_back(pending);
+        }
     }
+    if (queued.state == JobState::Cancelled) journal(queued);
     wake_.notify_one();
-    return job->info;
+    return queued;
 }
 
 core::Result<TrainingJob> TrainingService::get(const std::string& id) const {
@@ -261,16 +404,20 @@ std::vector<TrainingJob> TrainingService::history(std::size_t limit, const std::
 }
 
 core::Result<TrainingJob> TrainingService::cancel(const std::string& id) {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     for (auto& job : jobs_) {
         if (job->info.id != id) continue;
         switch (job->info.state) {
-        case JobState::Queued:
+        case JobState::Queued: {
             std::erase(queue_, job);
             job->info.state = JobState::Cancelled;
             job->info.stage = "cancelled";
             job->info.finished_at = now_ms();
-            return job->info;
+            TrainingJob done = job->info;
+            lock.unlock();
+            journal(done);
+            return done;
+        }
         case JobState::Running:
             job->cancel = true;
             return job->info;
@@ -320,6 +467,7 @@ std::optional<TrainingJob> TrainingService::current() const {
 void TrainingService::run() {
     for (;;) {
         std::shared_ptr<Job> job;
+        TrainingJob running;
         {
             std::unique_lock lock(mutex_);
             wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
@@ -329,7 +477,9 @@ void TrainingService::run() {
             job->info.state = JobState::Running;
             job->info.stage = "starting";
             job->info.started_at = now_ms();
+            running = job->info;
         }
+        journal(running);
         execute(*job);
     }
 }
@@ -341,7 +491,7 @@ void TrainingService::execute(Job& job) {
     } catch (const std::exception& e) {
         outcome = core::make_error(Errc::Internal, std::string("training failed: ") + e.what());
     }
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     job.info.finished_at = now_ms();
     if (outcome) {
         job.info.state = JobState::Succeeded;
@@ -355,9 +505,12 @@ void TrainingService::execute(Job& job) {
         job.info.error = outcome.error().detail;
         job.info.stage = "failed";
     }
-    core::log::info("training finished", {{"training_id", job.info.id},
-                                          {"state", std::string(to_string(job.info.state))},
-                                          {"error", job.info.error}});
+    const TrainingJob finished = job.info;
+    lock.unlock();
+    core::log::info("training finished", {{"training_id", finished.id},
+                                          {"state", std::string(to_string(finished.state))},
+                                          {"error", finished.error}});
+    journal(finished);
 }
 
 void TrainingService::update(Job& job, double progress, std::string stage) {

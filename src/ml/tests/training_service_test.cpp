@@ -1,6 +1,7 @@
 #include "ml/training_service.hpp"
 
 #include "event_fixtures.hpp"
+#include "core/ids.hpp"
 #include "ml/scorer.hpp"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,8 @@
 #include <chrono>
 #include <filesystem>
 #include <future>
+#include <map>
+#include <mutex>
 #include <thread>
 
 namespace sai::ml {
@@ -371,6 +374,65 @@ TEST_F(TrainingServiceTest, HistoryIsNewestFirstWithACursor) {
     auto page3 = service.history(2, page2.back().id);
     ASSERT_EQ(page3.size(), 1u);
     EXPECT_EQ(page3[0].id, ids[0]);
+}
+
+TEST_F(TrainingServiceTest, JournalsEveryStateAndRestoresHistory) {
+    std::mutex mutex;
+    std::vector<std::pair<std::string, JobState>> records;
+    std::map<std::string, std::string> last;  // id -> JSON, as a store would keep it
+    auto journal = [&](const TrainingJob& j) {
+        std::lock_guard lock(mutex);
+        records.emplace_back(j.id, j.state);
+        last[j.id] = training_job_to_json(j);
+    };
+    std::string done_id;
+    {
+        TrainingService service(*registry_, fixtures::page_source(baseline(300)), nullptr, {});
+        service.set_journal(journal);
+        service.start();
+        auto request = anomaly_request();
+        request.from_ms = fixtures::kStart;
+        request.to_ms = fixtures::kStart + 1000 * fixtures::kSpacingMs;
+        done_id = wait_done(service, service.submit(request).value().id).id;
+        service.stop();
+    }
+    {
+        std::lock_guard lock(mutex);
+        std::vector<JobState> states;
+        for (const auto& [id, state] : records) {
+            if (id == done_id) states.push_back(state);
+        }
+        EXPECT_EQ(states, (std::vector<JobState>{JobState::Queued, JobState::Running, JobState::Succeeded}));
+    }
+    auto original = training_job_from_json(last[done_id]);
+    ASSERT_TRUE(original) << original.error().detail;
+    EXPECT_EQ(original->request.params.at("anomaly_detector").at("n_estimators"), "50");
+    EXPECT_EQ(original->request.from_ms, fixtures::kStart);
+    ASSERT_EQ(original->results.size(), 1u);
+    EXPECT_TRUE(original->results[0].promoted);
+    EXPECT_EQ(training_job_to_json(*original), last[done_id]);  // a faithful round trip
+    EXPECT_FALSE(training_job_from_json("{\"id\": 1}"));
+    EXPECT_FALSE(training_job_from_json("not json"));
+
+    // A job the previous process left running comes back failed, and is journaled so.
+    TrainingJob stale = *original;
+    stale.id = core::new_uuid_v7();
+    stale.state = JobState::Running;
+    stale.results.clear();
+    stale.request.automatic = true;
+    auto empty = ModelRegistry::open(dir_ / "empty").value();  // no detector: only the restored job stops auto-training
+    TrainingService restarted(*empty, fixtures::page_source(baseline(300)), nullptr, {.auto_train_events = 1});
+    restarted.set_journal(journal);
+    restarted.restore({*original, stale});
+    EXPECT_EQ(restarted.get(done_id)->state, JobState::Succeeded);
+    auto interrupted = restarted.get(stale.id).value();
+    EXPECT_EQ(interrupted.state, JobState::Failed);
+    EXPECT_NE(interrupted.error.find("interrupted"), std::string::npos);
+    EXPECT_EQ(training_job_from_json(last[stale.id])->state, JobState::Failed);
+    auto history = restarted.history(10, std::nullopt);
+    ASSERT_EQ(history.size(), 2u);
+    EXPECT_EQ(history[0].id, stale.id);
+    EXPECT_FALSE(restarted.auto_train_pending());  // an automatic training was already tried
 }
 
 TEST(DriftBaselineTest, SurvivesASaveAndDetectsAShift) {

@@ -104,6 +104,10 @@ core::Result<void> save_drift_baseline(const DriftBaseline& baseline, const std:
 core::Result<DriftBaseline> load_drift_baseline(const std::filesystem::path& file);
 std::filesystem::path drift_baseline_path(const ModelRegistry& registry, const std::string& model_id);
 
+/// A job as JSON object text (times in Unix ms) and back, for the job journal.
+std::string training_job_to_json(const TrainingJob& job);
+core::Result<TrainingJob> training_job_from_json(std::string_view text);
+
 /// Validates a request's parameters (InvalidArgument naming the bad one).
 core::Result<void> check_params(const TrainingRequest& request);
 
@@ -116,6 +120,13 @@ public:
     TrainingService(const TrainingService&) = delete;
     TrainingService& operator=(const TrainingService&) = delete;
 
+    /// Called with a copy of a job whenever its state changes (queued, running,
+    /// finished), outside the service's lock, from the thread that changed it.
+    /// Set before start().
+    void set_journal(std::function<void(const TrainingJob&)> journal);
+    /// Jobs of earlier runs, for history and status (before start()). Those
+    /// left queued or running are failed ("interrupted") and journaled again.
+    void restore(std::vector<TrainingJob> jobs);
     void start();
     /// Cancels the running job, drops the queued ones (cancelled), joins the worker.
     void stop();
@@ -145,11 +156,13 @@ private:
     void execute(Job& job);
     core::Result<void> train(Job& job);
     void update(Job& job, double progress, std::string stage);
+    void journal(const TrainingJob& job) const;
 
     ModelRegistry& registry_;
     EventPageSource events_;
     LabelSource labels_;
     TrainingOptions options_;
+    std::function<void(const TrainingJob&)> journal_;
 
     mutable std::mutex mutex_;
     std::condition_variable wake_;
