@@ -276,7 +276,7 @@ void add_ml_routes(Router& router, MlServices& services) {
         auto body = job_json(*job);
         body["status_url"] = "/api/v1/train/status/" + job->id;
         return json::ok(202, body);
-    });
+    }, {.blocking = true});  // the job is journaled in the store
     router.add(Method::Get, "/api/v1/train/status/{id}", [&services](Request& r) {
         auto job = services.training.get(std::string(r.param("id")));
         if (!job) return error_response(r, job.error());
@@ -298,7 +298,7 @@ void add_ml_routes(Router& router, MlServices& services) {
         auto job = services.training.cancel(std::string(r.param("id")));
         if (!job) return error_response(r, job.error());
         return json::ok(200, job_json(*job));
-    });
+    }, {.blocking = true});
     router.add(Method::Get, "/api/v1/models", [&services](Request&) {
         bj::array items;
         auto list = services.registry.list();
@@ -316,6 +316,7 @@ void add_ml_routes(Router& router, MlServices& services) {
     router.add(Method::Post, "/api/v1/models/{id}/activate", [&services](Request& r) {
         auto info = services.registry.activate(std::string(r.param("id")));
         if (!info) return error_response(r, info.error());
+        if (services.models_changed) services.models_changed();
         return json::ok(200, model_json(*info));
     }, {.blocking = true});
     router.add(Method::Get, "/api/v1/metrics/ml", [&services](Request&) {

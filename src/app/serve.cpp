@@ -16,6 +16,7 @@
 #include "api/system_routes.hpp"
 #include "app.hpp"
 #include "influx_export.hpp"
+#include "ml_metadata.hpp"
 #include "ml_stage.hpp"
 #include "auth/audit_log.hpp"
 #include "auth/auth_service.hpp"
@@ -269,6 +270,15 @@ int serve(const core::Config& config) {
          .min_labelled = config.ml.min_labelled_events,
          .auto_train_events = config.ml.auto_train_events,
          .promotion_tolerance = config.ml.promotion_tolerance});
+    // The store mirrors the registry and journals the jobs (migration 7).
+    mirror_models(**registry, (*store)->ml());
+    training.restore(load_training_jobs((*store)->ml(), 500));
+    training.set_journal([r = registry->get(), s = store->get()](const ml::TrainingJob& job) {
+        record_training_job(job, s->ml());
+        if (job.state != ml::JobState::Queued && job.state != ml::JobState::Running) {
+            mirror_models(*r, s->ml());
+        }
+    });
     training.start();
     struct TrainingStop {
         ml::TrainingService& t;
@@ -398,7 +408,8 @@ int serve(const core::Config& config) {
                                      return out;
                                  }};
     monitor.health = &health;
-    api::MlServices ml_services{**registry, training, scorer};
+    api::MlServices ml_services{**registry, training, scorer,
+                                [r = registry->get(), s = store->get()] { mirror_models(*r, s->ml()); }};
     monitor.models_status = [&ml_services] { return api::ml_status_json(ml_services); };
     api::add_event_routes(router, monitor);
     api::add_live_routes(router);

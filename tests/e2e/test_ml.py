@@ -4,7 +4,9 @@ ingested events (ml.* fields, explanations, ml.anomaly alerts), the training API
 (activation and rollback) and the ML and drift metrics."""
 
 import datetime
+import os
 import shutil
+import sqlite3
 import tempfile
 import time
 import unittest
@@ -277,6 +279,11 @@ class MlTest(unittest.TestCase):
         self.assertEqual(status, 200)
 
 
+def query(db, sql):
+    with sqlite3.connect("file:%s?mode=ro" % db, uri=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
 class MlRestartTest(unittest.TestCase):
     def test_models_and_the_active_version_survive_a_restart(self):
         env = {"RATE_LIMIT_PER_MINUTE": "0", "ML_AUTO_TRAIN_EVENTS": "300"}
@@ -307,6 +314,18 @@ class MlRestartTest(unittest.TestCase):
             _, _, after = again.json("GET", "/api/v1/models", token=token)
             self.assertEqual(after, before)
             self.assertEqual(after["active"]["anomaly_detector"], "isolation_forest-v1")
+            # The jobs are in the store (migration 7): status and history survive too.
+            status, _, old_job = again.json("GET", "/api/v1/train/status/" + job["training_id"], token=token)
+            self.assertEqual(status, 200, old_job)
+            self.assertEqual(old_job["state"], "succeeded")
+            self.assertEqual(old_job["results"][0]["model_id"], "isolation_forest-v2")
+            _, _, history = again.json("GET", "/api/v1/train/history", token=token)
+            self.assertEqual([j["automatic"] for j in history["items"]], [False, True])
+            self.assertIn((7, "ml"), query(os.path.join(data_dir, "securityai.db"),
+                                           "SELECT version, name FROM schema_migrations"))
+            self.assertEqual(query(os.path.join(data_dir, "securityai.db"),
+                                   "SELECT id, status FROM ml_models ORDER BY id"),
+                             [("isolation_forest-v1", "active"), ("isolation_forest-v2", "retired")])
             _, _, status = again.json("GET", "/api/v1/monitor/status", token=token)
             self.assertEqual(status["components"]["models"]["state"], "active")
             status, _, _ = again.json("POST", "/api/v1/monitor/events",

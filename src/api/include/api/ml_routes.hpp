@@ -8,6 +8,7 @@
 #include "ml/scorer.hpp"
 #include "ml/training_service.hpp"
 
+#include <functional>
 #include <string>
 
 namespace sai::api {
@@ -17,6 +18,8 @@ struct MlServices {
     ml::ModelRegistry& registry;
     ml::TrainingService& training;
     const ml::EventScorer& scorer;
+    /// Optional: called after an activation changed the registry (the store mirrors it).
+    std::function<void()> models_changed;
 };
 
 void add_ml_routes(Router& router, MlServices& services);
