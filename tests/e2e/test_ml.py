@@ -221,10 +221,24 @@ class MlTest(unittest.TestCase):
         self.assertIn("securityai_ml_inference_seconds_count", text)
         self.assertIn("securityai_ml_anomalies_total", text)
 
-        # The registry survives a restart: the same models, the same active version.
-        # (Checked by the unit tests of the registry; here: what the API reads after activation.)
-        status, _, models = self.call("GET", "/api/v1/models")
-        self.assertEqual(models["active"]["anomaly_detector"], v1)
+        # The ml_performance report lists the registry's versions.
+        status, _, report = self.call("POST", "/api/v1/reports/generate",
+                                      {"type": "ml_performance", "format": "json", "from": iso(start), "to": iso(time.time() + 60)})
+        self.assertEqual(status, 202, report)
+        data = {}
+
+        def ready():
+            nonlocal data
+            status, _, raw = self.server.request("GET", "/api/v1/reports/" + report["id"],
+                                                 headers={"Authorization": "Bearer " + self.token})
+            data = raw
+            return status == 200
+
+        self.assertTrue(wait_for(ready, timeout=30), data)
+        text = data.decode()
+        self.assertNotIn("No model is registered", text)
+        for model_id in (v1, v2):
+            self.assertIn(model_id, text)
 
     def test_cancel(self):
         big = {"models": ["anomaly_detector"], "params": {"anomaly_detector": {"n_estimators": 5000}}}
