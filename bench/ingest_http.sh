@@ -44,4 +44,5 @@ echo "== wrk -t2 -c$connections -d$duration --latency -s post.lua (1,000 events 
 wrk -t2 -c"$connections" -d"$duration" --latency -s "$tmp/post.lua" "http://127.0.0.1:$port/api/v1/monitor/events" | tee "$tmp/wrk.out"
 rps=$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk.out")
 stored=$(curl -fsS "http://127.0.0.1:$port/api/v1/monitor/metrics" -H "Authorization: Bearer $token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events_total"])')
-echo "RESULT requests_per_sec=$rps committed_events_per_sec=$(python3 -c "print(round($rps*1000))") stored=$stored p99=$(awk '$1=="99%" {print $2}' "$tmp/wrk.out") non_2xx=$(awk '/Non-2xx/ {print $5}' "$tmp/wrk.out")"
+ml=$(curl -fsS "http://127.0.0.1:$port/api/v1/metrics/ml" -H "Authorization: Bearer $token" | python3 -c 'import json,sys; m=json.load(sys.stdin); print("ml_scored=%d ml_p50_us=%.1f ml_p99_us=%.1f" % (m["events_scored"], m["inference_latency_seconds"]["p50"]*1e6, m["inference_latency_seconds"]["p99"]*1e6))')
+echo "RESULT requests_per_sec=$rps committed_events_per_sec=$(python3 -c "print(round($rps*1000))") stored=$stored $ml p99=$(awk '$1=="99%" {print $2}' "$tmp/wrk.out") non_2xx=$(awk '/Non-2xx/ {print $5}' "$tmp/wrk.out")"

@@ -113,6 +113,16 @@ constexpr std::array kRules = {
     Rule{Method::Get, "/api/v1/metrics", at_least(Role::Viewer, false)},
     Rule{Method::Get, "/api/v1/metrics/system", at_least(Role::Viewer, false)},
     Rule{Method::Get, "/api/v1/metrics/alerts", at_least(Role::Viewer, false)},
+    Rule{Method::Get, "/api/v1/metrics/ml", at_least(Role::Viewer, false)},
+    Rule{Method::Get, "/api/v1/metrics/drift", at_least(Role::Viewer, false)},
+
+    // Machine learning: everyone sees the models; training and activation are admin work.
+    Rule{Method::Post, "/api/v1/train", at_least(Role::Admin)},
+    Rule{Method::Get, "/api/v1/train/status/{id}", at_least(Role::Admin, false)},
+    Rule{Method::Get, "/api/v1/train/history", at_least(Role::Admin, false)},
+    Rule{Method::Post, "/api/v1/train/{id}/cancel", at_least(Role::Admin)},
+    Rule{Method::Get, "/api/v1/models", at_least(Role::Viewer)},
+    Rule{Method::Post, "/api/v1/models/{id}/activate", at_least(Role::Admin)},
 
     // Reports: viewers list and download, analysts generate, admins delete.
     Rule{Method::Post, "/api/v1/reports/generate", at_least(Role::Analyst)},

@@ -289,6 +289,11 @@ void add_event_routes(Router& router, MonitorServices& services) {
                 }
             }
         }
+        if (services.models_status) {
+            boost::system::error_code ec;
+            auto models = bj::parse(services.models_status(), ec);
+            if (!ec) components["models"] = std::move(models);
+        }
         return json::ok(200, bj::object{{"status", health ? "healthy" : "degraded"},
                                         {"version", services.version},
                                         {"uptime_seconds", uptime},

@@ -10,6 +10,7 @@
 #include "api/live_routes.hpp"
 #include "api/log_routes.hpp"
 #include "api/metrics_routes.hpp"
+#include "api/ml_routes.hpp"
 #include "api/report_routes.hpp"
 #include "api/rule_routes.hpp"
 #include "api/syslog_server.hpp"
@@ -18,6 +19,8 @@
 #include "api/system_routes.hpp"
 #include "app.hpp"
 #include "influx_export.hpp"
+#include "ml_metadata.hpp"
+#include "ml_stage.hpp"
 #include "auth/audit_log.hpp"
 #include "auth/auth_service.hpp"
 #include "core/health.hpp"
@@ -27,6 +30,9 @@
 #include "core/time.hpp"
 #include "graph/geoip.hpp"
 #include "graph/graph_service.hpp"
+#include "ml/registry.hpp"
+#include "ml/scorer.hpp"
+#include "ml/training_service.hpp"
 #include "model/event.hpp"
 #include "pipeline/detect_stage.hpp"
 #include "pipeline/parse_stage.hpp"
@@ -290,6 +296,54 @@ int serve(const core::Config& config) {
     alerts::RemediationService remediation((*store)->alerts(), alert_manager, std::move(remediation_config),
                                            alerts::make_curl_poster(), disable_account, audit_remediation);
 
+    // Models: files in <data_dir>/models (the registry), scored on the pipeline
+    // thread, trained by one background worker with one thread.
+    auto registry = ml::ModelRegistry::open(std::filesystem::path(config.data_dir) / "models");
+    if (!registry) {
+        return fail("models: " + registry.error().detail);
+    }
+    ml::EventScorer scorer(**registry, {.alert_threshold = config.ml.anomaly_alert_threshold});
+    ml::TrainingService training(
+        **registry,
+        [s = store->get()](std::int64_t from, std::int64_t to, const std::optional<std::pair<std::int64_t, std::string>>& before,
+                           std::size_t limit) {
+            storage::EventQuery q;
+            q.from_ms = from;
+            q.to_ms = to;
+            q.before = before;
+            q.limit = limit;
+            return s->events().query(q);
+        },
+        [s = store->get()](std::int64_t since) -> core::Result<std::map<std::string, std::string>> {
+            auto labels = s->alerts().labels(since, 1'000'000);
+            if (!labels) {
+                return labels.error();
+            }
+            std::map<std::string, std::string> out;
+            for (const auto& l : *labels) {
+                out[l.event_id] = l.label;  // oldest first: the latest verdict wins
+            }
+            return out;
+        },
+        {.max_rows = config.ml.max_training_events,
+         .min_labelled = config.ml.min_labelled_events,
+         .auto_train_events = config.ml.auto_train_events,
+         .promotion_tolerance = config.ml.promotion_tolerance});
+    // The store mirrors the registry and journals the jobs (migration 7).
+    mirror_models(**registry, (*store)->ml());
+    training.restore(load_training_jobs((*store)->ml(), 500));
+    training.set_journal([r = registry->get(), s = store->get()](const ml::TrainingJob& job) {
+        record_training_job(job, s->ml());
+        if (job.state != ml::JobState::Queued && job.state != ml::JobState::Running) {
+            mirror_models(*r, s->ml());
+        }
+    });
+    training.start();
+    struct TrainingStop {
+        ml::TrainingService& t;
+        ~TrainingStop() { t.stop(); }
+    } training_stop{training};
+
     reports::ReportHooks report_hooks;
     report_hooks.verify_audit_chain = [a = audit_log->get(), s = store->get()]() -> core::Result<reports::AuditChainStatus> {
         a->flush();  // entries recorded so far are part of what is verified
@@ -299,7 +353,25 @@ int serve(const core::Config& config) {
         }
         return reports::AuditChainStatus{v->ok, v->entries, v->first_broken_seq, v->reason};
     };
-    // The ML model registry plugs in here (report_hooks.ml_snapshot) once ml/ lands.
+    report_hooks.ml_snapshot = [r = registry->get(), &scorer](std::int64_t, std::int64_t) -> core::Result<reports::MlSnapshot> {
+        reports::MlSnapshot snapshot;
+        const auto recent = scorer.recent();
+        for (const auto& m : r->list()) {
+            reports::ModelVersionSummary v;
+            v.model = std::string(ml::model_role(m.kind));
+            v.version = m.id;
+            v.status = std::string(ml::to_string(m.status));
+            v.trained_at = m.created_at;
+            v.metrics.assign(m.metrics.begin(), m.metrics.end());
+            if (m.status == ml::ModelStatus::Active && !recent.scores.empty()) {
+                if (auto b = ml::load_drift_baseline(ml::drift_baseline_path(*r, m.id)); b && b->scores) {
+                    v.drift = b->scores->psi(recent.scores);  // PSI of the anomaly scores since start
+                }
+            }
+            snapshot.versions.push_back(std::move(v));
+        }
+        return snapshot;
+    };
     report_hooks.retention_settings = {
         {"pipeline.retention_days (events)",
          config.pipeline.retention_days > 0 ? std::to_string(config.pipeline.retention_days) + " days" : "kept forever"},
@@ -349,6 +421,10 @@ int serve(const core::Config& config) {
     pipeline::ParseStage& parse_stage = **parse_stage_owned;
     pipeline.add_stage(std::move(*parse_stage_owned));
 
+    // ML scoring before detection: rules may test ml.anomaly_score and ml.threat_class.
+    if (config.ml.enabled) {
+        pipeline.add_stage(std::make_unique<MlScoringStage>(scorer, alert_manager));
+    }
     std::vector<std::filesystem::path> rule_dirs;
     if (config.detection.builtin_rules) {
         if (auto pack = builtin_rules_dir()) {
@@ -440,6 +516,9 @@ int serve(const core::Config& config) {
                                      return out;
                                  }};
     monitor.health = &health;
+    api::MlServices ml_services{**registry, training, scorer,
+                                [r = registry->get(), s = store->get()] { mirror_models(*r, s->ml()); }};
+    monitor.models_status = [&ml_services] { return api::ml_status_json(ml_services); };
     api::add_event_routes(router, monitor);
     api::add_live_routes(router);
     api::HubLiveService live(hub, pipeline);
@@ -459,7 +538,9 @@ int serve(const core::Config& config) {
 
     api::MetricsServices metrics_services{**store, config.data_dir, std::chrono::steady_clock::now(),
                                           {config.metrics.token, config.metrics.allow}, {}};
+    metrics_services.sections.emplace_back("ml", [&ml_services] { return api::ml_metrics_json(ml_services); });
     api::add_metrics_routes(router, metrics_services);
+    api::add_ml_routes(router, ml_services);
     add_metric_collectors(**store, pipeline, syslog.get(), alert_manager, live, graph);
     api::add_log_routes(router, parse_stage);
     api::RuleServices rule_services{detect_stage, api_rules, **store};
@@ -507,6 +588,14 @@ int serve(const core::Config& config) {
     core::Periodic live_metrics(std::chrono::seconds(5), [&live] { live.push_metrics(); });
     core::Periodic rule_reload(std::chrono::seconds(config.detection.reload_interval_s),
                                [&detect_stage] { detect_stage.reload(); });
+    core::Periodic auto_train(std::chrono::seconds(1), [&training, s = store->get(), &config] {
+        // Counting events costs a scan: only while a first training may still be due.
+        if (config.ml.enabled && training.auto_train_pending()) {
+            if (auto n = s->events().count(); n && *n > 0) {
+                training.maybe_auto_train(static_cast<std::uint64_t>(*n));
+            }
+        }
+    });
     core::Periodic maintenance(std::chrono::seconds(10), [a = auth->get(), s = store->get(), &config, &parse_stage] {
         a->flush_usage();
         if (auto r = parse_stage.save(); !r) {
@@ -578,6 +667,8 @@ int serve(const core::Config& config) {
         syslog->stop();
     }
     pipeline.stop();  // commits everything still queued
+    auto_train.stop();
+    training.stop();
     if (auto r = parse_stage.save(); !r) {
         core::log::warn("saving log templates failed", {{"error", r.error().detail}});
     }

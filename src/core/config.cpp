@@ -48,6 +48,19 @@ Setter millis(std::function<std::chrono::milliseconds&(Config&)> field, std::int
     };
 }
 
+Setter real(std::function<double&(Config&)> field, double min, double max) {
+    return [field, min, max](Config& c, std::string_view v) -> Result<void> {
+        double n = 0;
+        auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+        if (ec != std::errc{} || end != v.data() + v.size() || !(n >= min && n <= max)) {
+            return bad("expected a number from " + std::to_string(min) + " to " + std::to_string(max) + ", got '" +
+                       std::string(v) + "'");
+        }
+        field(c) = n;
+        return {};
+    };
+}
+
 Setter text(std::function<std::string&(Config&)> field, bool allow_empty = true) {
     return [field, allow_empty](Config& c, std::string_view v) -> Result<void> {
         if (!allow_empty && v.empty()) {
@@ -236,6 +249,22 @@ const std::vector<KeySpec>& specs() {
          integer<int>([](Config& c) -> int& { return c.alerts.dedup_window_minutes; }, 1, 30 * 24 * 60)},
         {"reports.retention_days", "REPORT_RETENTION_DAYS", "delete generated reports older than this many days (0: never)",
          integer<int>([](Config& c) -> int& { return c.reports.retention_days; }, 0, 36'500)},
+        {"ml.enabled", "ML_ENABLED", "score ingested events with the active models (true/false)",
+         boolean([](Config& c) -> bool& { return c.ml.enabled; })},
+        {"ml.auto_train_events", "ML_AUTO_TRAIN_EVENTS",
+         "with no anomaly detector, train one automatically once this many events are stored (0: never)",
+         integer<std::uint64_t>([](Config& c) -> std::uint64_t& { return c.ml.auto_train_events; }, 0, 100'000'000)},
+        {"ml.anomaly_alert_threshold", "ML_ANOMALY_ALERT_THRESHOLD",
+         "anomaly score above which an ml.anomaly alert is raised (0: the model's contamination threshold)",
+         real([](Config& c) -> double& { return c.ml.anomaly_alert_threshold; }, 0, 1)},
+        {"ml.promotion_tolerance", "ML_PROMOTION_TOLERANCE",
+         "how much lower a retrained model's holdout metric may be and still replace the active model",
+         real([](Config& c) -> double& { return c.ml.promotion_tolerance; }, 0, 1)},
+        {"ml.min_labelled_events", "ML_MIN_LABELLED_EVENTS",
+         "events labelled by alert verdicts the threat classifier needs to train",
+         integer<std::size_t>([](Config& c) -> std::size_t& { return c.ml.min_labelled_events; }, 2, 10'000'000)},
+        {"ml.max_training_events", "ML_MAX_TRAINING_EVENTS", "events one training job reads, at most (the newest)",
+         integer<std::size_t>([](Config& c) -> std::size_t& { return c.ml.max_training_events; }, 100, 10'000'000)},
     };
     return kSpecs;
 }
@@ -270,6 +299,11 @@ std::optional<std::string> toml_text(const toml::node& node) {
     }
     if (auto b = node.as_boolean()) {
         return std::string(b->get() ? "true" : "false");
+    }
+    if (auto f = node.as_floating_point()) {
+        char buf[64];
+        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, f->get());
+        return ec == std::errc{} ? std::optional<std::string>(std::string(buf, end)) : std::nullopt;
     }
     if (auto a = node.as_array()) {
         std::string joined;

@@ -4,6 +4,7 @@
 #include "api/event_routes.hpp"
 #include "api/graph_routes.hpp"
 #include "api/live_routes.hpp"
+#include "api/ml_routes.hpp"
 #include "api/report_routes.hpp"
 #include "api/dispatcher.hpp"
 #include "api/system_routes.hpp"
@@ -42,6 +43,11 @@ protected:
         add_report_routes(router_, *reports_);
         graph_ = std::make_unique<graph::GraphService>(store_->graph(), nullptr, nullptr);
         add_graph_routes(router_, *graph_);
+        registry_ = ml::ModelRegistry::open(dir_.path() / "models").value();
+        scorer_ = std::make_unique<ml::EventScorer>(*registry_, ml::ScorerOptions{}, metrics_);
+        training_ = std::make_unique<ml::TrainingService>(*registry_, nullptr, nullptr, ml::TrainingOptions{});
+        ml_ = std::make_unique<MlServices>(MlServices{*registry_, *training_, *scorer_});
+        add_ml_routes(router_, *ml_);
         limiter_ = auth::make_memory_rate_limiter();
         dispatcher_ = std::make_unique<Dispatcher>(router_, HttpPolicy{},
                                                    Security{service_.get(), limiter_.get(), 100, 6000});
@@ -78,6 +84,11 @@ protected:
     std::unique_ptr<MonitorServices> monitor_;
     std::unique_ptr<reports::ReportService> reports_;
     std::unique_ptr<graph::GraphService> graph_;
+    core::metrics::Registry metrics_;
+    std::unique_ptr<ml::ModelRegistry> registry_;
+    std::unique_ptr<ml::EventScorer> scorer_;
+    std::unique_ptr<ml::TrainingService> training_;
+    std::unique_ptr<MlServices> ml_;
     Router router_;
     std::unique_ptr<Dispatcher> dispatcher_;
 };
@@ -112,6 +123,20 @@ TEST_F(AccessPolicyTest, EveryRouteIsInTheOpenApiDocument) {
         } else {
             EXPECT_FALSE(op.contains("security") && op.at("security").as_array().empty()) << route->pattern;
         }
+    }
+}
+
+TEST_F(AccessPolicyTest, TrainingAndActivationAreAdminOnlyModelsAreForEveryone) {
+    const auto viewer = token_for(model::Role::Viewer);
+    const auto analyst = token_for(model::Role::Analyst);
+    EXPECT_EQ(call(Method::Get, "/api/v1/models", viewer).status, 200);
+    EXPECT_EQ(call(Method::Get, "/api/v1/metrics/ml", viewer).status, 200);
+    EXPECT_EQ(call(Method::Get, "/api/v1/metrics/drift", viewer).status, 200);
+    for (const auto& token : {viewer, analyst}) {
+        EXPECT_EQ(call(Method::Post, "/api/v1/train", token).status, 403);
+        EXPECT_EQ(call(Method::Get, "/api/v1/train/history", token).status, 403);
+        EXPECT_EQ(call(Method::Post, "/api/v1/train/x/cancel", token).status, 403);
+        EXPECT_EQ(call(Method::Post, "/api/v1/models/x/activate", token).status, 403);
     }
 }
 

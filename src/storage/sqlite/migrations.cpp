@@ -222,6 +222,31 @@ CREATE TABLE reports (
 CREATE INDEX reports_created ON reports (created_at, id);
 CREATE INDEX reports_status ON reports (status) WHERE status IN ('queued', 'running');
 )sql"},
+        {7, "ml",
+         R"sql(
+CREATE TABLE ml_models (
+    id             TEXT PRIMARY KEY NOT NULL,
+    type           TEXT NOT NULL,
+    version        INTEGER NOT NULL,
+    created_at     INTEGER NOT NULL,
+    window_from    INTEGER NOT NULL,
+    window_to      INTEGER NOT NULL,
+    rows           INTEGER NOT NULL,
+    params         TEXT NOT NULL,
+    schema_name    TEXT NOT NULL,
+    schema_version INTEGER NOT NULL,
+    metrics        TEXT NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('active', 'candidate', 'retired')),
+    training_id    TEXT NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX ml_models_version ON ml_models (type, version);
+CREATE TABLE ml_training_jobs (
+    id          TEXT PRIMARY KEY NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+    created_at  INTEGER NOT NULL,
+    finished_at INTEGER NOT NULL,
+    job         TEXT NOT NULL
+)sql"},
         {8, "assets and entity graph snapshots",
          R"sql(
 CREATE TABLE assets (

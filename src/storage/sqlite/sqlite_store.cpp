@@ -6,6 +6,7 @@
 #include "sqlite_db.hpp"
 #include "sqlite_event_store.hpp"
 #include "sqlite_report_store.hpp"
+#include "sqlite_ml_store.hpp"
 #include "sqlite_template_store.hpp"
 #include "sqlite_graph_store.hpp"
 
@@ -156,7 +157,7 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions
 }
 
 struct SqliteStore::Aggregates {
-    explicit Aggregates(Impl& impl) : users(impl), tokens(impl), api_keys(impl), audit(impl), events(impl), alerts(impl), templates(impl), reports(impl), graph(impl) {}
+    explicit Aggregates(Impl& impl) : users(impl), tokens(impl), api_keys(impl), audit(impl), events(impl), alerts(impl), templates(impl), reports(impl), graph(impl), ml(impl) {}
     sqlite::SqliteUserStore users;
     sqlite::SqliteTokenStore tokens;
     sqlite::SqliteApiKeyStore api_keys;
@@ -166,6 +167,7 @@ struct SqliteStore::Aggregates {
     sqlite::SqliteTemplateStore templates;
     sqlite::SqliteReportStore reports;
     sqlite::SqliteGraphStore graph;
+    sqlite::SqliteMlStore ml;
 };
 
 SqliteStore::SqliteStore(std::unique_ptr<Impl> impl)
@@ -180,6 +182,7 @@ AlertStore& SqliteStore::alerts() { return aggregates_->alerts; }
 TemplateStore& SqliteStore::templates() { return aggregates_->templates; }
 ReportStore& SqliteStore::reports() { return aggregates_->reports; }
 GraphStore& SqliteStore::graph() { return aggregates_->graph; }
+MlStore& SqliteStore::ml() { return aggregates_->ml; }
 
 SqliteStore::~SqliteStore() { close(); }
 

@@ -36,6 +36,8 @@ struct MonitorServices {
     const core::HealthMonitor* health = nullptr;
     /// Further components for /monitor/status: name -> JSON object text (parser, models...).
     std::function<std::vector<std::pair<std::string, std::string>>()> components;
+    /// Optional: the "models" component (JSON object text), e.g. the active model versions.
+    std::function<std::string()> models_status;
 };
 
 void add_event_routes(Router& router, MonitorServices& services);

@@ -93,6 +93,15 @@ struct AlertsConfig {
     int dedup_window_minutes = 60;
 };
 
+struct MlConfig {
+    bool enabled = true;                    // score events with the active models
+    std::uint64_t auto_train_events = 10'000;  // first anomaly-detector training after this many stored events (0: never)
+    double anomaly_alert_threshold = 0;     // ml.anomaly fires above this score; 0: the model's contamination threshold
+    double promotion_tolerance = 0.01;      // a retrained model may be this much worse on a metric and still replace
+    std::size_t min_labelled_events = 50;   // analyst-labelled events the threat classifier needs
+    std::size_t max_training_events = 200'000;  // events a training job reads, at most (the newest of its window)
+};
+
 struct ReportsConfig {
     int retention_days = 30;  // 0 keeps generated reports forever
 };
@@ -124,6 +133,7 @@ struct Config {
     InfluxConfig influxdb;
     DetectionConfig detection;
     ReportsConfig reports;
+    MlConfig ml;
     std::string config_file;  // the TOML file read, if any (subsystems read their own tables from it)
 
     bool is_production() const { return environment == "production"; }

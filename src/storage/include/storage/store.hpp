@@ -7,8 +7,9 @@
 #include "storage/alert_store.hpp"
 #include "storage/auth_stores.hpp"
 #include "storage/event_store.hpp"
-#include "storage/report_store.hpp"
 #include "storage/graph_store.hpp"
+#include "storage/ml_store.hpp"
+#include "storage/report_store.hpp"
 #include "storage/template_store.hpp"
 
 #include <string>
@@ -58,6 +59,7 @@ public:
     virtual TemplateStore& templates() = 0;
     virtual ReportStore& reports() = 0;
     virtual GraphStore& graph() = 0;
+    virtual MlStore& ml() = 0;
 };
 
 }  // namespace sai::storage

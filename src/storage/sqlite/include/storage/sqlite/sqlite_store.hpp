@@ -49,6 +49,7 @@ public:
     TemplateStore& templates() override;
     ReportStore& reports() override;
     GraphStore& graph() override;
+    MlStore& ml() override;
 
     struct Impl;  // shared with the aggregate stores of this backend
 
