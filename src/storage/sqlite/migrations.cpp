@@ -246,6 +246,7 @@ CREATE TABLE ml_training_jobs (
     created_at  INTEGER NOT NULL,
     finished_at INTEGER NOT NULL,
     job         TEXT NOT NULL
+) STRICT;
 )sql"},
         {8, "assets and entity graph snapshots",
          R"sql(
