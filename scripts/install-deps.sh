@@ -24,8 +24,9 @@ packages=(
     libgeoip-dev geoip-database
     # tests and benchmarks
     googletest libgtest-dev libgmock-dev libbenchmark-dev python3 wrk
-    # promtool (tests check /metrics with `promtool check metrics`)
-    prometheus
+    # promtool (tests check /metrics with `promtool check metrics`); influxd for the
+    # InfluxDB integration test (started by the test on 127.0.0.1, never as a service)
+    prometheus influxdb
     # report tests render PDFs to images (pdftoppm)
     poppler-utils
     # fuzzing (tests/fuzz/run.sh): clang with libFuzzer
