@@ -44,6 +44,15 @@ model::Detection to_model_detection(const detection::Detection& d, const detecti
     out.group_key = d.group_key;
     out.event_ids = d.event_ids;
     out.timestamp = d.timestamp_ms;
+    if (e && !d.correlation && out.group_key.empty()) {
+        // One alert per rule and target: failed logins from many sources against one host
+        // are one alert (the sources are its entities), not one alert per source.
+        if (!e->host_name.empty()) {
+            out.group_key = "host:" + e->host_name;
+        } else if (!e->destination_ip.empty()) {
+            out.group_key = "ip:" + e->destination_ip;
+        }
+    }
     if (e) {
         for (const auto* ip : {&e->source_ip, &e->destination_ip, &e->host_ip}) {
             if (!ip->empty() && std::find(out.entities.ips.begin(), out.entities.ips.end(), *ip) == out.entities.ips.end()) {
