@@ -191,7 +191,7 @@ void add_event_routes(Router& router, MonitorServices& services) {
         }
         const std::size_t accepted = events.size();
         if (!events.empty()) {
-            auto committed = services.pipeline.submit_and_wait(std::move(events));
+            auto committed = services.pipeline.submit_and_wait(std::move(events), r.request_id);
             if (!committed) {
                 Response res = error_response(r, committed.error());
                 if (res.status == 503) {

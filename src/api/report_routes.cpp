@@ -120,10 +120,16 @@ void add_report_routes(Router& router, reports::ReportService& service) {
     router.add(Method::Get, "/api/v1/reports/{id}", [&service](Request& r) {
         const std::string id(r.param("id"));
         auto file = service.download(id);
-        if (!file) {
-            if (file.error().code == Errc::Conflict) {
-                if (auto report = service.get(id)) return conflict(r, file.error(), *report);
+        if (!file && file.error().code == Errc::Conflict) {
+            // The report may have finished between the two reads: then serve it.
+            auto report = service.get(id);
+            if (report && report->status == model::ReportStatus::Ready) {
+                file = service.download(id);
+            } else if (report) {
+                return conflict(r, file.error(), *report);
             }
+        }
+        if (!file) {
             return error_response(r, file.error());
         }
         Response res;

@@ -89,7 +89,7 @@ struct SyslogServer::Impl {
             auto events = parse(messages, peers);
             const auto count = events.size();
             if (count > 0) {
-                if (pipeline.submit(std::move(events), {})) {
+                if (pipeline.submit(std::move(events), {}, "syslog-udp")) {
                     accepted += count;
                 } else {
                     dropped += count;  // the pipeline counts them too
@@ -141,7 +141,7 @@ struct SyslogServer::Impl {
                         *done = true;
                         committed->cancel();
                     });
-                });
+                }, "syslog-tcp");
                 if (submitted) {
                     while (!*done) {
                         co_await committed->async_wait(kSyslogTry);

@@ -1,6 +1,8 @@
 #include "ml_stage.hpp"
 
-#include <unordered_set>
+#include "core/json_text.hpp"
+
+#include <unordered_map>
 
 namespace sai::app {
 
@@ -13,11 +15,22 @@ void MlScoringStage::process(std::vector<model::Event>& batch) {
 
 void MlScoringStage::committed(const std::vector<model::Event>& batch) {
     if (pending_.empty()) return;
-    std::unordered_set<std::string_view> stored;
-    for (const auto& e : batch) stored.insert(e.id);
+    std::unordered_map<std::string_view, std::size_t> stored;  // event id -> index in the batch
+    for (std::size_t i = 0; i < batch.size(); ++i) stored.emplace(batch[i].id, i);
     std::vector<model::Detection> out;
     for (auto& d : pending_) {
-        if (!d.event_ids.empty() && stored.count(d.event_ids.front())) out.push_back(std::move(d));
+        if (d.event_ids.empty()) continue;
+        const auto it = stored.find(d.event_ids.front());
+        if (it == stored.end()) continue;
+        // Where the event came from (the ingest call's request id), so the alert leads back to it.
+        if (const auto origin = pipeline::batch_origin(it->second); !origin.empty() && d.explanation.size() > 1 &&
+                                                                     d.explanation.back() == '}') {
+            d.explanation.pop_back();
+            d.explanation += ",\"origin\":";
+            core::append_json_string(d.explanation, origin);
+            d.explanation += '}';
+        }
+        out.push_back(std::move(d));
     }
     pending_.clear();
     if (!out.empty()) alerts_.submit(std::move(out));

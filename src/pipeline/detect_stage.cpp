@@ -149,6 +149,14 @@ void DetectStage::committed(const std::vector<model::Event>& batch) {
             if (const auto i = rules->find(d.rule_id); i != detection::CompiledRuleSet::npos) info = &rules->rule(i);
         }
         out.push_back(to_model_detection(d, info, d.event_index < batch.size() ? &batch[d.event_index] : nullptr));
+        // Where the event came from (the ingest call's request id), so an alert leads back to it.
+        if (const auto origin = batch_origin(d.event_index); !origin.empty() && out.back().explanation.size() > 1) {
+            std::string& x = out.back().explanation;
+            x.pop_back();  // the closing brace
+            x += ",\"origin\":";
+            core::append_json_string(x, origin);
+            x += '}';
+        }
     }
     pending_.clear();
     if (!out.empty() && sink_) {

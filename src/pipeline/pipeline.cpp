@@ -57,7 +57,11 @@ namespace {
 struct Submission {
     std::vector<model::Event> events;
     Ack ack;
+    std::string origin;
 };
+
+/// The batch the pipeline thread is processing: origin of each event, by index.
+thread_local const std::vector<std::string_view>* t_origins = nullptr;
 
 std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -164,10 +168,17 @@ struct Pipeline::Impl {
         std::vector<model::Event> batch;
         batch.reserve(n);
         std::vector<std::size_t> sizes;
+        std::vector<std::string_view> origins;
+        origins.reserve(n);
         for (auto& s : taken) {
             sizes.push_back(s.events.size());
+            origins.insert(origins.end(), s.events.size(), std::string_view(s.origin));
             std::move(s.events.begin(), s.events.end(), std::back_inserter(batch));
         }
+        t_origins = &origins;
+        struct Reset {
+            ~Reset() { t_origins = nullptr; }
+        } reset_origins;
         // Every stored event has an id and an ingest time, whatever its source.
         const auto now = now_ms();
         for (auto& e : batch) {
@@ -179,7 +190,9 @@ struct Pipeline::Impl {
                 stages[i]->process(batch);
             } catch (const std::exception& e) {
                 ++stage_errors;
-                core::log::error("pipeline stage failed", {{"stage", stages[i]->name()}, {"error", e.what()}});
+                core::log::error("pipeline stage failed", {{"stage", stages[i]->name()},
+                                                           {"error", e.what()},
+                                                           {"origin", taken.empty() ? std::string() : taken.front().origin}});
             }
             stage_seconds[i]->observe(seconds_since(began));
         }
@@ -190,7 +203,12 @@ struct Pipeline::Impl {
         ++batches;
         if (!result) {
             ++commit_errors;
-            core::log::error("event batch not committed", {{"events", batch.size()}, {"error", result.error().detail}});
+            std::string requests;
+            for (const auto& t : taken) {
+                if (!t.origin.empty() && requests.size() < 2048) requests += (requests.empty() ? "" : ",") + t.origin;
+            }
+            core::log::error("event batch not committed",
+                             {{"events", batch.size()}, {"error", result.error().detail}, {"origins", requests}});
             for (auto& s : taken) {
                 if (s.ack) {
                     s.ack(result.error());
@@ -264,7 +282,11 @@ void Pipeline::stop() {
     }
 }
 
-core::Result<void> Pipeline::submit(std::vector<model::Event> events, Ack ack) {
+std::string_view batch_origin(std::size_t index) {
+    return t_origins && index < t_origins->size() ? (*t_origins)[index] : std::string_view{};
+}
+
+core::Result<void> Pipeline::submit(std::vector<model::Event> events, Ack ack, std::string origin) {
     const std::size_t n = events.size();
     {
         std::lock_guard lock(impl_->mutex);
@@ -278,18 +300,18 @@ core::Result<void> Pipeline::submit(std::vector<model::Event> events, Ack ack) {
             return core::make_error(core::Errc::Unavailable, "ingest queue is full");
         }
         impl_->queued_events += n;
-        impl_->queue.push_back({std::move(events), std::move(ack)});
+        impl_->queue.push_back({std::move(events), std::move(ack), std::move(origin)});
     }
     impl_->wake.notify_one();
     return {};
 }
 
-core::Result<storage::InsertResult> Pipeline::submit_and_wait(std::vector<model::Event> events) {
+core::Result<storage::InsertResult> Pipeline::submit_and_wait(std::vector<model::Event> events, std::string origin) {
     auto promise = std::make_shared<std::promise<core::Result<storage::InsertResult>>>();
     auto future = promise->get_future();
     if (auto r = submit(std::move(events), [promise](core::Result<storage::InsertResult> res) {
             promise->set_value(std::move(res));
-        });
+        }, std::move(origin));
         !r) {
         return r.error();
     }

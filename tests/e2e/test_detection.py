@@ -108,12 +108,15 @@ class DetectionTest(unittest.TestCase):
         self.assertEqual(tested["detections"], 1)
         self.assertEqual(tested["items"][0]["explanation"]["matched"][0]["selection"], "selection")
 
-        status, _, ingested = self.call("POST", "/api/v1/monitor/events",
-                                        {"message": "wget then curl http://198.51.100.9/y", "host": "db-2"})
+        status, _, ingested = self.server.json("POST", "/api/v1/monitor/events",
+                                               {"message": "wget then curl http://198.51.100.9/y", "host": "db-2"},
+                                               token=self.token, headers={"X-Request-Id": "e2e-origin-42"})
         self.assertEqual(status, 202)
         alert = wait_for(lambda: [a for a in self.call("GET", "/api/v1/alerts?rule=test-curl-download")[2]["items"]],
                          timeout=10)
         self.assertTrue(alert, "the new rule fires on live events")
+        # The alert leads back to the ingest call that brought the event.
+        self.assertEqual(alert[0]["evidence"]["details"][0]["origin"], "e2e-origin-42")
 
         status, _, got = self.call("PUT", "/api/v1/rules/test-curl-download", {"yaml": RULE.replace("level: medium", "level: high")})
         self.assertEqual((status, got.get("level")), (200, "high"), got)

@@ -146,3 +146,45 @@ TEST_F(PipelineTest, StopDrainsTheQueue) {
 
 }  // namespace
 }  // namespace sai::pipeline
+
+namespace sai::pipeline {
+namespace {
+
+/// Records what batch_origin() says for every event it sees, before and after the commit.
+class OriginProbe final : public Stage {
+public:
+    std::vector<std::string> seen, after;
+    std::string_view name() const override { return "origin-probe"; }
+    void process(std::vector<model::Event>& batch) override {
+        for (std::size_t i = 0; i < batch.size(); ++i) seen.emplace_back(batch_origin(i));
+    }
+    void committed(const std::vector<model::Event>& batch) override {
+        for (std::size_t i = 0; i < batch.size(); ++i) after.emplace_back(batch_origin(i));
+    }
+};
+
+TEST(PipelineOriginTest, StagesSeeWhereEachEventCameFrom) {
+    testkit::TempDir dir;
+    storage::SqliteOptions o;
+    o.data_dir = dir.path();
+    o.synchronous = "normal";
+    auto store = storage::SqliteStore::open(o).value();
+    Pipeline p(store->events(), {});
+    auto probe = std::make_unique<OriginProbe>();
+    auto* seen = probe.get();
+    p.add_stage(std::move(probe));
+    p.start();
+    std::vector<model::Event> a(2), b(1);
+    a[0].id = "a0";
+    a[1].id = "a1";
+    b[0].id = "b0";
+    ASSERT_TRUE(p.submit_and_wait(std::move(a), "request-1"));
+    ASSERT_TRUE(p.submit_and_wait(std::move(b)));
+    p.stop();
+    EXPECT_EQ(seen->seen, (std::vector<std::string>{"request-1", "request-1", ""}));
+    EXPECT_EQ(seen->after, seen->seen);
+    EXPECT_EQ(batch_origin(0), "");  // outside a batch
+}
+
+}  // namespace
+}  // namespace sai::pipeline

@@ -38,6 +38,11 @@ public:
 
 using Batch = std::shared_ptr<const std::vector<model::Event>>;
 
+/// The origin (see Pipeline::submit) of the event at `index` of the batch being
+/// processed; empty when unknown. Only meaningful on the pipeline thread, inside
+/// Stage::process() and Stage::committed().
+std::string_view batch_origin(std::size_t index);
+
 /// Fan-out of committed batches to live subscribers (WebSocket sessions).
 /// Subscribers must return quickly: they run on the pipeline thread.
 class LiveHub {
@@ -95,9 +100,11 @@ public:
 
     /// Non-blocking. Unavailable when the queue cannot take `events` (counted as dropped).
     /// `ack` runs on the pipeline thread after the commit (or its failure).
-    core::Result<void> submit(std::vector<model::Event> events, Ack ack);
+    /// `origin` says where the events came from (the request id of an HTTP ingest call,
+    /// "syslog"...): pipeline logs name it, and stages can read it (batch_origin()).
+    core::Result<void> submit(std::vector<model::Event> events, Ack ack, std::string origin = {});
     /// Blocks until the events are committed (or refused). For blocking handlers.
-    core::Result<storage::InsertResult> submit_and_wait(std::vector<model::Event> events);
+    core::Result<storage::InsertResult> submit_and_wait(std::vector<model::Event> events, std::string origin = {});
 
     void count_rejected(std::uint64_t n);
     PipelineStats stats() const;
