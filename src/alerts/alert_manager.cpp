@@ -19,10 +19,6 @@ using core::Errc;
 using core::make_error;
 using core::Result;
 
-std::int64_t system_now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(core::Clock::now().time_since_epoch()).count();
-}
-
 template <class T>
 void keep_newest(std::vector<T>& v, std::size_t max) {
     if (v.size() > max) {
@@ -123,7 +119,7 @@ struct AlertManager::Impl {
     AlertManagerStats counters;
 
     Impl(storage::AlertStore& s, AlertManagerOptions o, AlertManager::Clock c)
-        : store(s), options(o), clock(c ? std::move(c) : AlertManager::Clock(system_now_ms)) {}
+        : store(s), options(o), clock(c ? std::move(c) : AlertManager::Clock(core::now_unix_ms)) {}
 
     void notify(const std::vector<AlertUpdate>& updates) {
         if (updates.empty()) return;

@@ -30,10 +30,6 @@ using core::Errc;
 using core::make_error;
 using core::Result;
 
-std::int64_t system_now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(core::Clock::now().time_since_epoch()).count();
-}
-
 bool valid_username(std::string_view u) {
     if (u.empty() || u.size() > 64) return false;
     return std::all_of(u.begin(), u.end(), [](unsigned char c) {
@@ -259,7 +255,7 @@ struct RemediationService::Impl {
     Impl(storage::AlertStore& s, AlertManager& a, RemediationConfig c, std::unique_ptr<HttpPoster> p, DisableUser d,
          Audit au, Clock cl)
         : store(s), alerts(a), config(std::move(c)), poster(std::move(p)), disable_user(std::move(d)),
-          audit(std::move(au)), clock(cl ? std::move(cl) : Clock(system_now_ms)) {
+          audit(std::move(au)), clock(cl ? std::move(cl) : Clock(core::now_unix_ms)) {
         for (const auto& t : config.targets) {
             targets.emplace(t.name, std::make_unique<Target>(t, config.breaker_threshold, config.breaker_cooldown));
         }

@@ -16,10 +16,6 @@ using core::make_error;
 
 std::string actor_of(const Request& r) { return r.principal ? r.principal->name : "anonymous"; }
 
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(core::Clock::now().time_since_epoch()).count();
-}
-
 core::Result<storage::AlertQuery> parse_alert_query(const Request& r) {
     storage::AlertQuery q;
     auto limit = json::limit_param(r, 50, 500);
@@ -136,7 +132,7 @@ core::Result<model::Suppression> parse_suppression(const bj::object& body, bool 
         auto t = core::parse_rfc3339(**expires);
         if (!t) return make_error(Errc::InvalidArgument, "expires_at must be an RFC 3339 time");
         s.expires_at = std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count();
-        if (s.expires_at <= now_ms()) return make_error(Errc::InvalidArgument, "expires_at is in the past");
+        if (s.expires_at <= core::now_unix_ms()) return make_error(Errc::InvalidArgument, "expires_at is in the past");
     }
     return s;
 }
@@ -319,7 +315,7 @@ void add_alert_routes(Router& router, AlertServices& services) {
         auto all = services.manager.suppressions();
         if (!all) return error_response(r, all.error());
         bj::array items;
-        const auto now = now_ms();
+        const auto now = core::now_unix_ms();
         for (const auto& s : *all) {
             auto o = model::suppression_to_json(s);
             o["active"] = s.active(now);

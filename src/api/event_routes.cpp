@@ -15,10 +15,6 @@ namespace bj = boost::json;
 using core::Errc;
 using core::make_error;
 
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(core::Clock::now().time_since_epoch()).count();
-}
-
 struct Rejection {
     std::size_t index;
     std::string reason;
@@ -152,7 +148,7 @@ void add_event_routes(Router& router, MonitorServices& services) {
         if (!items) {
             return error_response(r, items.error());
         }
-        const auto now = now_ms();
+        const auto now = core::now_unix_ms();
         std::vector<model::Event> events;
         events.reserve(items->size());
         for (std::size_t i = 0; i < items->size(); ++i) {

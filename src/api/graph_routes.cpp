@@ -12,10 +12,6 @@ namespace bj = boost::json;
 using core::Errc;
 using core::make_error;
 
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(core::Clock::now().time_since_epoch()).count();
-}
-
 /// An optional unsigned integer query parameter within [min, max].
 core::Result<std::optional<std::uint64_t>> number_param(const Request& r, const char* name, std::uint64_t min,
                                                         std::uint64_t max) {
@@ -131,7 +127,7 @@ void add_graph_routes(Router& router, graph::GraphService& service) {
     router.add(Method::Post, "/api/v1/assets", [&service](Request& r) {
         auto body = json::parse_object(r);
         if (!body) return error_response(r, body.error());
-        auto a = service.create_asset(*body, now_ms());
+        auto a = service.create_asset(*body, core::now_unix_ms());
         if (!a) return error_response(r, a.error());
         auto res = json::ok(201, model::asset_to_json(*a));
         res.set_header("Location", "/api/v1/assets/" + a->id);
@@ -147,7 +143,7 @@ void add_graph_routes(Router& router, graph::GraphService& service) {
     router.add(Method::Patch, "/api/v1/assets/{id}", [&service](Request& r) {
         auto body = json::parse_object(r);
         if (!body) return error_response(r, body.error());
-        auto a = service.update_asset(std::string(r.param("id")), *body, now_ms());
+        auto a = service.update_asset(std::string(r.param("id")), *body, core::now_unix_ms());
         if (!a) return error_response(r, a.error());
         return json::ok(200, model::asset_to_json(*a));
     }, {.blocking = true});

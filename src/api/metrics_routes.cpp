@@ -21,10 +21,6 @@ namespace bj = boost::json;
 using core::Errc;
 using core::make_error;
 
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(core::Clock::now().time_since_epoch()).count();
-}
-
 bool allowed_address(const std::vector<std::string>& allow, const std::string& remote) {
     const std::string key = model::ip_sort_key(remote);
     if (key.empty()) return false;
@@ -122,7 +118,7 @@ core::Result<std::pair<std::int64_t, std::int64_t>> range_params(const Request& 
     auto to = json::time_param(r, "to");
     if (!from) return from.error();
     if (!to) return to.error();
-    const std::int64_t end = to->value_or(now_ms());
+    const std::int64_t end = to->value_or(core::now_unix_ms());
     const std::int64_t begin = from->value_or(end - 30LL * 24 * 3600 * 1000);
     if (begin >= end) return make_error(Errc::InvalidArgument, "from must be before to");
     if (end - begin > 366LL * 24 * 3600 * 1000) return make_error(Errc::InvalidArgument, "the range is limited to 366 days");

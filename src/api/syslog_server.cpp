@@ -4,6 +4,7 @@
 #include "api/syslog_server.hpp"
 
 #include "core/log.hpp"
+#include "core/time.hpp"
 #include "pipeline/syslog.hpp"
 
 #include <boost/asio.hpp>
@@ -21,11 +22,6 @@ namespace sasio = boost::asio;
 using sudp = sasio::ip::udp;
 using stcp = sasio::ip::tcp;
 constexpr auto kSyslogTry = sasio::as_tuple(sasio::use_awaitable);
-
-std::int64_t syslog_now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 }  // namespace
 
@@ -48,7 +44,7 @@ struct SyslogServer::Impl {
     /// has one address per message, or one for all of them.
     std::vector<model::Event> parse(const std::vector<std::string>& messages, const std::vector<std::string>& peers) {
         std::vector<model::Event> events;
-        const auto now = syslog_now_ms();
+        const auto now = core::now_unix_ms();
         for (std::size_t i = 0; i < messages.size(); ++i) {
             const auto& m = messages[i];
             auto e = pipeline::parse_syslog(m, now, peers.size() == 1 ? peers[0] : peers[i]);

@@ -4,6 +4,7 @@
 // an attack path within a minute.
 
 #include "app.hpp"
+#include "core/time.hpp"
 #include "core/log.hpp"
 #include "graph/demo_scenario.hpp"
 #include "model/event.hpp"
@@ -20,11 +21,6 @@ namespace sai::app {
 namespace {
 
 namespace bj = boost::json;
-
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 std::size_t collect_body(char* data, std::size_t size, std::size_t n, void* out) {
     static_cast<std::string*>(out)->append(data, size * n);
@@ -142,8 +138,8 @@ int demo(const DemoCommand& cmd) {
     }
 
     const bool quiet = cmd.quiet || isatty(STDERR_FILENO) == 0;
-    auto scenario = graph::make_demo_scenario(now_ms(), cmd.seed);
-    const auto stamp = now_ms();
+    auto scenario = graph::make_demo_scenario(core::now_unix_ms(), cmd.seed);
+    const auto stamp = core::now_unix_ms();
     for (auto& e : scenario.normal) model::ensure_identity(e, stamp);
     for (auto& e : scenario.attack) model::ensure_identity(e, stamp);
 

@@ -2,6 +2,7 @@
 // over rule directories and event files.
 
 #include "app.hpp"
+#include "core/time.hpp"
 #include "detection/engine.hpp"
 #include "model/event.hpp"
 
@@ -74,11 +75,6 @@ bj::object detection_json(const std::string& file, std::size_t index, const dete
     return o;
 }
 
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 }  // namespace
 
 int rules_check(const RulesCheckCommand& command) {
@@ -144,7 +140,7 @@ int hunt(const HuntCommand& command) {
             if (batch.size() >= kBatch) flush();
         };
         if (command.input_format == "json" || command.input_format == "ndjson") {
-            const auto now = now_ms();
+            const auto now = core::now_unix_ms();
             auto r = for_each_document(text, [&](std::size_t index, const bj::value& v) {
                 if (!v.is_object()) {
                     add(index, core::make_error(core::Errc::InvalidArgument, "not a JSON object"));

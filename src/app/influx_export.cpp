@@ -12,10 +12,6 @@ namespace {
 
 using storage::influx::Point;
 
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(core::Clock::now().time_since_epoch()).count();
-}
-
 }  // namespace
 
 void EventRateStage::committed(const std::vector<model::Event>& batch) {
@@ -50,7 +46,7 @@ InfluxExport::InfluxExport(storage::influx::InfluxWriter& writer, storage::Store
     : writer_(writer), store_(store), pipeline_(pipeline), rates_(rates), node_(std::move(node)) {}
 
 void InfluxExport::sample() {
-    const std::int64_t now = now_ms();
+    const std::int64_t now = core::now_unix_ms();
     std::vector<Point> points;
     for (const auto& [key, n] : rates_.take_completed(now)) {
         const auto& [minute, category, severity] = key;

@@ -3,6 +3,7 @@
 // straight into a data directory (--direct).
 
 #include "app.hpp"
+#include "core/time.hpp"
 #include "core/log.hpp"
 #include "model/event.hpp"
 #include "pipeline/syslog.hpp"
@@ -20,11 +21,6 @@
 
 namespace sai::app {
 namespace {
-
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 /// Progress on a terminal (stderr), silence when piped.
 class Progress {
@@ -65,7 +61,7 @@ class DirectSink final : public Sink {
 public:
     explicit DirectSink(storage::SqliteStore& store) : store_(store) {}
     core::Result<std::uint64_t> put(std::vector<model::Event>& batch) override {
-        const auto now = now_ms();
+        const auto now = core::now_unix_ms();
         for (auto& e : batch) {
             model::ensure_identity(e, now);
         }
@@ -148,7 +144,7 @@ private:
 std::optional<core::Result<model::Event>> line_to_event(const std::string& format, std::string_view line) {
     while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
     if (line.empty()) return std::nullopt;
-    const auto now = now_ms();
+    const auto now = core::now_unix_ms();
     if (format == "syslog") {
         return pipeline::parse_syslog(line, now);
     }
@@ -170,7 +166,6 @@ std::optional<core::Result<model::Event>> line_to_event(const std::string& forma
     }
     return model::event_from_json(v.as_object(), now);
 }
-
 
 int ingest(const core::Config& config, const IngestCommand& cmd) {
     core::log::init({.level = core::log::Level::Warn, .file = {}, .async = false});

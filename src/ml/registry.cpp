@@ -1,5 +1,6 @@
 #include "ml/registry.hpp"
 
+#include "core/time.hpp"
 #include "file_util.hpp"
 
 #include <boost/json.hpp>
@@ -12,11 +13,6 @@ namespace {
 
 namespace bj = boost::json;
 using core::Errc;
-
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 bj::object to_json(const ModelInfo& info) {
     bj::object params, metrics;
@@ -148,7 +144,7 @@ core::Result<ModelInfo> ModelRegistry::add(const Model& model, ModelInfo info) {
     info.schema_name = model.schema_name;
     info.schema_version = model.schema_version;
     info.status = ModelStatus::Candidate;
-    if (info.created_at == 0) info.created_at = now_ms();
+    if (info.created_at == 0) info.created_at = core::now_unix_ms();
     if (auto saved = save_model(model, dir_ / (info.id + ".saim")); !saved) return saved.error();
     if (auto written = write_info(info); !written) return written.error();
     infos_[info.id] = info;

@@ -25,10 +25,6 @@ using core::Errc;
 
 const std::vector<std::string> kClasses = {"benign", "suspicious", "malicious"};
 
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(core::Clock::now().time_since_epoch()).count();
-}
-
 bj::object profile_json(const DriftProfile& p) {
     return bj::object{{"edges", bj::value_from(p.edges())}, {"shares", bj::value_from(p.shares())}};
 }
@@ -289,7 +285,7 @@ void TrainingService::restore(std::vector<TrainingJob> jobs) {
                 info.state = JobState::Failed;
                 info.stage = "failed";
                 info.error = "interrupted: the server stopped before the job finished";
-                info.finished_at = now_ms();
+                info.finished_at = core::now_unix_ms();
                 interrupted.push_back(info);
             }
             if (info.request.automatic) auto_queued_ = true;  // the first training is tried once, ever
@@ -321,7 +317,7 @@ void TrainingService::stop() {
             job->info.state = JobState::Cancelled;
             job->info.stage = "cancelled";
             job->info.error = "server shutting down";
-            job->info.finished_at = now_ms();
+            job->info.finished_at = core::now_unix_ms();
             dropped.push_back(job->info);
         }
         queue_.clear();
@@ -347,7 +343,7 @@ core::Result<TrainingJob> TrainingService::submit(TrainingRequest request) {
         job->info.id = core::new_uuid_v7();
         job->info.request = std::move(request);
         job->info.stage = "queued";
-        job->info.created_at = now_ms();
+        job->info.created_at = core::now_unix_ms();
         jobs_.push_back(job);
         // Forget the oldest finished jobs beyond the history bound.
         while (jobs_.size() > options_.history + options_.max_queued + 1) {
@@ -369,7 +365,7 @@ core::Result<TrainingJob> TrainingService::submit(TrainingRequest request) {
             pending->info.state = JobState::Cancelled;
             pending->info.stage = "cancelled";
             pending->info.error = "server shutting down";
-            pending->info.finished_at = now_ms();
+            pending->info.finished_at = core::now_unix_ms();
             queued = pending->info;
         } else {
             queue_.push_back(pending);
@@ -412,7 +408,7 @@ core::Result<TrainingJob> TrainingService::cancel(const std::string& id) {
             std::erase(queue_, job);
             job->info.state = JobState::Cancelled;
             job->info.stage = "cancelled";
-            job->info.finished_at = now_ms();
+            job->info.finished_at = core::now_unix_ms();
             TrainingJob done = job->info;
             lock.unlock();
             journal(done);
@@ -476,7 +472,7 @@ void TrainingService::run() {
             queue_.pop_front();
             job->info.state = JobState::Running;
             job->info.stage = "starting";
-            job->info.started_at = now_ms();
+            job->info.started_at = core::now_unix_ms();
             running = job->info;
         }
         journal(running);
@@ -492,7 +488,7 @@ void TrainingService::execute(Job& job) {
         outcome = core::make_error(Errc::Internal, std::string("training failed: ") + e.what());
     }
     std::unique_lock lock(mutex_);
-    job.info.finished_at = now_ms();
+    job.info.finished_at = core::now_unix_ms();
     if (outcome) {
         job.info.state = JobState::Succeeded;
         job.info.progress = 100;
@@ -528,7 +524,7 @@ core::Result<void> TrainingService::train(Job& job) {
         return core::make_error(Errc::Unavailable, "training cancelled");
     };
     const std::int64_t from = request.from_ms.value_or(0);
-    const std::int64_t to = request.to_ms.value_or(now_ms() + 1);
+    const std::int64_t to = request.to_ms.value_or(core::now_unix_ms() + 1);
 
     // Read the window newest first, page by page, up to max_rows.
     update(job, 0, "reading events");

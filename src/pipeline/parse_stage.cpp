@@ -8,10 +8,6 @@
 namespace sai::pipeline {
 namespace {
 
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(core::Clock::now().time_since_epoch()).count();
-}
-
 storage::TemplateRecord to_store(const parser::TemplateRecord& r) {
     return {r.id, r.format, r.template_text, static_cast<std::int64_t>(r.count), r.first_seen_ms, r.last_seen_ms};
 }
@@ -78,7 +74,7 @@ void ParseStage::process(std::vector<model::Event>& batch) {
         "securityai_parser_new_templates_total", "Log templates seen for the first time.");
     static auto& parsed_counter = core::metrics::default_registry().counter(
         "securityai_parser_messages_total", "Messages parsed into templates.");
-    const std::int64_t now = now_ms();
+    const std::int64_t now = core::now_unix_ms();
     std::uint64_t parsed = 0, fresh = 0;
     for (auto& e : batch) {
         if (e.message.empty() || !e.template_id.empty()) {

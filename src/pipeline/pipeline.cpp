@@ -3,6 +3,7 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "core/time.hpp"
 
 #include <array>
 #include <atomic>
@@ -62,11 +63,6 @@ struct Submission {
 
 /// The batch the pipeline thread is processing: origin of each event, by index.
 thread_local const std::vector<std::string_view>* t_origins = nullptr;
-
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 /// Events committed per minute over the last hour, as a ring of 60 buckets.
 class MinuteSeries {
@@ -180,7 +176,7 @@ struct Pipeline::Impl {
             ~Reset() { t_origins = nullptr; }
         } reset_origins;
         // Every stored event has an id and an ingest time, whatever its source.
-        const auto now = now_ms();
+        const auto now = core::now_unix_ms();
         for (auto& e : batch) {
             model::ensure_identity(e, now);
         }
@@ -220,7 +216,7 @@ struct Pipeline::Impl {
         duplicates += result->duplicates;
         {
             std::lock_guard lock(series_mutex);
-            series.add(now_ms(), result->inserted);
+            series.add(core::now_unix_ms(), result->inserted);
         }
         for (auto& stage : stages) {
             try {
@@ -334,7 +330,7 @@ PipelineStats Pipeline::stats() const {
     s.batches = impl_->batches;
     s.stage_errors = impl_->stage_errors;
     s.commit_errors = impl_->commit_errors;
-    const auto now = now_ms();
+    const auto now = core::now_unix_ms();
     std::lock_guard lock(impl_->series_mutex);
     s.rate = {impl_->series.rate(now, 1), impl_->series.rate(now, 5), impl_->series.rate(now, 15)};
     s.per_minute = impl_->series.last_hour(now);

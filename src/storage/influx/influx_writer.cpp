@@ -46,10 +46,6 @@ std::string url_encode(std::string_view text) {
     return out;
 }
 
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(core::Clock::now().time_since_epoch()).count();
-}
-
 }  // namespace
 
 std::string to_line(const Point& p) {
@@ -164,7 +160,7 @@ struct InfluxWriter::Impl {
         std::chrono::milliseconds backoff = options.backoff;
         std::string why = "not attempted";
         for (int attempt = 1; attempt <= std::max(1, options.max_attempts); ++attempt) {
-            if (!breaker.allow(now_ms())) {
+            if (!breaker.allow(core::now_unix_ms())) {
                 return make_error(Errc::Unavailable, "InfluxDB circuit open after repeated failures: " + why);
             }
             auto ready = ensure_database();
@@ -185,7 +181,7 @@ struct InfluxWriter::Impl {
                 core::log::warn("InfluxDB rejected points", {{"lines", lines}, {"answer", r->body.substr(0, 256)}});
                 return {};
             }
-            breaker.on_failure(now_ms());
+            breaker.on_failure(core::now_unix_ms());
             why = r ? "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 128) : r.error().detail;
             failed(why);
             if (attempt < options.max_attempts) {

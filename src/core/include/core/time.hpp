@@ -2,6 +2,7 @@
 // Time helpers: RFC 3339 UTC text, the format of every time in the API and logs.
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,12 @@ namespace sai::core {
 
 using Clock = std::chrono::system_clock;
 using TimePoint = std::chrono::system_clock::time_point;
+
+/// Unix time in milliseconds, the unit of every stored time.
+inline std::int64_t unix_ms(TimePoint t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+inline std::int64_t now_unix_ms() { return unix_ms(Clock::now()); }
 
 /// "2026-11-29T09:00:00.123Z" (milliseconds, always UTC).
 std::string format_rfc3339(TimePoint t);
