@@ -161,7 +161,7 @@ WebhookMessage build_webhook(const WebhookTarget& t, std::string_view kind, cons
         break;
     }
     case WebhookTarget::Kind::Generic: {
-        bj::object body{{"type", kind}, {"params", params}, {"sent_at", core::format_rfc3339(core::TimePoint(std::chrono::milliseconds(now_ms)))}};
+        bj::object body{{"type", kind}, {"params", params}, {"sent_at", core::format_rfc3339_ms(now_ms)}};
         if (a) body["alert"] = model::alert_to_json(*a);
         m.body = bj::serialize(body);
         const std::string ts = std::to_string(now_ms / 1000);

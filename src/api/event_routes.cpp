@@ -312,7 +312,7 @@ void add_event_routes(Router& router, MonitorServices& services) {
         }
         bj::array series;
         for (const auto& [minute, n] : s.per_minute) {
-            series.push_back(bj::object{{"minute", core::format_rfc3339(core::TimePoint(std::chrono::milliseconds(minute)))},
+            series.push_back(bj::object{{"minute", core::format_rfc3339_ms(minute)},
                                         {"events", n}});
         }
         bj::object sources;

@@ -15,17 +15,13 @@ namespace bj = boost::json;
 using core::Errc;
 using core::make_error;
 
-std::string time_text(std::int64_t ms) {
-    return core::format_rfc3339(core::TimePoint(std::chrono::milliseconds(ms)));
-}
-
 bj::object template_json(const parser::TemplateRecord& t) {
     return {{"id", t.id},
             {"format", t.format},
             {"template", t.template_text},
             {"count", t.count},
-            {"first_seen", time_text(t.first_seen_ms)},
-            {"last_seen", time_text(t.last_seen_ms)}};
+            {"first_seen", core::format_rfc3339_ms(t.first_seen_ms)},
+            {"last_seen", core::format_rfc3339_ms(t.last_seen_ms)}};
 }
 
 bool contains_nocase(std::string_view haystack, std::string_view needle) {
@@ -49,14 +45,9 @@ void add_log_routes(Router& router, pipeline::ParseStage& stage) {
         if (sort != "-count" && sort != "count" && sort != "-first_seen" && sort != "-last_seen") {
             return error_response(r, make_error(Errc::InvalidArgument, "sort must be -count, count, -first_seen or -last_seen"));
         }
-        std::size_t offset = 0;
-        if (auto cursor = r.query_param("cursor"); cursor && !cursor->empty()) {
-            auto raw = cursor->size() <= 64 ? core::base64url_decode(*cursor) : std::nullopt;
-            if (!raw || !raw->starts_with("o:") ||
-                std::from_chars(raw->data() + 2, raw->data() + raw->size(), offset).ec != std::errc{}) {
-                return error_response(r, make_error(Errc::InvalidArgument, "malformed cursor"));
-            }
-        }
+        auto offset_or = json::offset_cursor(r);
+        if (!offset_or) return error_response(r, offset_or.error());
+        const std::size_t offset = *offset_or;
         auto all = stage.parser().miner().snapshot();
         std::erase_if(all, [&](const parser::TemplateRecord& t) {
             return (format && t.format != *format) || (*since && t.first_seen_ms < **since) ||
@@ -75,7 +66,7 @@ void add_log_routes(Router& router, pipeline::ParseStage& stage) {
         const bool more = offset + *limit < all.size();
         const auto stats = stage.stats();
         return json::ok(200, bj::object{{"items", std::move(items)},
-                                        {"next_cursor", more ? bj::value(core::base64url_encode("o:" + std::to_string(offset + *limit)))
+                                        {"next_cursor", more ? bj::value(json::offset_next_cursor(offset + *limit))
                                                              : bj::value(nullptr)},
                                         {"total", all.size()},
                                         {"templates_known", stats.templates},

@@ -93,14 +93,14 @@ bj::value alert_metrics(storage::Store& store, std::int64_t from, std::int64_t t
     for (const auto& [k, v] : s->tactics) tactics[k] = v;
     // Threat trend: the second half of the range against the first.
     std::int64_t first = 0, second = 0;
-    const std::string mid = core::format_rfc3339(core::TimePoint(std::chrono::milliseconds(from + (to - from) / 2))).substr(0, 10);
+    const std::string mid = core::format_rfc3339_ms(from + (to - from) / 2).substr(0, 10);
     for (const auto& d : s->per_day) {
         (d.day < mid ? first : second) += d.low + d.medium + d.high + d.critical;
     }
     const char* trend = second > first * 5 / 4 ? "rising" : second * 5 / 4 < first ? "falling" : "steady";
     auto opt = [](const std::optional<double>& v) { return v ? bj::value(*v) : bj::value(nullptr); };
-    return bj::object{{"from", core::format_rfc3339(core::TimePoint(std::chrono::milliseconds(from)))},
-                      {"to", core::format_rfc3339(core::TimePoint(std::chrono::milliseconds(to)))},
+    return bj::object{{"from", core::format_rfc3339_ms(from)},
+                      {"to", core::format_rfc3339_ms(to)},
                       {"alerts", s->alerts},
                       {"per_day", std::move(days)},
                       {"by_status", std::move(statuses)},

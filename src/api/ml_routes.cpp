@@ -17,7 +17,7 @@ using core::make_error;
 
 bj::value time_json(std::int64_t ms) {
     if (ms <= 0) return nullptr;
-    return bj::value(core::format_rfc3339(core::TimePoint(std::chrono::milliseconds(ms))));
+    return bj::value(core::format_rfc3339_ms(ms));
 }
 
 bj::object metrics_object(const std::map<std::string, double>& metrics) {

@@ -13,8 +13,6 @@ namespace bj = boost::json;
 using core::Errc;
 using core::make_error;
 
-std::string rfc3339(std::int64_t ms) { return core::format_rfc3339(core::TimePoint(std::chrono::milliseconds(ms))); }
-
 bj::object report_to_json(const model::Report& r) {
     boost::system::error_code ec;
     auto filters = bj::parse(r.filters, ec);
@@ -24,10 +22,10 @@ bj::object report_to_json(const model::Report& r) {
             {"status", model::to_string(r.status)},
             {"error", r.error.empty() ? bj::value(nullptr) : bj::value(r.error)},
             {"created_by", r.created_by},
-            {"created_at", rfc3339(r.created_at)},
-            {"finished_at", r.finished_at ? bj::value(rfc3339(r.finished_at)) : bj::value(nullptr)},
-            {"from", rfc3339(r.from_ms)},
-            {"to", rfc3339(r.to_ms)},
+            {"created_at", core::format_rfc3339_ms(r.created_at)},
+            {"finished_at", r.finished_at ? bj::value(core::format_rfc3339_ms(r.finished_at)) : bj::value(nullptr)},
+            {"from", core::format_rfc3339_ms(r.from_ms)},
+            {"to", core::format_rfc3339_ms(r.to_ms)},
             {"filters", !ec && filters.is_object() ? filters : bj::object{}},
             {"size_bytes", r.size_bytes},
             {"download_url", "/api/v1/reports/" + r.id}};

@@ -44,7 +44,7 @@ bj::object rule_json(const detection::CompiledRuleSet& set, std::size_t i, const
             {"source", is_under(r.file, api_dir) ? "api" : "file"},
             {"file", r.file},
             {"matches", c.matches.load()},
-            {"last_match", last ? bj::value(core::format_rfc3339(core::TimePoint(std::chrono::milliseconds(last))))
+            {"last_match", last ? bj::value(core::format_rfc3339_ms(last))
                                 : bj::value(nullptr)}};
 }
 
@@ -112,14 +112,9 @@ void add_rule_routes(Router& router, RuleServices& services) {
     router.add(Method::Get, "/api/v1/rules", [&services](Request& r) {
         auto limit = json::limit_param(r, 100, 1000);
         if (!limit) return error_response(r, limit.error());
-        std::size_t offset = 0;
-        if (auto cursor = r.query_param("cursor"); cursor && !cursor->empty()) {
-            auto raw = cursor->size() <= 64 ? core::base64url_decode(*cursor) : std::nullopt;
-            if (!raw || !raw->starts_with("o:") ||
-                std::from_chars(raw->data() + 2, raw->data() + raw->size(), offset).ec != std::errc{}) {
-                return error_response(r, make_error(Errc::InvalidArgument, "malformed cursor"));
-            }
-        }
+        auto offset_or = json::offset_cursor(r);
+        if (!offset_or) return error_response(r, offset_or.error());
+        const std::size_t offset = *offset_or;
         const auto level = r.query_param("level");
         const auto q = r.query_param("q");
         const auto set = services.stage.rules();
@@ -138,7 +133,7 @@ void add_rule_routes(Router& router, RuleServices& services) {
             items.push_back(rule_json(*set, i, services.api_dir));
         }
         return json::ok(200, bj::object{{"items", std::move(items)},
-                                        {"next_cursor", more ? bj::value(core::base64url_encode("o:" + std::to_string(offset + *limit)))
+                                        {"next_cursor", more ? bj::value(json::offset_next_cursor(offset + *limit))
                                                              : bj::value(nullptr)}});
     }, {.blocking = true});
 

@@ -45,10 +45,6 @@ bool contains_word(std::string_view haystack, std::string_view word) {
     return haystack.find(word) != std::string_view::npos;
 }
 
-std::string time_text(std::int64_t ms) {
-    return core::format_rfc3339(core::TimePoint(std::chrono::milliseconds(ms)));
-}
-
 double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
 /// Probability that an attacker on the edge's source can take this step.
@@ -136,8 +132,8 @@ bj::object node_json(const EntityGraph& g, NodeId id, double risk) {
                  {"label", n.label},
                  {"kind", to_string(n.kind)},
                  {"risk", round3(risk)},
-                 {"first_seen", time_text(n.first_seen)},
-                 {"last_seen", time_text(n.last_seen)}};
+                 {"first_seen", core::format_rfc3339_ms(n.first_seen)},
+                 {"last_seen", core::format_rfc3339_ms(n.last_seen)}};
     if (!n.ip.empty()) o["ip"] = n.ip;
     if (!n.country.empty()) o["country"] = n.country;
     if (!n.asset_id.empty()) {
@@ -161,8 +157,8 @@ bj::object edge_json(const EntityGraph& g, EdgeId id) {
                  {"kind", to_string(e.kind)},
                  {"count", e.count},
                  {"bytes", e.bytes},
-                 {"first_seen", time_text(e.first_seen)},
-                 {"last_seen", time_text(e.last_seen)}};
+                 {"first_seen", core::format_rfc3339_ms(e.first_seen)},
+                 {"last_seen", core::format_rfc3339_ms(e.last_seen)}};
     if (e.port) o["port"] = e.port;
     if (e.kind == EdgeKind::Logon || e.kind == EdgeKind::Auth) {
         o["failures"] = e.failures;
@@ -915,12 +911,12 @@ bj::object baseline_json(const UserBaseline& b) {
                       {"hosts", top(b.hosts, 10)},
                       {"countries", top(b.countries, 10)},
                       {"bytes_mean", round3(b.bytes_mean)},
-                      {"first_seen", time_text(b.first_seen)},
-                      {"last_seen", time_text(b.last_seen)}};
+                      {"first_seen", core::format_rfc3339_ms(b.first_seen)},
+                      {"last_seen", core::format_rfc3339_ms(b.last_seen)}};
 }
 
 bj::object deviation_json(const Deviation& d) {
-    return bj::object{{"at", time_text(d.ts)},
+    return bj::object{{"at", core::format_rfc3339_ms(d.ts)},
                       {"score", round3(d.score)},
                       {"reasons", bj::array(d.reasons.begin(), d.reasons.end())},
                       {"host", d.host},
@@ -954,7 +950,7 @@ core::Result<bj::object> GraphService::user_behavior(const UserBehaviorRequest& 
         bj::array timeline, deviations;
         for (auto it = p->timeline.rbegin(); it != p->timeline.rend(); ++it) {
             const auto& a = it->activity;
-            timeline.push_back(bj::object{{"at", time_text(a.ts)},
+            timeline.push_back(bj::object{{"at", core::format_rfc3339_ms(a.ts)},
                                           {"host", a.host},
                                           {"source_ip", a.source_ip.empty() ? bj::value(nullptr) : bj::value(a.source_ip)},
                                           {"country", a.country.empty() ? bj::value(nullptr) : bj::value(a.country)},

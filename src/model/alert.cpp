@@ -12,11 +12,7 @@ namespace {
 
 namespace bj = boost::json;
 
-std::string time_text(std::int64_t ms) {
-    return core::format_rfc3339(core::TimePoint(std::chrono::milliseconds(ms)));
-}
-
-bj::value time_or_null(std::int64_t ms) { return ms == 0 ? bj::value(nullptr) : bj::value(time_text(ms)); }
+bj::value time_or_null(std::int64_t ms) { return ms == 0 ? bj::value(nullptr) : bj::value(core::format_rfc3339_ms(ms)); }
 
 bj::array strings(const std::vector<std::string>& values) { return bj::array(values.begin(), values.end()); }
 
@@ -194,16 +190,16 @@ bj::object alert_to_json(const Alert& a) {
         {"evidence", bj::object{{"event_ids", strings(a.event_ids)}, {"details", std::move(details)}}},
         {"fingerprint", a.fingerprint},
         {"count", a.count},
-        {"first_seen", time_text(a.first_seen)},
-        {"last_seen", time_text(a.last_seen)},
-        {"created_at", time_text(a.created_at)},
-        {"updated_at", time_text(a.updated_at)},
+        {"first_seen", core::format_rfc3339_ms(a.first_seen)},
+        {"last_seen", core::format_rfc3339_ms(a.last_seen)},
+        {"created_at", core::format_rfc3339_ms(a.created_at)},
+        {"updated_at", core::format_rfc3339_ms(a.updated_at)},
         {"verdict_reason", a.verdict_reason.empty() ? bj::value(nullptr) : bj::value(a.verdict_reason)},
     };
 }
 
 bj::object alert_change_to_json(const AlertChange& c) {
-    return {{"at", time_text(c.at)},
+    return {{"at", core::format_rfc3339_ms(c.at)},
             {"actor", c.actor},
             {"action", c.action},
             {"from", c.from.empty() ? bj::value(nullptr) : bj::value(c.from)},
@@ -219,7 +215,7 @@ bj::object suppression_to_json(const Suppression& s) {
             {"reason", s.reason},
             {"expires_at", time_or_null(s.expires_at)},
             {"created_by", s.created_by},
-            {"created_at", time_text(s.created_at)},
+            {"created_at", core::format_rfc3339_ms(s.created_at)},
             {"hits", s.hits}};
 }
 
@@ -228,7 +224,7 @@ bj::object blocked_address_to_json(const BlockedAddress& b) {
             {"reason", b.reason},
             {"alert_id", b.alert_id.empty() ? bj::value(nullptr) : bj::value(b.alert_id)},
             {"created_by", b.created_by},
-            {"created_at", time_text(b.created_at)},
+            {"created_at", core::format_rfc3339_ms(b.created_at)},
             {"expires_at", time_or_null(b.expires_at)}};
 }
 

@@ -46,10 +46,6 @@ core::Result<std::vector<std::string>> strings_of(const bj::value& v, std::strin
 
 bj::array to_array(const std::vector<std::string>& v) { return bj::array(v.begin(), v.end()); }
 
-std::string time_text(std::int64_t ms) {
-    return core::format_rfc3339(core::TimePoint(std::chrono::milliseconds(ms)));
-}
-
 }  // namespace
 
 std::string_view to_string(AssetType type) noexcept {
@@ -118,8 +114,8 @@ bj::object asset_to_json(const Asset& a) {
         {"owner", a.owner.empty() ? bj::value(nullptr) : bj::value(a.owner)},
         {"tags", to_array(a.tags)},
         {"discovered", a.discovered},
-        {"created_at", time_text(a.created_at)},
-        {"updated_at", time_text(a.updated_at)},
+        {"created_at", core::format_rfc3339_ms(a.created_at)},
+        {"updated_at", core::format_rfc3339_ms(a.updated_at)},
     };
 }
 

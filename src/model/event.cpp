@@ -345,8 +345,6 @@ void put(bj::object& root, std::string_view path, bj::value v) {
     }
 }
 
-std::string ms_text(std::int64_t ms) { return core::format_rfc3339(core::TimePoint(std::chrono::milliseconds(ms))); }
-
 }  // namespace
 
 core::Result<Event> event_from_json(const bj::object& object, std::int64_t now_ms) {
@@ -407,8 +405,8 @@ void ensure_identity(Event& e, std::int64_t now_ms) {
 bj::object event_to_json(const Event& e) {
     bj::object root;
     root["id"] = e.id;
-    root["@timestamp"] = ms_text(e.timestamp);
-    put(root, "event.ingested", bj::value(ms_text(e.ingested)));
+    root["@timestamp"] = core::format_rfc3339_ms(e.timestamp);
+    put(root, "event.ingested", bj::value(core::format_rfc3339_ms(e.ingested)));
     for (const auto& f : kStrings) {
         if (!(e.*f.member).empty()) {
             put(root, f.path, bj::value(e.*f.member));

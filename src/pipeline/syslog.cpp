@@ -215,7 +215,7 @@ core::Result<model::Event> parse_syslog(std::string_view msg, std::int64_t now_m
     }
     constexpr std::int64_t kDay = 24LL * 3600 * 1000;
     if (e.timestamp > now_ms + kDay || e.timestamp < 946'684'800'000) {
-        e.labels["syslog.timestamp_rejected"] = core::format_rfc3339(core::TimePoint(std::chrono::milliseconds(e.timestamp)));
+        e.labels["syslog.timestamp_rejected"] = core::format_rfc3339_ms(e.timestamp);
         e.timestamp = now_ms;
     }
     return e;

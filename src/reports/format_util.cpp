@@ -10,7 +10,7 @@
 namespace sai::reports {
 
 std::string format_time(std::int64_t ms) {
-    const std::string t = core::format_rfc3339(core::TimePoint(std::chrono::milliseconds(ms)));
+    const std::string t = core::format_rfc3339_ms(ms);
     return t.substr(0, 10) + " " + t.substr(11, 5) + " UTC";
 }
 

@@ -169,8 +169,8 @@ core::Result<void> for_each_event(storage::EventStore& store, const ReportSpec& 
 core::Result<void> for_each_audit(storage::AuditStore& store, const ReportSpec& spec, std::size_t page_size,
                                   const std::function<void(const storage::AuditRecord&)>& visit) {
     storage::AuditQuery q;
-    q.from = core::format_rfc3339(core::TimePoint(std::chrono::milliseconds(spec.from_ms)));
-    q.to = core::format_rfc3339(core::TimePoint(std::chrono::milliseconds(spec.to_ms)));
+    q.from = core::format_rfc3339_ms(spec.from_ms);
+    q.to = core::format_rfc3339_ms(spec.to_ms);
     q.actor = spec.filters.actor;
     q.action = spec.filters.action;
     q.limit = page_size;

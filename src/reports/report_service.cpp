@@ -321,7 +321,7 @@ core::Result<ReportDownload> ReportService::download(std::string_view id) {
     if (!in.read(body.data(), static_cast<std::streamsize>(size))) {
         return make_error(Errc::Unavailable, "the report's file could not be read");
     }
-    const std::string day = core::format_rfc3339(core::TimePoint(std::chrono::milliseconds(report->created_at)));
+    const std::string day = core::format_rfc3339_ms(report->created_at);
     std::string name = "securityai-" + report->type + "-" + day.substr(0, 4) + day.substr(5, 2) + day.substr(8, 2) +
                        "-" + report->id.substr(0, 8) + "." + std::string(file_extension(report->format));
     std::replace(name.begin(), name.end(), '_', '-');

@@ -14,8 +14,6 @@ std::unique_ptr<ReportWriter> make_pdf_writer(const std::filesystem::path& file,
 
 namespace {
 
-std::string rfc3339(std::int64_t ms) { return core::format_rfc3339(core::TimePoint(std::chrono::milliseconds(ms))); }
-
 /// Owns the output stream; finish() reports write errors.
 class FileWriter : public ReportWriter {
 public:
@@ -73,9 +71,9 @@ public:
         row({"report", m.title});
         row({"id", m.id});
         row({"type", m.type});
-        row({"from", rfc3339(m.from_ms)});
-        row({"to", rfc3339(m.to_ms)});
-        row({"generated_at", rfc3339(m.generated_at)});
+        row({"from", core::format_rfc3339_ms(m.from_ms)});
+        row({"to", core::format_rfc3339_ms(m.to_ms)});
+        row({"generated_at", core::format_rfc3339_ms(m.generated_at)});
     }
     void heading(std::string_view) override {}
     void paragraph(std::string_view text) override {
@@ -138,8 +136,8 @@ public:
         core::append_json_string(s, m.type);
         s += ",\"title\":";
         core::append_json_string(s, m.title);
-        s += ",\"generated_at\":\"" + rfc3339(m.generated_at) + "\",\"from\":\"" + rfc3339(m.from_ms) +
-             "\",\"to\":\"" + rfc3339(m.to_ms) + "\"},\"sections\":[";
+        s += ",\"generated_at\":\"" + core::format_rfc3339_ms(m.generated_at) + "\",\"from\":\"" + core::format_rfc3339_ms(m.from_ms) +
+             "\",\"to\":\"" + core::format_rfc3339_ms(m.to_ms) + "\"},\"sections\":[";
         out_ << s;
     }
     void heading(std::string_view text) override { text_section("heading", text); }

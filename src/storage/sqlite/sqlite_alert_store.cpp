@@ -14,8 +14,6 @@ constexpr std::string_view kAlertColumns =
     "id, fingerprint, rule_id, title, description, source, severity, risk, status, assignee, tactics, techniques, "
     "tags, entities, event_ids, details, first_seen, last_seen, count, created_at, updated_at, verdict_reason";
 
-std::string json_strings(const std::vector<std::string>& v) { return bj::serialize(bj::array(v.begin(), v.end())); }
-
 std::vector<std::string> strings_from(const bj::value* v) {
     std::vector<std::string> out;
     if (v && v->is_array()) {
@@ -32,14 +30,6 @@ bj::value parse_json(const std::string& text) {
     return ec ? bj::value(nullptr) : v;
 }
 
-void bind_optional(sqlite3_stmt* s, int i, const std::string& v) {
-    if (v.empty()) {
-        sqlite3_bind_null(s, i);
-    } else {
-        bind_text(s, i, v);
-    }
-}
-
 model::Alert read_alert(sqlite3_stmt* s) {
     model::Alert a;
     a.id = column_text(s, 0);
@@ -52,20 +42,16 @@ model::Alert read_alert(sqlite3_stmt* s) {
     a.risk = sqlite3_column_double(s, 7);
     a.status = model::parse_alert_status(column_text(s, 8)).value_or(model::AlertStatus::New);
     a.assignee = column_text(s, 9);
-    const auto tactics = parse_json(column_text(s, 10));
-    a.tactics = strings_from(&tactics);
-    const auto techniques = parse_json(column_text(s, 11));
-    a.techniques = strings_from(&techniques);
-    const auto tags = parse_json(column_text(s, 12));
-    a.tags = strings_from(&tags);
+    a.tactics = strings_from_json_array(column_text(s, 10));
+    a.techniques = strings_from_json_array(column_text(s, 11));
+    a.tags = strings_from_json_array(column_text(s, 12));
     const auto entities = parse_json(column_text(s, 13));
     if (entities.is_object()) {
         a.entities.hosts = strings_from(entities.get_object().if_contains("hosts"));
         a.entities.users = strings_from(entities.get_object().if_contains("users"));
         a.entities.ips = strings_from(entities.get_object().if_contains("ips"));
     }
-    const auto ids = parse_json(column_text(s, 14));
-    a.event_ids = strings_from(&ids);
+    a.event_ids = strings_from_json_array(column_text(s, 14));
     const auto details = parse_json(column_text(s, 15));
     if (details.is_array()) {
         for (const auto& d : details.get_array()) a.details.push_back(bj::serialize(d));
@@ -97,11 +83,6 @@ Result<model::Alert> one_alert(sqlite3* db, sqlite3_stmt* s) {
     }
 }
 
-Result<void> step_done(sqlite3* db, sqlite3_stmt* s, std::string_view what) {
-    if (sqlite3_step(s) != SQLITE_DONE) return error_from(db, what);
-    return {};
-}
-
 }  // namespace
 
 Result<void> SqliteAlertStore::save(std::span<const model::Alert> alerts, std::span<const model::AlertChange> changes) {
@@ -124,12 +105,12 @@ Result<void> SqliteAlertStore::save(std::span<const model::Alert> alerts, std::s
                 sqlite3_bind_int(s, 7, static_cast<int>(a.severity));
                 sqlite3_bind_double(s, 8, a.risk);
                 bind_text(s, 9, model::to_string(a.status));
-                bind_optional(s, 10, a.assignee);
-                bind_text(s, 11, json_strings(a.tactics));
-                bind_text(s, 12, json_strings(a.techniques));
-                bind_text(s, 13, json_strings(a.tags));
+                bind_text_or_null(s, 10, a.assignee);
+                bind_text(s, 11, json_string_array(a.tactics));
+                bind_text(s, 12, json_string_array(a.techniques));
+                bind_text(s, 13, json_string_array(a.tags));
                 bind_text(s, 14, bj::serialize(model::entities_to_json(a.entities)));
-                bind_text(s, 15, json_strings(a.event_ids));
+                bind_text(s, 15, json_string_array(a.event_ids));
                 bj::array details;
                 for (const auto& d : a.details) {
                     auto v = parse_json(d);
@@ -141,7 +122,7 @@ Result<void> SqliteAlertStore::save(std::span<const model::Alert> alerts, std::s
                 sqlite3_bind_int64(s, 19, a.count);
                 sqlite3_bind_int64(s, 20, a.created_at);
                 sqlite3_bind_int64(s, 21, a.updated_at);
-                bind_optional(s, 22, a.verdict_reason);
+                bind_text_or_null(s, 22, a.verdict_reason);
                 if (auto r = step_done(db, s, "save alert"); !r) return r;
             }
             auto insert = prepare(db,
@@ -155,9 +136,9 @@ Result<void> SqliteAlertStore::save(std::span<const model::Alert> alerts, std::s
                 sqlite3_bind_int64(h, 2, c.at);
                 bind_text(h, 3, c.actor);
                 bind_text(h, 4, c.action);
-                bind_optional(h, 5, c.from);
-                bind_optional(h, 6, c.to);
-                bind_optional(h, 7, c.comment);
+                bind_text_or_null(h, 5, c.from);
+                bind_text_or_null(h, 6, c.to);
+                bind_text_or_null(h, 7, c.comment);
                 if (auto r = step_done(db, h, "save alert history"); !r) return r;
             }
             return {};

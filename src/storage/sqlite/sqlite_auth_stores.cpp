@@ -22,15 +22,6 @@ void bind_optional(sqlite3_stmt* stmt, int index, const std::optional<std::strin
     }
 }
 
-/// Steps a write statement to completion; `what` names it in errors.
-Result<void> step_done(sqlite3* db, sqlite3_stmt* stmt, std::string_view what) {
-    const int rc = sqlite3_step(stmt);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        return error_from(db, what);
-    }
-    return {};
-}
-
 /// Collects every row of `stmt` with `read`.
 template <class T, class Read>
 Result<std::vector<T>> collect(sqlite3* db, sqlite3_stmt* stmt, Read read, std::string_view what) {

@@ -1,5 +1,7 @@
 #include "sqlite_db.hpp"
 
+#include <boost/json.hpp>
+
 namespace sai::storage::sqlite {
 
 core::Error error_from(sqlite3* db, std::string_view what) {
@@ -54,6 +56,37 @@ core::Result<Stmt> prepare(sqlite3* db, std::string_view sql) {
 
 void bind_text(sqlite3_stmt* stmt, int index, std::string_view value) {
     sqlite3_bind_text64(stmt, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
+void bind_text_or_null(sqlite3_stmt* stmt, int index, std::string_view value) {
+    if (value.empty()) {
+        sqlite3_bind_null(stmt, index);
+    } else {
+        bind_text(stmt, index, value);
+    }
+}
+
+core::Result<void> step_done(sqlite3* db, sqlite3_stmt* stmt, std::string_view what) {
+    const int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        return error_from(db, what);
+    }
+    return {};
+}
+
+std::string json_string_array(const std::vector<std::string>& values) {
+    return boost::json::serialize(boost::json::array(values.begin(), values.end()));
+}
+
+std::vector<std::string> strings_from_json_array(std::string_view text) {
+    std::vector<std::string> out;
+    boost::system::error_code ec;
+    auto v = boost::json::parse(text, ec);
+    if (ec || !v.is_array()) return out;
+    for (const auto& item : v.get_array()) {
+        if (item.is_string()) out.emplace_back(item.get_string());
+    }
+    return out;
 }
 
 std::string column_text(sqlite3_stmt* stmt, int column) {

@@ -39,6 +39,14 @@ core::Result<Stmt> prepare(sqlite3* db, std::string_view sql);
 void bind_text(sqlite3_stmt* stmt, int index, std::string_view value);
 std::string column_text(sqlite3_stmt* stmt, int column);
 
+/// Binds text, or NULL when `value` is empty.
+void bind_text_or_null(sqlite3_stmt* stmt, int index, std::string_view value);
+/// Steps a write statement to completion; `what` names it in errors.
+core::Result<void> step_done(sqlite3* db, sqlite3_stmt* stmt, std::string_view what);
+/// Lists of strings stored as JSON arrays; malformed text reads as an empty list.
+std::string json_string_array(const std::vector<std::string>& values);
+std::vector<std::string> strings_from_json_array(std::string_view text);
+
 /// Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it fails or throws.
 core::Result<void> transaction(sqlite3* db, const std::function<core::Result<void>()>& body);
 

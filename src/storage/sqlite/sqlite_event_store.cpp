@@ -33,14 +33,6 @@ void bind_key(sqlite3_stmt* s, int i, const std::string& ip) {
     }
 }
 
-void bind_optional_text(sqlite3_stmt* s, int i, const std::string& v) {
-    if (v.empty()) {
-        sqlite3_bind_null(s, i);
-    } else {
-        bind_text(s, i, v);
-    }
-}
-
 Result<model::Event> read_event(sqlite3_stmt* s) {
     // Columns: doc, ingested.
     const std::string doc = column_text(s, 0);
@@ -115,15 +107,15 @@ Result<InsertResult> SqliteEventStore::insert_batch(std::span<const model::Event
                 bind_text(s, 1, e.id);
                 sqlite3_bind_int64(s, 2, e.timestamp);
                 sqlite3_bind_int64(s, 3, e.ingested);
-                bind_optional_text(s, 4, e.category);
-                bind_optional_text(s, 5, e.outcome);
+                bind_text_or_null(s, 4, e.category);
+                bind_text_or_null(s, 5, e.outcome);
                 if (e.severity) {
                     sqlite3_bind_int64(s, 6, *e.severity);
                 } else {
                     sqlite3_bind_null(s, 6);
                 }
-                bind_optional_text(s, 7, e.host_name);
-                bind_optional_text(s, 8, e.user_name);
+                bind_text_or_null(s, 7, e.host_name);
+                bind_text_or_null(s, 8, e.user_name);
                 bind_key(s, 9, e.source_ip);
                 bind_key(s, 10, e.destination_ip);
                 if (e.anomaly_score) {
@@ -131,7 +123,7 @@ Result<InsertResult> SqliteEventStore::insert_batch(std::span<const model::Event
                 } else {
                     sqlite3_bind_null(s, 11);
                 }
-                bind_optional_text(s, 12, e.threat_class);
+                bind_text_or_null(s, 12, e.threat_class);
                 bind_text(s, 13, e.message);
                 bind_text(s, 14, model::event_to_json_text(e));
                 if (sqlite3_step(s) != SQLITE_DONE) {

@@ -13,30 +13,17 @@ using core::Result;
 constexpr std::string_view kColumns =
     "id, name, ips, hostnames, type, criticality, internet_facing, owner, tags, discovered, created_at, updated_at";
 
-std::string to_json_array(const std::vector<std::string>& v) { return bj::serialize(bj::array(v.begin(), v.end())); }
-
-std::vector<std::string> from_json_array(const std::string& text) {
-    std::vector<std::string> out;
-    boost::system::error_code ec;
-    auto v = bj::parse(text, ec);
-    if (ec || !v.is_array()) return out;
-    for (const auto& item : v.get_array()) {
-        if (item.is_string()) out.emplace_back(item.get_string());
-    }
-    return out;
-}
-
 model::Asset read_asset(sqlite3_stmt* s) {
     model::Asset a;
     a.id = column_text(s, 0);
     a.name = column_text(s, 1);
-    a.ips = from_json_array(column_text(s, 2));
-    a.hostnames = from_json_array(column_text(s, 3));
+    a.ips = strings_from_json_array(column_text(s, 2));
+    a.hostnames = strings_from_json_array(column_text(s, 3));
     a.type = model::parse_asset_type(column_text(s, 4)).value_or(model::AssetType::Server);
     a.criticality = sqlite3_column_int(s, 5);
     a.internet_facing = sqlite3_column_int(s, 6) != 0;
     a.owner = column_text(s, 7);
-    a.tags = from_json_array(column_text(s, 8));
+    a.tags = strings_from_json_array(column_text(s, 8));
     a.discovered = sqlite3_column_int(s, 9) != 0;
     a.created_at = sqlite3_column_int64(s, 10);
     a.updated_at = sqlite3_column_int64(s, 11);
@@ -62,13 +49,13 @@ Result<void> SqliteGraphStore::put_asset(const model::Asset& a) {
         if (rc != SQLITE_DONE) return error_from(db, "check asset name");
         bind_text(s, 1, a.id);
         bind_text(s, 2, a.name);
-        bind_text(s, 3, to_json_array(a.ips));
-        bind_text(s, 4, to_json_array(a.hostnames));
+        bind_text(s, 3, json_string_array(a.ips));
+        bind_text(s, 4, json_string_array(a.hostnames));
         bind_text(s, 5, model::to_string(a.type));
         sqlite3_bind_int(s, 6, a.criticality);
         sqlite3_bind_int(s, 7, a.internet_facing ? 1 : 0);
         bind_text(s, 8, a.owner);
-        bind_text(s, 9, to_json_array(a.tags));
+        bind_text(s, 9, json_string_array(a.tags));
         sqlite3_bind_int(s, 10, a.discovered ? 1 : 0);
         sqlite3_bind_int64(s, 11, a.created_at);
         sqlite3_bind_int64(s, 12, a.updated_at);
