@@ -27,6 +27,10 @@ packages=(
     # promtool (tests check /metrics with `promtool check metrics`); influxd for the
     # InfluxDB integration test (started by the test on 127.0.0.1, never as a service)
     prometheus influxdb
+    # scale-out: PostgreSQL (libpq), Redis (hiredis), Kafka (librdkafka with its mock
+    # cluster, kcat as an outside client); the servers and nginx are started by the
+    # integration tests on 127.0.0.1, never as services
+    libpq-dev libhiredis-dev librdkafka-dev postgresql redis-server kcat nginx
     # report tests render PDFs to images (pdftoppm)
     poppler-utils
     # fuzzing (tests/fuzz/run.sh): clang with libFuzzer
