@@ -7,7 +7,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-packages=(
+# What building the server needs (`--build-only`: the Docker image's build stage).
+build_packages=(
     # toolchain
     build-essential cmake ninja-build ccache mold pkg-config git curl ca-certificates
     # libraries
@@ -22,22 +23,30 @@ packages=(
     libcairo2-dev
     # graph: GeoIP country lookups (libGeoIP) and the country database (no download at run time)
     libgeoip-dev geoip-database
-    # tests and benchmarks
-    googletest libgtest-dev libgmock-dev libbenchmark-dev python3 wrk
+    # scale-out clients: PostgreSQL (libpq), Redis (hiredis), Kafka (librdkafka)
+    libpq-dev libhiredis-dev librdkafka-dev
+    # web assets (Swagger UI, ReDoc) come from npm at build time
+    nodejs npm
+)
+# What the tests and benchmarks need on top.
+test_packages=(
+    googletest libgtest-dev libgmock-dev libbenchmark-dev python3 python3-yaml wrk
     # promtool (tests check /metrics with `promtool check metrics`); influxd for the
     # InfluxDB integration test (started by the test on 127.0.0.1, never as a service)
     prometheus influxdb
-    # scale-out: PostgreSQL (libpq), Redis (hiredis), Kafka (librdkafka with its mock
-    # cluster, kcat as an outside client); the servers and nginx are started by the
-    # integration tests on 127.0.0.1, never as services
-    libpq-dev libhiredis-dev librdkafka-dev postgresql redis-server kcat nginx
+    # scale-out integration tests start these servers on 127.0.0.1 (never as services);
+    # kcat is an outside Kafka client; docker-compose and systemd-analyze check deploy/
+    postgresql redis-server kcat nginx docker-compose systemd
     # report tests render PDFs to images (pdftoppm)
     poppler-utils
     # fuzzing (tests/fuzz/run.sh): clang with libFuzzer
     clang libclang-rt-14-dev
-    # web assets (Swagger UI, ReDoc) come from npm at build time
-    nodejs npm
 )
+
+packages=("${build_packages[@]}")
+if [ "${1:-}" != "--build-only" ]; then
+    packages+=("${test_packages[@]}")
+fi
 
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then
