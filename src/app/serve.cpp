@@ -73,6 +73,18 @@ private:
     alerts::AlertManager& alerts_;
 };
 
+/// Before detection: marks logins at hours unusual for the user (from the graph's
+/// per-user baselines) so rules can use `ueba.unusual_hour`. Pipeline thread only.
+class UserBaselineStage final : public pipeline::Stage {
+public:
+    explicit UserBaselineStage(const graph::GraphService& graph) : graph_(graph) {}
+    std::string_view name() const override { return "user-baseline"; }
+    void process(std::vector<model::Event>& batch) override { graph_.annotate(batch); }
+
+private:
+    const graph::GraphService& graph_;
+};
+
 void print_generated_password(const std::string& password) {
     // Straight to the console, once: never through the logger.
     std::fprintf(stderr,
@@ -441,6 +453,7 @@ int serve(const core::Config& config) {
     for (const auto& d : config.detection.rules_dirs) {
         rule_dirs.emplace_back(d);
     }
+    pipeline.add_stage(std::make_unique<UserBaselineStage>(graph));
     auto detect_stage_owned = std::make_unique<pipeline::DetectStage>(
         rule_dirs, [&alert_manager](std::vector<model::Detection> d) { alert_manager.submit(std::move(d)); });
     pipeline::DetectStage& detect_stage = *detect_stage_owned;

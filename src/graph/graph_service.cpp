@@ -213,6 +213,26 @@ core::Result<void> GraphService::start() {
     return {};
 }
 
+void GraphService::annotate(std::vector<model::Event>& batch) const {
+    std::shared_lock lock(mutex_);
+    const UserBehavior& users = state_->users;
+    for (auto& e : batch) {
+        if (e.user_name.empty() || !contains_word(e.category, "authentication")) continue;
+        const auto share = users.unusual_hour(e.user_name, e.timestamp);
+        if (!share) continue;
+        boost::json::object extra;
+        if (!e.extra.empty()) {
+            boost::system::error_code ec;
+            auto parsed = boost::json::parse(e.extra, ec);
+            if (ec || !parsed.is_object()) continue;
+            extra = std::move(parsed.as_object());
+        }
+        extra["ueba.unusual_hour"] = true;
+        extra["ueba.hour_share"] = std::round(*share * 1000) / 1000;
+        e.extra = boost::json::serialize(extra);
+    }
+}
+
 std::vector<model::Detection> GraphService::observe(const std::vector<model::Event>& batch) {
     std::vector<model::Detection> out;
     std::unique_lock lock(mutex_);

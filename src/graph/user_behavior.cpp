@@ -11,8 +11,13 @@ constexpr std::size_t kMaxCountries = 32;
 constexpr std::size_t kMaxTimeline = 100;
 constexpr std::size_t kMaxDeviations = 20;
 constexpr std::int64_t kDay = 24LL * 3600 * 1000;
+constexpr double kUnusualHourShare = 0.02;
 
 int hour_of(std::int64_t ts) { return static_cast<int>(((ts / 3600000) % 24 + 24) % 24); }
+
+double hour_share(const UserBaseline& b, std::int64_t ts) {
+    return static_cast<double>(b.hours[hour_of(ts)]) / static_cast<double>(b.events);
+}
 
 template <class Map>
 void count(Map& map, const std::string& key, std::size_t cap) {
@@ -48,8 +53,7 @@ double UserBehavior::observe(const UserActivity& a) {
         keep *= 1.0 - weight;
     };
     if (b.events >= options_.min_baseline_events) {
-        const double share = static_cast<double>(b.hours[hour_of(a.ts)]) / static_cast<double>(b.events);
-        if (share < 0.02) add("unusual_hour", 0.25);
+        if (hour_share(b, a.ts) < kUnusualHourShare) add("unusual_hour", 0.25);
         if (!a.host.empty() && !b.hosts.contains(a.host)) add("new_host", 0.3);
         if (!a.country.empty() && !b.countries.contains(a.country)) add("new_country", 0.4);
         if (a.bytes > 0 && b.bytes_n >= 10) {
@@ -105,6 +109,18 @@ std::vector<const UserProfile*> UserBehavior::ranked(std::size_t limit) const {
 const UserProfile* UserBehavior::find(const std::string& user) const {
     auto it = users_.find(user);
     return it == users_.end() ? nullptr : &it->second;
+}
+
+std::optional<double> UserBehavior::unusual_hour(const std::string& user, std::int64_t ts) const {
+    auto it = users_.find(user);
+    if (it == users_.end()) return std::nullopt;
+    const UserBaseline& b = it->second.baseline;
+    if (b.events < options_.min_baseline_events || b.last_seen - b.first_seen < options_.min_hour_baseline_days * kDay) {
+        return std::nullopt;
+    }
+    const double share = hour_share(b, ts);
+    if (share >= kUnusualHourShare) return std::nullopt;
+    return share;
 }
 
 }  // namespace sai::graph

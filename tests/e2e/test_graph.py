@@ -123,6 +123,35 @@ class GraphTest(unittest.TestCase):
         status, _, _ = self.call("GET", "/api/v1/visualize/user-behavior?user=nobody")
         self.assertEqual(status, 404)
 
+    def test_login_at_an_hour_unusual_for_the_account_raises_an_alert(self):
+        day0 = (int(time.time()) // 86400 - 12) * 86400 * 1000  # a midnight UTC, 12 days ago
+        hour = 3600 * 1000
+
+        def login(day, h, n):
+            return {"id": "owl-%d-%d-%d" % (day, h, n), "@timestamp": day0 + (day * 24 + h) * hour,
+                    "event.category": "authentication", "event.outcome": "success", "user.name": "night-owl",
+                    "host.name": "app-07", "source.ip": "10.0.5.9", "message": "Accepted password for night-owl"}
+
+        baseline = [login(day, h, 0) for day in range(10) for h in (9, 11, 13, 15)]
+        status, _, body = self.call("POST", "/api/v1/monitor/events", baseline)
+        self.assertEqual(status, 202, body)
+        # The baseline is learnt once committed; then a 03:00 login stands out.
+        self.assertTrue(wait_for(lambda: self.call("GET", "/api/v1/visualize/user-behavior?user=night-owl")[0] == 200
+                                 and len(self.call("GET", "/api/v1/visualize/user-behavior?user=night-owl")[2]
+                                         ["timeline"]) >= 40, 15))
+        status, _, body = self.call("POST", "/api/v1/monitor/events", [login(10, 11, 1)])
+        self.assertEqual(status, 202, body)
+        status, _, body = self.call("POST", "/api/v1/monitor/events", [login(10, 3, 1)])
+        self.assertEqual(status, 202, body)
+        rule = "5b4a3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c10"
+        mine = lambda: [a for a in self.alerts(rule) if "night-owl" in a["entities"].get("users", [])]  # noqa: E731
+        alerts = wait_for(mine, 15)
+        self.assertEqual(len(alerts), 1, alerts)
+        self.assertEqual(alerts[0]["count"], 1)  # the 11:00 login stayed silent
+        status, _, event = self.call("GET", "/api/v1/monitor/events/owl-10-3-1")
+        self.assertEqual(status, 200)
+        self.assertIn("unusual_hour", str(event))
+
     def test_assets_api(self):
         status, _, page = self.call("GET", "/api/v1/assets?tag=database")
         self.assertEqual(status, 200)

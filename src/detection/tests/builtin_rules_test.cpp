@@ -144,6 +144,19 @@ TEST(BuiltinRulesTest, MachineLearningFields) {
     EXPECT_TRUE(titles({event({{"ml.threat_class", "malicious"}, {"ml.confidence", 0.4}})}).empty());
 }
 
+TEST(BuiltinRulesTest, LoginAtAnUnusualHour) {
+    // ueba.unusual_hour is set before detection by the graph's per-user baselines.
+    auto login = [](bool unusual, std::string outcome) {
+        boost::json::object o{{"event.category", "authentication"}, {"event.outcome", outcome},
+                              {"user.name", "alice"}, {"host.name", "web-1"}, {"message", "Accepted password for alice"}};
+        if (unusual) o["ueba.unusual_hour"] = true;
+        return event(o);
+    };
+    EXPECT_TRUE(has(titles({login(true, "success")}), "Login at an Unusual Hour for the Account"));
+    EXPECT_FALSE(has(titles({login(false, "success")}), "Login at an Unusual Hour for the Account"));
+    EXPECT_FALSE(has(titles({login(true, "failure")}), "Login at an Unusual Hour for the Account"));
+}
+
 model::Event logon(std::string user, std::string computer, int type, std::int64_t at) {
     const std::string json = R"({"Event": {"System": {"EventID": 4624, "Channel": "Security", "Computer": ")" +
                              computer + R"(", "TimeCreated": {"#attributes": {"SystemTime": "2026-11-18T09:00:0)" +

@@ -178,6 +178,35 @@ TEST_F(GraphServiceTest, ThreatMapAndUserBehaviour) {
     EXPECT_EQ(service_->user_behavior({std::string("nobody"), 50}).error().code, core::Errc::NotFound);
 }
 
+TEST_F(GraphServiceTest, LoginsAtHoursUnusualForTheUserAreAnnotatedBeforeDetection) {
+    const std::int64_t day0 = kT0 / (24 * 60 * kMin) * (24 * 60 * kMin);  // a midnight UTC
+    std::vector<model::Event> baseline;
+    for (int day = 0; day < 10; ++day) {
+        for (int hour = 9; hour < 17; hour += 2) baseline.push_back(auth("carol", "10.0.1.5", "app-02", day0 + (day * 24 + hour) * 60 * kMin));
+    }
+    std::vector<model::Event> early{auth("carol", "10.0.1.5", "app-02", day0 + 3 * 60 * kMin)};
+    service_->annotate(early);  // no baseline yet: nothing to compare with
+    EXPECT_TRUE(early[0].extra.empty());
+    // Five days of office hours are 20 logins, but too short a history to know the hours.
+    service_->observe({baseline.begin(), baseline.begin() + 20});
+    std::vector<model::Event> too_soon{auth("carol", "10.0.1.5", "app-02", day0 + (5 * 24 + 3) * 60 * kMin)};
+    service_->annotate(too_soon);
+    EXPECT_TRUE(too_soon[0].extra.empty());
+    service_->observe({baseline.begin() + 20, baseline.end()});
+
+    auto night = auth("carol", "10.0.1.5", "app-02", day0 + (10 * 24 + 3) * 60 * kMin);
+    night.extra = R"({"shipper":"x"})";
+    std::vector<model::Event> batch{night, auth("carol", "10.0.1.5", "app-02", day0 + (10 * 24 + 11) * 60 * kMin),
+                                    net("10.0.1.5", "10.0.3.10", 5432, day0 + (10 * 24 + 3) * 60 * kMin)};
+    service_->annotate(batch);
+    const auto extra = bj::parse(batch[0].extra).as_object();
+    EXPECT_EQ(extra.at("ueba.unusual_hour"), true);
+    EXPECT_EQ(extra.at("ueba.hour_share").to_number<double>(), 0.0);
+    EXPECT_EQ(extra.at("shipper"), "x");  // what the event carried is kept
+    EXPECT_TRUE(batch[1].extra.empty()) << "11:00 is carol's usual time";
+    EXPECT_TRUE(batch[2].extra.empty()) << "not a login";
+}
+
 TEST_F(GraphServiceTest, SnapshotsRestoreAndDiscoveredAssetsAreStored) {
     attack();
     auto stored = service_->flush_discovered(kT0);

@@ -95,6 +95,10 @@ public:
     /// snapshot is logged and skipped (the graph starts empty), never fatal.
     core::Result<void> start();
 
+    /// Before detection: marks logins (authentication events with a user) that fall in
+    /// an hour under 2% of the user's baseline with the extra fields
+    /// `ueba.unusual_hour: true` and `ueba.hour_share`, for rules to use. Reads only.
+    void annotate(std::vector<model::Event>& batch) const;
     /// Folds a committed batch into the graph; returns the detections it raised.
     std::vector<model::Detection> observe(const std::vector<model::Event>& batch);
     /// Links open alerts to their entities; closed ones are unlinked.

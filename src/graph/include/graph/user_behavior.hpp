@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -66,6 +67,7 @@ struct UserProfile {
 struct UserBehaviorOptions {
     std::size_t max_users = 50'000;
     std::uint64_t min_baseline_events = 20;  // no deviations are scored before this
+    int min_hour_baseline_days = 7;          // unusual_hour() needs this much history: working hours take days to learn
     double report_threshold = 0.3;           // deviations kept from this score up
 };
 
@@ -77,6 +79,10 @@ public:
     /// Riskiest first (score, then most recent).
     std::vector<const UserProfile*> ranked(std::size_t limit) const;
     const UserProfile* find(const std::string& user) const;
+    /// When the user has a mature baseline (min_baseline_events over at least
+    /// min_hour_baseline_days) and the UTC hour of `ts` holds under 2% of their past
+    /// activity: that share (0 for an hour never seen). nullopt otherwise. Does not learn.
+    std::optional<double> unusual_hour(const std::string& user, std::int64_t ts) const;
     std::size_t size() const { return users_.size(); }
 
 private:
