@@ -85,19 +85,6 @@ public:
             if (cost != std::numeric_limits<float>::infinity()) f(g_.edge(id).dst, static_cast<double>(cost));
         }
     }
-    template <class K, class F>
-    void for_each_reverse_step(NodeId v, K keep, F f) const {
-        for (EdgeId id : g_.node(v).in) {
-            const Edge& e = g_.edge(id);
-            if (!keep(e.src)) continue;
-            float& cost = cost_[id];
-            if (cost < 0) {
-                cost = traversable(g_, e) ? static_cast<float>(-std::log(step_probability(e, lateral_) * presence(e.src)))
-                                          : std::numeric_limits<float>::infinity();
-            }
-            if (cost != std::numeric_limits<float>::infinity()) f(e.src, static_cast<double>(cost));
-        }
-    }
     double risk(NodeId u) const {
         if (risk_[u] < 0) risk_[u] = static_cast<float>(node_risk(risk_inputs(g_, u)));
         return risk_[u];

@@ -13,22 +13,13 @@ namespace {
 /// A hand-built directed graph with explicit step costs.
 struct SmallGraph {
     std::size_t n = 0;
-    std::vector<std::vector<std::pair<NodeId, double>>> out, in;
-    explicit SmallGraph(std::size_t nodes) : n(nodes), out(nodes), in(nodes) {}
-    void add(NodeId a, NodeId b, double cost) {
-        out[a].emplace_back(b, cost);
-        in[b].emplace_back(a, cost);
-    }
+    std::vector<std::vector<std::pair<NodeId, double>>> out;
+    explicit SmallGraph(std::size_t nodes) : n(nodes), out(nodes) {}
+    void add(NodeId a, NodeId b, double cost) { out[a].emplace_back(b, cost); }
     std::size_t node_capacity() const { return n; }
     template <class F>
     void for_each_step(NodeId u, F f) const {
         for (auto [v, c] : out[u]) f(v, c);
-    }
-    template <class K, class F>
-    void for_each_reverse_step(NodeId v, K keep, F f) const {
-        for (auto [u, c] : in[v]) {
-            if (keep(u)) f(u, c);
-        }
     }
 };
 

@@ -41,40 +41,42 @@ std::string_view to_string(NodeKind kind) noexcept;
 std::string_view to_string(EdgeKind kind) noexcept;
 
 struct Node {
+    // What path searches and risk scores read comes first (one cache line); names after.
+    std::vector<EdgeId> out;
+    NodeKind kind = NodeKind::Host;
+    bool alive = false;
+    bool internet_facing = false;   // declared on the asset
+    bool exposed = false;           // observed: accepted a connection from an external address
+    int criticality = 0;            // 0: not an asset; else 1..5
+    int open_alerts = 0;            // alert links into this node (kept by touch_edge / remove_edge)
+    int alert_severity = -1;        // the worst severity among them, -1 when none
+    int severity = -1;              // alert nodes: model::Severity, 0 info .. 4 critical
+    float anomaly = 0;     // highest ml.anomaly_score seen on events of this node (0..1)
+    float centrality = 0;  // PageRank normalised to 0..1 (background)
+    std::vector<EdgeId> in;
+    std::int64_t first_seen = 0;    // Unix ms (event time)
+    std::int64_t last_seen = 0;
     std::string key;
     std::string label;
-    NodeKind kind = NodeKind::Host;
     std::string ip;       // hosts and externals: an address of the node
     std::string country;  // externals: ISO 3166 code ("" when unknown)
     std::string asset_id;
     std::vector<std::string> tags;  // asset tags
-    int criticality = 0;            // 0: not an asset; else 1..5
-    bool internet_facing = false;   // declared on the asset
-    bool exposed = false;           // observed: accepted a connection from an external address
-    int severity = -1;              // alert nodes: model::Severity, 0 info .. 4 critical
-    int open_alerts = 0;            // alert links into this node (kept by touch_edge / remove_edge)
-    int alert_severity = -1;        // the worst severity among them, -1 when none
-    std::int64_t first_seen = 0;    // Unix ms (event time)
-    std::int64_t last_seen = 0;
-    float anomaly = 0;     // highest ml.anomaly_score seen on events of this node (0..1)
-    float centrality = 0;  // PageRank normalised to 0..1 (background)
-    bool alive = false;
-    std::vector<EdgeId> out;
-    std::vector<EdgeId> in;
 };
 
 struct Edge {
+    // What path searches read comes first; the rest after.
     NodeId src = kNoNode;
     NodeId dst = kNoNode;
     EdgeKind kind = EdgeKind::Connection;
+    bool alive = false;
     std::uint16_t port = 0;
-    std::int64_t first_seen = 0;
-    std::int64_t last_seen = 0;
     std::uint64_t count = 0;
     std::uint64_t failures = 0;  // logon and auth edges
+    std::int64_t first_seen = 0;
+    std::int64_t last_seen = 0;
     std::uint64_t bytes = 0;
     std::vector<std::string> users;  // logon edges: up to 8 user names
-    bool alive = false;
 };
 
 struct GraphLimits {

@@ -8,15 +8,13 @@
 // search short, and holds the paths found until then (still in rank order).
 //
 // Every inner search is an A* guided by the exact cost to the nearest target in the
-// graph without bans or hop limit (one reverse Dijkstra per query, over the nodes
-// reachable from the sources within max_hops), which is a consistent lower bound,
-// and pruned by the reverse hop distance: still exact, far fewer states.
+// graph without bans or hop limit (one reverse Dijkstra per query, over the steps the
+// forward walk from the sources within max_hops recorded), which is a consistent lower
+// bound, and pruned by the reverse hop distance: still exact, far fewer states.
 //
 // `G` provides:
 //   std::size_t node_capacity() const;                     // ids are < this
 //   template <class F> void for_each_step(NodeId u, F f) const;          // f(NodeId v, double cost)
-//   template <class K, class F> void for_each_reverse_step(NodeId v, K keep, F f) const;
-//       // for each u -> v with keep(u): f(NodeId u, double cost of u -> v)
 
 #include "graph/entity_graph.hpp"
 
@@ -118,6 +116,14 @@ PathResult k_best_paths(const G& g, const PathQuery& q) {
     bool abandoned = false;
     if (q.guided) {
         std::vector<NodeId> frontier, next;
+        // Every step out of a node the forward walk expands: exactly the steps a path
+        // within max_hops can take. The backward passes run over these (as in-lists),
+        // not over every in-edge of the graph (most come from nodes no source reaches).
+        struct Step {
+            NodeId u, v;
+            double cost;
+        };
+        std::vector<Step> steps;
         for (NodeId v : q.sources) {
             if (v < n && reach[v] == kFar) {
                 reach[v] = 0;
@@ -131,7 +137,8 @@ PathResult k_best_paths(const G& g, const PathQuery& q) {
                     abandoned = true;
                     break;
                 }
-                g.for_each_step(u, [&](NodeId v, double) {
+                g.for_each_step(u, [&](NodeId v, double cost) {
+                    steps.push_back({u, v, cost});
                     if (reach[v] == kFar) {
                         reach[v] = static_cast<std::uint8_t>(hop);
                         next.push_back(v);
@@ -140,6 +147,15 @@ PathResult k_best_paths(const G& g, const PathQuery& q) {
             }
             if (abandoned) break;
             frontier.swap(next);
+        }
+        // The recorded steps as in-lists (counting sort by head).
+        std::vector<std::uint32_t> in_begin(n + 1, 0);
+        std::vector<std::pair<NodeId, double>> in_steps(steps.size());
+        if (!abandoned) {
+            for (const Step& st : steps) ++in_begin[st.v + 1];
+            for (std::size_t v = 0; v < n; ++v) in_begin[v + 1] += in_begin[v];
+            std::vector<std::uint32_t> fill(in_begin.begin(), in_begin.end() - 1);
+            for (const Step& st : steps) in_steps[fill[st.v]++] = {st.u, st.cost};
         }
         using Entry = std::pair<double, NodeId>;
         std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap;
@@ -161,23 +177,25 @@ PathResult k_best_paths(const G& g, const PathQuery& q) {
                 abandoned = true;
                 break;
             }
-            g.for_each_reverse_step(v, [&](NodeId u) { return reach[u] != kFar; }, [&](NodeId u, double cost) {
+            for (std::uint32_t i = in_begin[v]; i < in_begin[v + 1]; ++i) {
+                const NodeId u = in_steps[i].first;
+                const double cost = in_steps[i].second;
                 if (c + cost < h[u]) {
                     h[u] = c + cost;
                     heap.push({h[u], u});
                 }
-            });
+            }
         }
         for (std::size_t hop = 1; hop <= q.max_hops && !frontier.empty() && !abandoned; ++hop) {
             next.clear();
             for (NodeId v : frontier) {
-                g.for_each_reverse_step(v, [&](NodeId u) { return reach[u] != kFar && to_target[u] == kFar; },
-                                        [&](NodeId u, double) {
+                for (std::uint32_t i = in_begin[v]; i < in_begin[v + 1]; ++i) {
+                    const NodeId u = in_steps[i].first;
                     if (to_target[u] == kFar) {
                         to_target[u] = static_cast<std::uint8_t>(hop);
                         next.push_back(u);
                     }
-                });
+                }
             }
             frontier.swap(next);
         }
