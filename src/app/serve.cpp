@@ -201,7 +201,7 @@ int serve(const core::Config& config) {
     core::log::info("securityai starting", {{"version", core::kVersion},
                                             {"environment", config.environment},
                                             {"data_dir", config.data_dir},
-                                            {"storage", "sqlite"}});
+                                            {"storage", config.storage.postgres_url.empty() ? "sqlite" : "postgres"}});
     if (config.secret_key == core::kDefaultSecretKey) {
         core::log::warn("SECRET_KEY is the built-in development default; set SECRET_KEY before exposing this server");
     }
@@ -211,7 +211,7 @@ int serve(const core::Config& config) {
             return fail("metrics.allow: '" + cidr + "' is not an address or CIDR block");
         }
     }
-    auto store = storage::SqliteStore::open(sqlite_options(config, true));
+    auto store = open_store(config, true);
     if (!store) {
         core::log::error("cannot open the store", {{"error", store.error().detail}});
         return fail(store.error().detail);
@@ -245,7 +245,9 @@ int serve(const core::Config& config) {
     auto limiter = auth::make_memory_rate_limiter();
 
     core::HealthMonitor health;
-    health.add_check("storage", [s = store->get()] { return s->check_health(); });
+    // PostgreSQL shows as its own component: when it is down, /health says so.
+    health.add_check((*store)->backend() == "postgres" ? "postgres" : "storage",
+                     [s = store->get()] { return s->check_health(); });
     std::unique_ptr<storage::influx::InfluxWriter> influx;
     if (!config.influxdb.url.empty()) {
         storage::influx::InfluxOptions influx_options;
