@@ -48,6 +48,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <thread>
 
 namespace sai::app {
 namespace {
@@ -212,6 +213,15 @@ int serve(const core::Config& config) {
         }
     }
     auto store = open_store(config, true);
+    // A PostgreSQL that is still starting (a compose stack, a failover) is waited
+    // for a while rather than failing the node at once.
+    const auto wait_until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!store && store.error().code == core::Errc::Unavailable && !config.storage.postgres_url.empty() &&
+           std::chrono::steady_clock::now() < wait_until) {
+        core::log::warn("waiting for PostgreSQL", {{"error", store.error().detail}});
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        store = open_store(config, true);
+    }
     if (!store) {
         core::log::error("cannot open the store", {{"error", store.error().detail}});
         return fail(store.error().detail);

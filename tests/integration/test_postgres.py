@@ -94,6 +94,21 @@ class PostgresTest(unittest.TestCase):
         finally:
             server.stop()
 
+    def test_node_waits_for_postgres_at_start(self):
+        url, _ = self.database()
+        self.pg.stop()
+        restarter = threading.Timer(3, self.pg.start)
+        restarter.start()
+        server = None
+        try:
+            server = Server(env={"POSTGRES_URL": url, "RATE_LIMIT_PER_MINUTE": "0"})
+            self.assertTrue(any(e.get("msg") == "waiting for PostgreSQL" for e in server.log_entries()))
+            self.assertTrue(server.login()["access_token"])
+        finally:
+            restarter.join()
+            if server:
+                server.stop()
+
     def test_postgres_outage_during_continuous_ingest(self):
         url, name = self.database()
         server = Server(env={"POSTGRES_URL": url, "RATE_LIMIT_PER_MINUTE": "0"})
