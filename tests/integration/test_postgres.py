@@ -94,6 +94,40 @@ class PostgresTest(unittest.TestCase):
         finally:
             server.stop()
 
+    def test_two_nodes_start_together_and_share_the_database(self):
+        url, name = self.database()
+        servers = [None, None]
+        errors = []
+
+        def start(i):
+            try:
+                servers[i] = Server(env={"POSTGRES_URL": url, "RATE_LIMIT_PER_MINUTE": "0"})
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=start, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        try:
+            self.assertEqual(errors, [])
+            self.assertEqual(self.sql(name, "SELECT count(*) = count(DISTINCT version) FROM schema_migrations"), "t")
+            self.assertEqual(self.sql(name, "SELECT count(*) FROM users WHERE username = 'admin'"), "1")
+            tokens = [s.login()["access_token"] for s in servers]
+            batch = [{"id": "shared-%d" % i, "message": "two nodes %d" % i} for i in range(100)]
+            for s, token in zip(servers, tokens):
+                status, _, body = s.json("POST", "/api/v1/monitor/events", batch, token=token)
+                self.assertEqual(status, 202, body)
+            self.assertEqual(self.sql(name, "SELECT count(*) FROM events"), "100")
+            # A token from one node works on the other: one user table, one signing key.
+            status, _, got = servers[1].json("GET", "/api/v1/monitor/events/shared-5", token=tokens[0])
+            self.assertEqual(status, 200, got)
+        finally:
+            for s in servers:
+                if s:
+                    s.stop()
+
     def test_node_waits_for_postgres_at_start(self):
         url, _ = self.database()
         self.pg.stop()
