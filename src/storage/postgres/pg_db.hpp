@@ -9,6 +9,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -32,7 +33,7 @@ struct P {
     P(int i) : v(std::to_string(i)) {}
     P(long i) : v(std::to_string(i)) {}
     P(long long i) : v(std::to_string(i)) {}
-    P(unsigned long i) : v(std::to_string(i)) {}
+    P(unsigned long i) : v(std::to_string(std::min<unsigned long>(i, 9223372036854775807UL))) {}  // sizes fit bigint
     P(double d);
     P(bool b) : v(b ? "t" : "f") {}
     P(const std::optional<std::string>& o) : v(o) {}
