@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -137,6 +138,52 @@ TEST_F(PgStoreTest, FullTextSearchUsesTheGinIndex) {
     for (const auto& line : plan) all += line + "\n";
     EXPECT_NE(all.find("_search_idx"), std::string::npos) << all;  // the partitions' copy of events_search
     EXPECT_EQ(store->events().query({.text = "deploy publickey"}).value().size(), 1u);
+}
+
+TEST_F(PgStoreTest, ThePoolIsBoundedAndWaitingForItTimesOut) {
+    options_.pool_size = 1;
+    options_.acquire_timeout = std::chrono::milliseconds(200);
+    auto store = PgStore::open(options_).value();
+    // The seal callback runs inside the append's transaction: the only connection is busy.
+    std::atomic<bool> inside{false};
+    std::thread holder([&] {
+        (void)store->audit().append({}, "genesis", [&](const AuditRecord&) {
+            inside = true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+            return std::string("h");
+        });
+    });
+    while (!inside) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const auto began = std::chrono::steady_clock::now();
+    auto r = store->users().count();
+    const auto waited = std::chrono::steady_clock::now() - began;
+    holder.join();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, core::Errc::Unavailable) << r.error().detail;
+    EXPECT_GE(waited, std::chrono::milliseconds(150));
+    EXPECT_LT(waited, std::chrono::milliseconds(1400));
+    EXPECT_TRUE(store->users().count()) << "the connection is back in the pool";
+}
+
+TEST_F(PgStoreTest, StatementTimeoutBoundsEveryStatement) {
+    options_.statement_timeout = std::chrono::milliseconds(200);
+    auto a = PgStore::open(options_).value();
+    auto b = PgStore::open(options_).value();
+    std::atomic<bool> inside{false};
+    std::thread holder([&] {
+        (void)a->audit().append({}, "genesis", [&](const AuditRecord&) {
+            inside = true;  // holds the audit advisory lock for a while
+            std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+            return std::string("h");
+        });
+    });
+    while (!inside) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    auto r = b->audit().append({}, "genesis", [](const AuditRecord&) { return std::string("h"); });
+    holder.join();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, core::Errc::Timeout) << r.error().detail;
+    EXPECT_TRUE(b->audit().append({}, "genesis", [](const AuditRecord&) { return std::string("h"); }));
+    EXPECT_EQ(b->audit().last().value()->seq, 2);
 }
 
 // Last: stops and restarts the process's shared server.
