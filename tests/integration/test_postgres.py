@@ -195,6 +195,14 @@ class PostgresTest(unittest.TestCase):
             producer.join(30)
             self.assertEqual(other, [])
 
+            status, _, raw = server.request("GET", "/metrics")
+            self.assertEqual(status, 200)
+            series = dict(line.rsplit(" ", 1) for line in raw.decode().splitlines()
+                          if line.startswith("securityai_postgres_"))
+            self.assertGreater(float(series["securityai_postgres_connections_lost_total"]), 0, series)
+            self.assertGreater(float(series["securityai_postgres_connections"]), 0, series)
+            self.assertEqual(float(series["securityai_postgres_circuit_open"]), 0, series)
+
             stored = set(self.sql(name, "SELECT id FROM events").split("\n"))
             missing = [i for i in acked if i not in stored]
             self.assertEqual(missing, [], "every event answered 202 is in PostgreSQL")

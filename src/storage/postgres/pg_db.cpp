@@ -149,7 +149,18 @@ core::Result<void> transaction(Conn& c, const std::function<core::Result<void>()
 }
 
 Pool::Pool(const PgOptions& options)
-    : options_(options), breaker_(std::max(1, options.breaker_threshold), options.breaker_cooldown) {
+    : options_(options),
+      breaker_(std::max(1, options.breaker_threshold), options.breaker_cooldown),
+      connections_(core::metrics::default_registry().gauge("securityai_postgres_connections",
+                                                           "PostgreSQL connections open (idle or in use).")),
+      circuit_open_(core::metrics::default_registry().gauge(
+          "securityai_postgres_circuit_open", "1 while the PostgreSQL circuit breaker refuses calls, else 0.")),
+      connect_failures_(core::metrics::default_registry().counter("securityai_postgres_connect_failures_total",
+                                                                  "Failed attempts to connect to PostgreSQL.")),
+      acquire_timeouts_(core::metrics::default_registry().counter(
+          "securityai_postgres_pool_timeouts_total", "Store calls refused after waiting for a free connection.")),
+      connections_lost_(core::metrics::default_registry().counter(
+          "securityai_postgres_connections_lost_total", "Connections found broken (server gone, network).")) {
     if (options_.pool_size < 1) options_.pool_size = 1;
 }
 
@@ -183,9 +194,13 @@ core::Result<std::unique_ptr<Conn>> Pool::acquire() {
             return closed_ || !idle_.empty() || open_ < options_.pool_size;
         });
         if (closed_) return make_error(Errc::Unavailable, "store is closed");
-        if (!ready) return make_error(Errc::Unavailable, "PostgreSQL connection pool exhausted (timed out waiting)");
+        if (!ready) {
+            acquire_timeouts_.inc();
+            return make_error(Errc::Unavailable, "PostgreSQL connection pool exhausted (timed out waiting)");
+        }
         const auto now = core::now_unix_ms();
         if (!breaker_.allow(now)) {
+            circuit_open_.set(1);
             return make_error(Errc::Unavailable, "PostgreSQL unavailable (circuit open after repeated failures)");
         }
         if (!idle_.empty()) {
@@ -204,6 +219,7 @@ core::Result<std::unique_ptr<Conn>> Pool::acquire() {
     const auto now = core::now_unix_ms();
     if (!c) {
         --open_;
+        connect_failures_.inc();
         breaker_.on_failure(now);
         backoff_ms_ = std::min<std::int64_t>(2000, backoff_ms_ == 0 ? 100 : backoff_ms_ * 2);
         next_connect_ms_ = now + backoff_ms_;
@@ -212,6 +228,7 @@ core::Result<std::unique_ptr<Conn>> Pool::acquire() {
     }
     backoff_ms_ = 0;
     next_connect_ms_ = 0;
+    connections_.set(open_);
     return c;
 }
 
@@ -222,13 +239,16 @@ void Pool::release(std::unique_ptr<Conn> c) {
         if (!c || c->broken()) {
             // The server went away: the idle connections are most likely dead too.
             breaker_.on_failure(now);
+            connections_lost_.inc();
             open_ -= 1 + static_cast<int>(idle_.size());
             idle_.clear();
+            connections_.set(open_);
         } else {
             if (PQtransactionStatus(c->raw()) != PQTRANS_IDLE) {
                 (void)c->script("ROLLBACK");  // never hand out a connection inside a transaction
             }
             breaker_.on_success();
+            circuit_open_.set(0);
             if (closed_) {
                 --open_;
             } else {

@@ -5,6 +5,7 @@
 
 #include "core/circuit_breaker.hpp"
 #include "core/error.hpp"
+#include "core/metrics.hpp"
 #include "storage/postgres/pg_store.hpp"
 
 #include <libpq-fe.h>
@@ -144,6 +145,12 @@ private:
     std::int64_t next_connect_ms_ = 0;  // backoff: no new connection before this
     std::int64_t backoff_ms_ = 0;
     mutable core::CircuitBreaker breaker_;
+    // Process-wide series (one pool per process outside tests).
+    core::metrics::Gauge& connections_;
+    core::metrics::Gauge& circuit_open_;
+    core::metrics::Counter& connect_failures_;
+    core::metrics::Counter& acquire_timeouts_;
+    core::metrics::Counter& connections_lost_;
 };
 
 }  // namespace sai::storage::pg
