@@ -100,6 +100,14 @@ std::string upsert_sql(std::string_view table, std::string_view columns, std::st
            ") ON CONFLICT (" + std::string(key) + ") DO UPDATE SET " + sets;
 }
 
+model::Entities storable_entities(const model::Entities& e) {
+    model::Entities out = e;
+    for (auto* list : {&out.hosts, &out.users, &out.ips}) {
+        for (auto& v : *list) v = storable(v);
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string upsert_statement(std::string_view table, std::string_view columns, std::string_view key) {
@@ -117,21 +125,25 @@ Result<void> PgAlertStore::save(std::span<const model::Alert> alerts, std::span<
                     auto v = parse_json(d);
                     if (!v.is_null()) details.push_back(std::move(v));
                 }
+                // Alerts carry text from events: stored as PostgreSQL can hold it.
                 auto r = c.query(kUpsert,
-                                 {a.id, a.fingerprint, a.rule_id, a.title, a.description, a.source,
-                                  static_cast<int>(a.severity), a.risk, model::to_string(a.status),
-                                  text_or_null(a.assignee), json_string_array(a.tactics),
-                                  json_string_array(a.techniques), json_string_array(a.tags),
-                                  bj::serialize(model::entities_to_json(a.entities)), json_string_array(a.event_ids),
-                                  bj::serialize(details), a.first_seen, a.last_seen, a.count, a.created_at,
-                                  a.updated_at, text_or_null(a.verdict_reason)});
+                                 {a.id, storable(a.fingerprint), storable(a.rule_id), storable(a.title),
+                                  storable(a.description), storable(a.source), static_cast<int>(a.severity), a.risk,
+                                  model::to_string(a.status), text_or_null(storable(a.assignee)),
+                                  storable(json_string_array(a.tactics)), storable(json_string_array(a.techniques)),
+                                  storable(json_string_array(a.tags)),
+                                  bj::serialize(model::entities_to_json(storable_entities(a.entities))),
+                                  storable(json_string_array(a.event_ids)), storable(bj::serialize(details)),
+                                  a.first_seen, a.last_seen, a.count, a.created_at, a.updated_at,
+                                  text_or_null(storable(a.verdict_reason))});
                 if (!r) return r.error();
             }
             for (const auto& ch : changes) {
                 auto r = c.query("INSERT INTO alert_history (alert_id, at, actor, action, from_value, to_value, comment) "
                                  "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                                 {ch.alert_id, ch.at, ch.actor, ch.action, text_or_null(ch.from), text_or_null(ch.to),
-                                  text_or_null(ch.comment)});
+                                 {ch.alert_id, ch.at, storable(ch.actor), storable(ch.action),
+                                  text_or_null(storable(ch.from)), text_or_null(storable(ch.to)),
+                                  text_or_null(storable(ch.comment))});
                 if (!r) return r.error();
             }
             return {};
@@ -395,7 +407,7 @@ Result<void> PgAlertStore::add_labels(std::span<const model::AlertLabel> labels)
                 auto r = c.query("INSERT INTO alert_labels (event_id, alert_id, label, verdict, at) "
                                  "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id, alert_id) DO UPDATE SET "
                                  "label = excluded.label, verdict = excluded.verdict, at = excluded.at",
-                                 {l.event_id, l.alert_id, l.label, l.verdict, l.at});
+                                 {storable(l.event_id), l.alert_id, storable(l.label), storable(l.verdict), l.at});
                 if (!r) return r.error();
             }
             return {};

@@ -249,6 +249,11 @@ Result<AuditRecord> PgAuditStore::append(AuditRecord r, std::string_view genesis
                 r.seq = tail->i64(0, 0) + 1;
                 r.prev_hash = tail->str(0, 1);
             }
+            // Sealed as stored: text PostgreSQL cannot hold (NUL, bad UTF-8) is replaced first.
+            for (std::string* field : {&r.ts, &r.actor, &r.role, &r.client_ip, &r.request_id, &r.action, &r.target,
+                                       &r.outcome, &r.detail, &r.prev_hash}) {
+                *field = storable(*field);
+            }
             r.hash = seal(r);
             auto ins = c.query("INSERT INTO audit_log (" + std::string(kAuditColumns) +
                                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",

@@ -1,5 +1,6 @@
 #include "pg_db.hpp"
 
+#include "core/json_text.hpp"
 #include "core/log.hpp"
 #include "core/time.hpp"
 
@@ -30,6 +31,14 @@ P::P(double d) {
     char buf[32];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
     v = ec == std::errc() ? std::string(buf, end) : std::string("NaN");
+}
+
+std::string storable(std::string_view s) {
+    std::string out = core::sanitize_utf8(s);
+    for (std::size_t pos = out.find('\0'); pos != std::string::npos; pos = out.find('\0', pos)) {
+        out.replace(pos, 1, "\xEF\xBF\xBD");
+    }
+    return out;
 }
 
 std::string array_literal(const std::vector<std::optional<std::string>>& values) {

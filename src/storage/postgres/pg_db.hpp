@@ -41,6 +41,11 @@ struct P {
 };
 using Params = std::vector<P>;
 
+/// `s` as PostgreSQL text can hold it: invalid UTF-8 and NUL bytes become U+FFFD.
+/// For what the system records (audit, alerts, events' columns, templates, assets),
+/// where refusing would lose data; user input elsewhere is refused instead (see Conn::query).
+std::string storable(std::string_view s);
+
 /// Text, or NULL when empty.
 inline P text_or_null(std::string_view s) { return s.empty() ? P(std::nullopt) : P(s); }
 

@@ -50,12 +50,10 @@ bool safe_identifier(std::string_view name) {
     });
 }
 
-/// Filter columns may not hold NUL (the JSON document keeps the exact text).
+/// Filter columns as PostgreSQL can store them (the JSON document keeps the exact text).
 std::optional<std::string> column_text(std::string_view s) {
     if (s.empty()) return std::nullopt;
-    std::string out(s);
-    std::erase(out, '\0');
-    return out;
+    return storable(s);
 }
 
 std::optional<std::string> key_column(const std::string& ip) {
@@ -171,7 +169,7 @@ Result<InsertResult> PgEventStore::insert_once(Conn& c, std::span<const model::E
         cols[11].push_back(column_text(e.threat_class));
         auto message = column_text(e.message);
         cols[12].push_back(message ? *message : std::string());
-        cols[13].emplace_back(model::event_to_json_text(e));
+        cols[13].emplace_back(storable(model::event_to_json_text(e)));
     }
     Params params;
     for (const auto& col : cols) params.emplace_back(array_literal(col));

@@ -76,7 +76,8 @@ Result<void> PgTemplateStore::save_templates(std::span<const TemplateRecord> tem
     return db_.pool.with([&](Conn& c) -> Result<void> {
         return transaction(c, [&]() -> Result<void> {
             for (const auto& t : templates) {
-                auto r = c.query(kUpsert, {t.id, t.format, t.text, t.count, t.first_seen, t.last_seen});
+                auto r = c.query(kUpsert, {storable(t.id), storable(t.format), storable(t.text), t.count, t.first_seen,
+                                           t.last_seen});
                 if (!r) return r.error();
             }
             return {};
@@ -164,9 +165,11 @@ Result<void> PgGraphStore::put_asset(const model::Asset& a) {
     return db_.pool.with([&](Conn& c) -> Result<void> {
         // An upsert by id must not take over a *different* asset's name: the unique
         // index on lower(name) refuses it, also when two nodes race.
-        auto r = c.query(kUpsert, {a.id, a.name, json_string_array(a.ips), json_string_array(a.hostnames),
-                                   model::to_string(a.type), a.criticality, a.internet_facing, a.owner,
-                                   json_string_array(a.tags), a.discovered, a.created_at, a.updated_at});
+        // Discovered assets carry names from events: stored as PostgreSQL can hold them.
+        auto r = c.query(kUpsert, {a.id, storable(a.name), storable(json_string_array(a.ips)),
+                                   storable(json_string_array(a.hostnames)), model::to_string(a.type), a.criticality,
+                                   a.internet_facing, storable(a.owner), storable(json_string_array(a.tags)),
+                                   a.discovered, a.created_at, a.updated_at});
         if (!r && r.error().code == Errc::Conflict) {
             return make_error(Errc::Conflict, "an asset named '" + a.name + "' already exists");
         }

@@ -11,7 +11,10 @@ namespace sai::storage {
 namespace pg {
 
 std::string json_string_array(const std::vector<std::string>& values) {
-    return boost::json::serialize(boost::json::array(values.begin(), values.end()));
+    // jsonb refuses the \u0000 escape, so elements are made storable before serialising.
+    boost::json::array out;
+    for (const auto& v : values) out.emplace_back(storable(v));
+    return boost::json::serialize(out);
 }
 
 std::vector<std::string> strings_from_json_array(std::string_view text) {

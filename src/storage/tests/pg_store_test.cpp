@@ -140,6 +140,47 @@ TEST_F(PgStoreTest, FullTextSearchUsesTheGinIndex) {
     EXPECT_EQ(store->events().query({.text = "deploy publickey"}).value().size(), 1u);
 }
 
+TEST_F(PgStoreTest, RecordedTextPostgresCannotHoldIsReplacedNotRefused) {
+    auto store = PgStore::open(options_).value();
+    const std::string nasty = std::string("a\0b\xff", 4);
+    const std::string replaced = "a\xEF\xBF\xBD" "b\xEF\xBF\xBD";
+    // Audit: sealed as stored, so the chain still verifies.
+    AuditRecord rec;
+    rec.actor = "user:" + nasty;
+    rec.detail = nasty;
+    std::string sealed_actor;
+    auto stored = store->audit().append(rec, "genesis", [&](const AuditRecord& r) {
+        sealed_actor = r.actor;
+        return "h:" + r.actor;
+    });
+    ASSERT_TRUE(stored) << stored.error().detail;
+    EXPECT_EQ(sealed_actor, "user:" + replaced);
+    EXPECT_EQ(store->audit().last().value()->hash, "h:user:" + replaced);
+    EXPECT_EQ(store->audit().last().value()->detail, replaced);
+
+    // Alerts and events carry text from the outside world.
+    model::Alert a;
+    a.id = "a1";
+    a.title = nasty;
+    a.entities.hosts = {nasty};
+    a.tags = {nasty};
+    ASSERT_TRUE(store->alerts().save(std::vector{a}, {}));
+    auto got = store->alerts().get("a1").value();
+    EXPECT_EQ(got.title, replaced);
+    EXPECT_EQ(got.entities.hosts, std::vector<std::string>{replaced});
+    EXPECT_EQ(store->alerts().query({.host = replaced}).value().size(), 1u);
+
+    boost::json::object o{{"id", "nul"}, {"@timestamp", kMidnight + 1}, {"message", nasty}, {"host.name", nasty}};
+    auto e = model::event_from_json(o, kMidnight + 1).value();
+    ASSERT_TRUE(store->events().insert_batch(std::vector{e}));
+    // The JSON document keeps the NUL (as \u0000); bad UTF-8 is replaced there as with SQLite.
+    EXPECT_EQ(store->events().get("nul").value().message, std::string("a\0b\xEF\xBF\xBD", 6));
+    EXPECT_EQ(store->events().query({.host = replaced}).value().size(), 1u);
+
+    // User input elsewhere is refused, never cut short at the NUL.
+    EXPECT_EQ(store->events().query({.host = nasty}).error().code, core::Errc::InvalidArgument);
+}
+
 TEST_F(PgStoreTest, ThePoolIsBoundedAndWaitingForItTimesOut) {
     options_.pool_size = 1;
     options_.acquire_timeout = std::chrono::milliseconds(200);
