@@ -34,6 +34,15 @@ P::P(double d) {
 }
 
 std::string storable(std::string_view s) {
+    // Fast path for the common case, plain ASCII without NUL (log text mostly is).
+    bool plain = true;
+    for (unsigned char c : s) {
+        if (c == 0 || c >= 0x80) {
+            plain = false;
+            break;
+        }
+    }
+    if (plain) return std::string(s);
     std::string out = core::sanitize_utf8(s);
     for (std::size_t pos = out.find('\0'); pos != std::string::npos; pos = out.find('\0', pos)) {
         out.replace(pos, 1, "\xEF\xBF\xBD");
