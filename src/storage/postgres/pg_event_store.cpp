@@ -37,8 +37,7 @@ std::string partition_name(std::int64_t day) {
         return "events_d" + std::string(day < 0 ? "m" : "") + std::to_string(day < 0 ? -day : day);
     }
     char buf[32];
-    std::snprintf(buf, sizeof buf, "events_%04lld%02lld%02lld", static_cast<long long>(y), static_cast<long long>(m),
-                  static_cast<long long>(d));
+    std::snprintf(buf, sizeof buf, "events_%04d%02d%02d", static_cast<int>(y), static_cast<int>(m), static_cast<int>(d));
     return buf;
 }
 
