@@ -1,9 +1,12 @@
 // Costs along the ingest path, per 1,000 events: JSON parsing, mapping to
 // Event, the stored document, and the SQLite batch insert (indexes + FTS5).
-// Run: build/bench/bench_ingest
+// Run: build/bench/bench_ingest (the PostgreSQL case uses POSTGRES_URL, or starts
+// its own server through testkit::PostgresServer)
 
 #include "model/event.hpp"
+#include "storage/postgres/pg_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
+#include "testkit/postgres_server.hpp"
 
 #include <benchmark/benchmark.h>
 #include <boost/json.hpp>
@@ -77,6 +80,34 @@ void BM_SqliteInsert1000(benchmark::State& state) {
     std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_SqliteInsert1000)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
+
+// One batch of 1,000 = one transaction: event_ids + multi-row INSERT via unnest()
+// into the day partition (its indexes, GIN on the tsvector), counters.
+void BM_PostgresInsert1000(benchmark::State& state) {
+    storage::PgOptions o;
+    if (const char* url = std::getenv("POSTGRES_URL")) {
+        o.url = url;
+    } else if (auto* server = testkit::PostgresServer::shared()) {
+        o.url = server->create_database();
+    } else {
+        state.SkipWithError(testkit::PostgresServer::unavailable_reason().c_str());
+        return;
+    }
+    auto store = storage::PgStore::open(o).value();
+    int n = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        std::vector<model::Event> events;
+        for (int i = 0; i < 1000; ++i) {
+            auto e = model::event_from_json(boost::json::parse(ndjson_line(n++)).as_object(), now()).value();
+            events.push_back(std::move(e));
+        }
+        state.ResumeTiming();
+        benchmark::DoNotOptimize(store->events().insert_batch(events));
+    }
+    state.SetItemsProcessed(state.iterations() * 1000);
+}
+BENCHMARK(BM_PostgresInsert1000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

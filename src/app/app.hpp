@@ -4,6 +4,9 @@
 #include "core/config.hpp"
 #include "model/event.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
+#include "storage/store.hpp"
+
+#include <memory>
 
 #include <cstdint>
 #include <optional>
@@ -15,6 +18,11 @@
 namespace sai::app {
 
 storage::SqliteOptions sqlite_options(const core::Config& config, bool apply_migrations);
+/// The configured store: PostgreSQL when storage.postgres_url (POSTGRES_URL) is
+/// set, else SQLite in the data directory.
+core::Result<std::unique_ptr<storage::Store>> open_store(const core::Config& config, bool apply_migrations);
+/// Where the store lives, for messages: the SQLite file, or PostgreSQL's host and database (no password).
+std::string store_location(const core::Config& config);
 
 /// Prints "securityai: error: ..." to stderr and returns `code`.
 int fail(std::string_view message, int code = 1);

@@ -99,7 +99,7 @@ int assets_import(const core::Config& config, const std::string& file) {
     core::log::init({.level = core::log::Level::Warn, .file = {}, .async = false});
     std::ifstream in(file);
     if (!in) return fail("cannot read " + file);
-    auto store = storage::SqliteStore::open(sqlite_options(config, true));
+    auto store = open_store(config, true);
     if (!store) return fail(store.error().detail);
     graph::GraphService service((*store)->graph(), nullptr, nullptr);
 

@@ -9,6 +9,9 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/time.hpp"
+#include "storage/postgres/pg_store.hpp"
+
+#include <filesystem>
 
 #include <termios.h>
 #include <unistd.h>
@@ -29,6 +32,40 @@ storage::SqliteOptions sqlite_options(const core::Config& config, bool apply_mig
     return o;
 }
 
+core::Result<std::unique_ptr<storage::Store>> open_store(const core::Config& config, bool apply_migrations) {
+    if (!config.storage.postgres_url.empty()) {
+        storage::PgOptions o;
+        o.url = config.storage.postgres_url;
+        o.pool_size = config.storage.postgres_pool_size;
+        o.acquire_timeout = config.storage.postgres_acquire_timeout;
+        o.connect_timeout = config.storage.postgres_connect_timeout;
+        o.statement_timeout = config.storage.postgres_statement_timeout;
+        o.apply_migrations = apply_migrations;
+        auto store = storage::PgStore::open(o);
+        if (!store) return store.error();
+        return std::unique_ptr<storage::Store>(std::move(*store));
+    }
+    auto store = storage::SqliteStore::open(sqlite_options(config, apply_migrations));
+    if (!store) return store.error();
+    return std::unique_ptr<storage::Store>(std::move(*store));
+}
+
+std::string store_location(const core::Config& config) {
+    if (config.storage.postgres_url.empty()) {
+        return (std::filesystem::path(config.data_dir) / "securityai.db").string();
+    }
+    // postgresql://user:password@host:port/db?opts -> postgresql://host:port/db
+    std::string url = config.storage.postgres_url;
+    const auto scheme = url.find("://");
+    if (scheme == std::string::npos) return "postgresql (connection string)";
+    const auto at = url.find('@', scheme + 3);
+    const auto slash = url.find('/', scheme + 3);
+    if (at != std::string::npos && (slash == std::string::npos || at < slash)) url.erase(scheme + 3, at - scheme - 2);
+    const auto query = url.find('?');
+    if (query != std::string::npos) url.erase(query);
+    return url;
+}
+
 int fail(std::string_view message, int code) {
     std::cerr << "securityai: error: " << message << "\n";
     return code;
@@ -36,7 +73,7 @@ int fail(std::string_view message, int code) {
 
 int migrate(const core::Config& config, bool status_only) {
     core::log::init({.level = core::log::Level::Warn, .file = {}, .async = false});
-    auto store = storage::SqliteStore::open(sqlite_options(config, !status_only));
+    auto store = open_store(config, !status_only);
     if (!store) {
         return fail(store.error().detail);
     }
@@ -50,7 +87,7 @@ int migrate(const core::Config& config, bool status_only) {
     if (!all) {
         return fail(all.error().detail);
     }
-    std::cout << "database: " << (*store)->database_file().string() << "\n";
+    std::cout << "database: " << store_location(config) << " (" << (*store)->backend() << ")\n";
     for (const auto& m : *all) {
         std::cout << "  " << m.version << "  " << m.applied_at << "  " << m.name << "\n";
     }
@@ -100,7 +137,7 @@ std::string cli_actor() {
 
 int user_command(const core::Config& config, const UserCommand& cmd) {
     core::log::init({.level = core::log::Level::Warn, .file = {}, .async = false});
-    auto store = storage::SqliteStore::open(sqlite_options(config, true));
+    auto store = open_store(config, true);
     if (!store) {
         return fail(store.error().detail);
     }
@@ -190,7 +227,7 @@ int user_command(const core::Config& config, const UserCommand& cmd) {
 
 int audit_verify(const core::Config& config) {
     core::log::init({.level = core::log::Level::Warn, .file = {}, .async = false});
-    auto store = storage::SqliteStore::open(sqlite_options(config, false));
+    auto store = open_store(config, false);
     if (!store) {
         return fail(store.error().detail);
     }

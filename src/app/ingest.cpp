@@ -59,7 +59,7 @@ struct Sink {
 
 class DirectSink final : public Sink {
 public:
-    explicit DirectSink(storage::SqliteStore& store) : store_(store) {}
+    explicit DirectSink(storage::Store& store) : store_(store) {}
     core::Result<std::uint64_t> put(std::vector<model::Event>& batch) override {
         const auto now = core::now_unix_ms();
         for (auto& e : batch) {
@@ -71,7 +71,7 @@ public:
     }
 
 private:
-    storage::SqliteStore& store_;
+    storage::Store& store_;
 };
 
 std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
@@ -172,10 +172,10 @@ int ingest(const core::Config& config, const IngestCommand& cmd) {
     if (cmd.format != "ndjson" && cmd.format != "syslog" && cmd.format != "raw") {
         return fail("--format must be ndjson, syslog or raw", 2);
     }
-    std::unique_ptr<storage::SqliteStore> store;
+    std::unique_ptr<storage::Store> store;
     std::unique_ptr<Sink> sink;
     if (cmd.direct) {
-        auto opened = storage::SqliteStore::open(sqlite_options(config, true));
+        auto opened = open_store(config, true);
         if (!opened) return fail(opened.error().detail);
         store = std::move(*opened);
         sink = std::make_unique<DirectSink>(*store);

@@ -48,6 +48,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <thread>
 
 namespace sai::app {
 namespace {
@@ -213,7 +214,7 @@ int serve(const core::Config& config) {
     core::log::info("securityai starting", {{"version", core::kVersion},
                                             {"environment", config.environment},
                                             {"data_dir", config.data_dir},
-                                            {"storage", "sqlite"}});
+                                            {"storage", config.storage.postgres_url.empty() ? "sqlite" : "postgres"}});
     if (config.secret_key == core::kDefaultSecretKey) {
         core::log::warn("SECRET_KEY is the built-in development default; set SECRET_KEY before exposing this server");
     }
@@ -223,7 +224,16 @@ int serve(const core::Config& config) {
             return fail("metrics.allow: '" + cidr + "' is not an address or CIDR block");
         }
     }
-    auto store = storage::SqliteStore::open(sqlite_options(config, true));
+    auto store = open_store(config, true);
+    // A PostgreSQL that is still starting (a compose stack, a failover) is waited
+    // for a while rather than failing the node at once.
+    const auto wait_until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!store && store.error().code == core::Errc::Unavailable && !config.storage.postgres_url.empty() &&
+           std::chrono::steady_clock::now() < wait_until) {
+        core::log::warn("waiting for PostgreSQL", {{"error", store.error().detail}});
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        store = open_store(config, true);
+    }
     if (!store) {
         core::log::error("cannot open the store", {{"error", store.error().detail}});
         return fail(store.error().detail);
@@ -257,7 +267,9 @@ int serve(const core::Config& config) {
     auto limiter = auth::make_memory_rate_limiter();
 
     core::HealthMonitor health;
-    health.add_check("storage", [s = store->get()] { return s->check_health(); });
+    // PostgreSQL shows as its own component: when it is down, /health says so.
+    health.add_check((*store)->backend() == "postgres" ? "postgres" : "storage",
+                     [s = store->get()] { return s->check_health(); });
     std::unique_ptr<storage::influx::InfluxWriter> influx;
     if (!config.influxdb.url.empty()) {
         storage::influx::InfluxOptions influx_options;

@@ -588,6 +588,10 @@ Result<std::optional<std::string>> AuthService::ensure_admin(std::string_view pa
     }
     model::Principal system{model::Principal::Kind::User, "", "system", model::Role::Admin, "", 0};
     auto user = create_user("admin", chosen, model::Role::Admin, system, {"", ""});
+    if (!user && user.error().code == Errc::Conflict) {
+        // Another node sharing the database created it at the same moment.
+        return std::optional<std::string>();
+    }
     if (!user) {
         return user.error();
     }

@@ -1,4 +1,4 @@
-#include "storage/sqlite/sqlite_store.hpp"
+#include "backends.hpp"
 
 #include "testkit/temp_dir.hpp"
 
@@ -32,13 +32,10 @@ model::Alert alert(int i) {
     return a;
 }
 
-class AlertStoreTest : public testing::Test {
+class AlertStoreTest : public ::testing::TestWithParam<std::string> {
 protected:
     void SetUp() override {
-        SqliteOptions o;
-        o.data_dir = dir_.path();
-        o.synchronous = "normal";
-        store_ = SqliteStore::open(o).value();
+        SAI_OPEN_BACKEND();
         std::vector<model::Alert> all;
         for (int i = 0; i < 6; ++i) all.push_back(alert(i));
         ASSERT_TRUE(store_->alerts().save(all, {}));
@@ -49,10 +46,10 @@ protected:
         return out;
     }
     testkit::TempDir dir_;
-    std::unique_ptr<SqliteStore> store_;
+    std::unique_ptr<Store> store_;
 };
 
-TEST_F(AlertStoreTest, RoundTripsEveryField) {
+TEST_P(AlertStoreTest, RoundTripsEveryField) {
     const auto expected = alert(3);
     const auto got = store_->alerts().get("a3").value();
     EXPECT_EQ(got.fingerprint, expected.fingerprint);
@@ -69,7 +66,7 @@ TEST_F(AlertStoreTest, RoundTripsEveryField) {
     EXPECT_EQ(store_->alerts().get("nope").error().code, core::Errc::NotFound);
 }
 
-TEST_F(AlertStoreTest, FiltersAndSorts) {
+TEST_P(AlertStoreTest, FiltersAndSorts) {
     AlertQuery q;
     EXPECT_EQ(ids(q), (std::vector<std::string>{"a5", "a4", "a3", "a2", "a1", "a0"}));
     q.statuses = {model::AlertStatus::New};
@@ -100,13 +97,13 @@ TEST_F(AlertStoreTest, FiltersAndSorts) {
     EXPECT_EQ(ids(q), (std::vector<std::string>{"a4", "a2", "a0"}));
 }
 
-TEST_F(AlertStoreTest, FindOpenWithinTheWindowOnly) {
+TEST_P(AlertStoreTest, FindOpenWithinTheWindowOnly) {
     EXPECT_EQ(store_->alerts().find_open("fp1", kNow).value().id, "a1");  // a4 has fp1 too but is resolved
     EXPECT_EQ(store_->alerts().find_open("fp1", kNow + 2001).error().code, core::Errc::NotFound);
     EXPECT_EQ(store_->alerts().find_open("fp9", 0).error().code, core::Errc::NotFound);
 }
 
-TEST_F(AlertStoreTest, HistoryInOrder) {
+TEST_P(AlertStoreTest, HistoryInOrder) {
     std::vector<model::AlertChange> changes{{"a1", kNow, "alice", "status", "new", "acknowledged", ""},
                                             {"a1", kNow + 1, "bob", "comment", "", "", "on it"}};
     ASSERT_TRUE(store_->alerts().save({}, changes));
@@ -117,7 +114,7 @@ TEST_F(AlertStoreTest, HistoryInOrder) {
     EXPECT_TRUE(store_->alerts().history("a2").value().empty());
 }
 
-TEST_F(AlertStoreTest, BlocklistExtendsAndExpires) {
+TEST_P(AlertStoreTest, BlocklistExtendsAndExpires) {
     auto& s = store_->alerts();
     ASSERT_TRUE(s.block({"203.0.113.1", "r", "a1", "alice", kNow, kNow + 1000}));
     ASSERT_TRUE(s.block({"203.0.113.1", "r2", "a2", "bob", kNow, kNow + 500}));  // shorter: the later expiry stays
@@ -130,7 +127,7 @@ TEST_F(AlertStoreTest, BlocklistExtendsAndExpires) {
     EXPECT_EQ(s.unblock("203.0.113.2").error().code, core::Errc::NotFound);
 }
 
-TEST_F(AlertStoreTest, SuppressionsAndLabels) {
+TEST_P(AlertStoreTest, SuppressionsAndLabels) {
     auto& s = store_->alerts();
     model::Suppression x;
     x.id = "s1";
@@ -157,11 +154,15 @@ TEST_F(AlertStoreTest, SuppressionsAndLabels) {
     EXPECT_EQ(got[0].label, "malicious");
 }
 
-TEST(TemplateStoreTest, SavesLoadsAndDeletes) {
-    testkit::TempDir dir;
-    SqliteOptions o;
-    o.data_dir = dir.path();
-    auto store = SqliteStore::open(o).value();
+class TemplateStoreTest : public ::testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override { SAI_OPEN_BACKEND(); }
+    testkit::TempDir dir_;
+    std::unique_ptr<Store> store_;
+};
+
+TEST_P(TemplateStoreTest, SavesLoadsAndDeletes) {
+    auto& store = store_;
     std::vector<TemplateRecord> t{{"t1", "openssh", "Failed password for <*> from <*> port <*> ssh2", 10, kNow, kNow + 5},
                                   {"t2", "syslog", "session opened for user <*>", 2, kNow, kNow}};
     ASSERT_TRUE(store->templates().save_templates(t));
@@ -175,6 +176,9 @@ TEST(TemplateStoreTest, SavesLoadsAndDeletes) {
     ASSERT_TRUE(store->templates().delete_templates(gone));
     EXPECT_EQ(store->templates().load_templates().value().size(), 1u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, AlertStoreTest, testing_backends::kBackends, testing_backends::backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, TemplateStoreTest, testing_backends::kBackends, testing_backends::backend_name);
 
 }  // namespace
 }  // namespace sai::storage

@@ -1,6 +1,5 @@
-// Contract tests of the authentication stores, run against the SQLite backend
-// (the PostgreSQL backend joins the parameter list when it lands).
-#include "storage/sqlite/sqlite_store.hpp"
+// Contract tests of the authentication stores, run against every backend.
+#include "backends.hpp"
 
 #include "core/ids.hpp"
 #include "testkit/temp_dir.hpp"
@@ -10,14 +9,10 @@
 namespace sai::storage {
 namespace {
 
-class AuthStoresTest : public testing::Test {
+class AuthStoresTest : public ::testing::TestWithParam<std::string> {
 protected:
     void SetUp() override {
-        SqliteOptions o;
-        o.data_dir = dir_.path() / "data";
-        auto s = SqliteStore::open(o);
-        ASSERT_TRUE(s) << s.error().detail;
-        store_ = std::move(*s);
+        SAI_OPEN_BACKEND();
     }
 
     model::User user(const std::string& name, model::Role role = model::Role::Analyst) {
@@ -31,10 +26,10 @@ protected:
     }
 
     testkit::TempDir dir_;
-    std::unique_ptr<SqliteStore> store_;
+    std::unique_ptr<Store> store_;
 };
 
-TEST_F(AuthStoresTest, UserRoundTripAndCaseInsensitiveUniqueName) {
+TEST_P(AuthStoresTest, UserRoundTripAndCaseInsensitiveUniqueName) {
     auto alice = user("alice");
     ASSERT_TRUE(store_->users().create(alice));
     auto got = store_->users().find_by_username("ALICE");
@@ -48,8 +43,19 @@ TEST_F(AuthStoresTest, UserRoundTripAndCaseInsensitiveUniqueName) {
     EXPECT_EQ(dup.error().code, core::Errc::Conflict);
 }
 
-TEST_F(AuthStoresTest, SqlMetacharactersAndNulBytesAreJustData) {
+TEST_P(AuthStoresTest, SqlMetacharactersAndNulBytesAreJustData) {
     const std::string nasty = std::string("x'; DROP TABLE users; --\0tail", 29);
+    if (GetParam() == "postgres") {
+        // PostgreSQL text cannot hold NUL: refused outright, never cut short.
+        auto refused = store_->users().create(user(nasty));
+        ASSERT_FALSE(refused);
+        EXPECT_EQ(refused.error().code, core::Errc::InvalidArgument);
+        const std::string sql_only = "x'; DROP TABLE users; --";
+        ASSERT_TRUE(store_->users().create(user(sql_only)));
+        EXPECT_EQ(store_->users().find_by_username(sql_only)->username, sql_only);
+        EXPECT_EQ(store_->users().count().value(), 1u);
+        return;
+    }
     auto u = user(nasty);
     ASSERT_TRUE(store_->users().create(u));
     auto got = store_->users().find_by_username(nasty);
@@ -58,7 +64,7 @@ TEST_F(AuthStoresTest, SqlMetacharactersAndNulBytesAreJustData) {
     EXPECT_EQ(store_->users().count().value(), 1u);
 }
 
-TEST_F(AuthStoresTest, UpdateListAndRemove) {
+TEST_P(AuthStoresTest, UpdateListAndRemove) {
     auto a = user("a");
     auto b = user("b");
     ASSERT_TRUE(store_->users().create(a));
@@ -86,7 +92,7 @@ TEST_F(AuthStoresTest, UpdateListAndRemove) {
     EXPECT_EQ(store_->users().update(ghost).error().code, core::Errc::NotFound);
 }
 
-TEST_F(AuthStoresTest, RefreshTokenIsUsedOnceAndFamiliesRevoke) {
+TEST_P(AuthStoresTest, RefreshTokenIsUsedOnceAndFamiliesRevoke) {
     auto u = user("carol");
     ASSERT_TRUE(store_->users().create(u));
     RefreshTokenRecord r{"hash-1", "family-1", u.id, 100, 200, false, false};
@@ -103,7 +109,7 @@ TEST_F(AuthStoresTest, RefreshTokenIsUsedOnceAndFamiliesRevoke) {
     EXPECT_EQ(store_->tokens().purge_expired(300).value(), 1u);
 }
 
-TEST_F(AuthStoresTest, RevokedAccessTokensUntilExpiry) {
+TEST_P(AuthStoresTest, RevokedAccessTokensUntilExpiry) {
     ASSERT_TRUE(store_->tokens().revoke_access("jti-1", 1000));
     ASSERT_TRUE(store_->tokens().revoke_access("jti-1", 1000));  // idempotent
     ASSERT_TRUE(store_->tokens().revoke_access("jti-2", 50));
@@ -112,7 +118,7 @@ TEST_F(AuthStoresTest, RevokedAccessTokensUntilExpiry) {
     EXPECT_EQ(live[0].first, "jti-1");
 }
 
-TEST_F(AuthStoresTest, ApiKeysListRevokeTouch) {
+TEST_P(AuthStoresTest, ApiKeysListRevokeTouch) {
     model::ApiKey k;
     k.id = core::new_uuid_v7();
     k.name = "shipper";
@@ -131,7 +137,7 @@ TEST_F(AuthStoresTest, ApiKeysListRevokeTouch) {
     EXPECT_EQ(store_->api_keys().revoke("nope").error().code, core::Errc::NotFound);
 }
 
-TEST_F(AuthStoresTest, AuditAppendQueryAndScan) {
+TEST_P(AuthStoresTest, AuditAppendQueryAndScan) {
     std::string previous = "genesis";
     for (int i = 1; i <= 5; ++i) {
         AuditRecord r;
@@ -167,6 +173,8 @@ TEST_F(AuthStoresTest, AuditAppendQueryAndScan) {
     }));
     EXPECT_EQ(seen, (std::vector<std::int64_t>{1, 2, 3, 4, 5}));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, AuthStoresTest, testing_backends::kBackends, testing_backends::backend_name);
 
 }  // namespace
 }  // namespace sai::storage

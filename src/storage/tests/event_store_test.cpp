@@ -1,4 +1,4 @@
-#include "storage/sqlite/sqlite_store.hpp"
+#include "backends.hpp"
 
 #include "model/event.hpp"
 #include "testkit/temp_dir.hpp"
@@ -15,12 +15,10 @@ model::Event event(std::string_view json) {
     return model::event_from_json(boost::json::parse(json).as_object(), kNow).value();
 }
 
-class EventStoreTest : public testing::Test {
+class EventStoreTest : public ::testing::TestWithParam<std::string> {
 protected:
     void SetUp() override {
-        SqliteOptions o;
-        o.data_dir = dir_.path();
-        store_ = SqliteStore::open(o).value();
+        SAI_OPEN_BACKEND();
         std::vector<model::Event> batch;
         for (int i = 0; i < 10; ++i) {
             batch.push_back(event(R"({"id": "e)" + std::to_string(i) + R"(", "@timestamp": )" +
@@ -50,10 +48,10 @@ protected:
     }
 
     testkit::TempDir dir_;
-    std::unique_ptr<SqliteStore> store_;
+    std::unique_ptr<Store> store_;
 };
 
-TEST_F(EventStoreTest, InsertIsIdempotentById) {
+TEST_P(EventStoreTest, InsertIsIdempotentById) {
     auto again = store_->events().insert_batch(std::vector<model::Event>{event(R"({"id": "e3", "message": "x"})"),
                                                                          event(R"({"id": "new", "message": "y"})")});
     ASSERT_TRUE(again);
@@ -63,14 +61,14 @@ TEST_F(EventStoreTest, InsertIsIdempotentById) {
     EXPECT_EQ(store_->events().get("e3")->message, "Failed password for user3 from host");
 }
 
-TEST_F(EventStoreTest, NewestFirstWithKeysetCursor) {
+TEST_P(EventStoreTest, NewestFirstWithKeysetCursor) {
     EXPECT_EQ(ids({.limit = 3}), (std::vector<std::string>{"e9", "e8", "e7"}));
     auto page = store_->events().query({.limit = 3}).value();
     EventQuery next{.before = std::pair{page.back().timestamp, page.back().id}, .limit = 3};
     EXPECT_EQ(ids(next), (std::vector<std::string>{"e6", "e5", "e4"}));
 }
 
-TEST_F(EventStoreTest, EveryFilter) {
+TEST_P(EventStoreTest, EveryFilter) {
     EXPECT_EQ(ids({.host = "web-1"}).size(), 5u);
     EXPECT_EQ(ids({.user = "u0"}), (std::vector<std::string>{"e9", "e6", "e3", "e0"}));
     EXPECT_EQ(ids({.category = "network"}).size(), 5u);
@@ -84,7 +82,7 @@ TEST_F(EventStoreTest, EveryFilter) {
     EXPECT_TRUE(ids({.host = "nowhere"}).empty());
 }
 
-TEST_F(EventStoreTest, FullTextSearchMatchesAllWords) {
+TEST_P(EventStoreTest, FullTextSearchMatchesAllWords) {
     EXPECT_EQ(ids({.text = "user7"}), (std::vector<std::string>{"e7"}));
     EXPECT_EQ(ids({.text = "failed password"}).size(), 10u);
     EXPECT_TRUE(ids({.text = "password banana"}).empty());
@@ -93,7 +91,7 @@ TEST_F(EventStoreTest, FullTextSearchMatchesAllWords) {
     EXPECT_EQ(ids({.host = "web-1", .text = "user7"}), (std::vector<std::string>{"e7"}));
 }
 
-TEST_F(EventStoreTest, CountsAndRetention) {
+TEST_P(EventStoreTest, CountsAndRetention) {
     auto counts = store_->events().count_by_category().value();
     EXPECT_EQ(counts["authentication"], 5);
     EXPECT_EQ(counts["network"], 5);
@@ -104,6 +102,8 @@ TEST_F(EventStoreTest, CountsAndRetention) {
     EXPECT_TRUE(ids({.text = "user1"}).empty()) << "deleted events leave the full-text index";
     EXPECT_EQ(store_->events().get("e0").error().code, core::Errc::NotFound);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, EventStoreTest, testing_backends::kBackends, testing_backends::backend_name);
 
 }  // namespace
 }  // namespace sai::storage

@@ -1,4 +1,4 @@
-#include "storage/sqlite/sqlite_store.hpp"
+#include "backends.hpp"
 #include "testkit/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -6,13 +6,10 @@
 namespace sai::storage {
 namespace {
 
-class GraphStoreTest : public ::testing::Test {
+class GraphStoreTest : public ::testing::TestWithParam<std::string> {
 protected:
     void SetUp() override {
-        SqliteOptions o;
-        o.data_dir = dir_.path();
-        o.synchronous = "normal";
-        store_ = SqliteStore::open(o).value();
+        SAI_OPEN_BACKEND();
     }
     model::Asset asset(std::string id, std::string name, std::vector<std::string> tags = {}, bool discovered = false) {
         model::Asset a;
@@ -31,10 +28,10 @@ protected:
         return a;
     }
     testkit::TempDir dir_;
-    std::unique_ptr<SqliteStore> store_;
+    std::unique_ptr<Store> store_;
 };
 
-TEST_F(GraphStoreTest, AssetsRoundTripAndNamesAreUnique) {
+TEST_P(GraphStoreTest, AssetsRoundTripAndNamesAreUnique) {
     auto& g = store_->graph();
     ASSERT_TRUE(g.put_asset(asset("a", "web-01", {"dmz"})));
     auto back = g.get_asset("a");
@@ -55,7 +52,7 @@ TEST_F(GraphStoreTest, AssetsRoundTripAndNamesAreUnique) {
     EXPECT_EQ(g.get_asset("zz").error().code, core::Errc::NotFound);
 }
 
-TEST_F(GraphStoreTest, ListFiltersAndPagesAndDeleteReportsMissing) {
+TEST_P(GraphStoreTest, ListFiltersAndPagesAndDeleteReportsMissing) {
     auto& g = store_->graph();
     ASSERT_TRUE(g.put_asset(asset("1", "db-01", {"pci", "db"})));
     ASSERT_TRUE(g.put_asset(asset("2", "db-02", {"db"})));
@@ -79,7 +76,7 @@ TEST_F(GraphStoreTest, ListFiltersAndPagesAndDeleteReportsMissing) {
     EXPECT_EQ(g.delete_asset("1").error().code, core::Errc::NotFound);
 }
 
-TEST_F(GraphStoreTest, OnlyTheLatestSnapshotIsKept) {
+TEST_P(GraphStoreTest, OnlyTheLatestSnapshotIsKept) {
     auto& g = store_->graph();
     EXPECT_FALSE(g.load_snapshot().value());
     ASSERT_TRUE(g.save_snapshot({10, std::string("first\0binary", 12)}));
@@ -89,6 +86,8 @@ TEST_F(GraphStoreTest, OnlyTheLatestSnapshotIsKept) {
     EXPECT_EQ(s->created_at, 20);
     EXPECT_EQ(s->data, "second");
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, GraphStoreTest, testing_backends::kBackends, testing_backends::backend_name);
 
 }  // namespace
 }  // namespace sai::storage

@@ -1,4 +1,4 @@
-#include "storage/sqlite/sqlite_store.hpp"
+#include "backends.hpp"
 
 #include "testkit/temp_dir.hpp"
 
@@ -7,12 +7,10 @@
 namespace sai::storage {
 namespace {
 
-class MlStoreTest : public testing::Test {
+class MlStoreTest : public ::testing::TestWithParam<std::string> {
 protected:
     void SetUp() override {
-        SqliteOptions o;
-        o.data_dir = dir_.path();
-        store_ = SqliteStore::open(o).value();
+        SAI_OPEN_BACKEND();
     }
     static MlModelRecord model(std::string type, std::int64_t version, std::string status) {
         MlModelRecord m;
@@ -32,10 +30,10 @@ protected:
         return m;
     }
     testkit::TempDir dir_;
-    std::unique_ptr<SqliteStore> store_;
+    std::unique_ptr<Store> store_;
 };
 
-TEST_F(MlStoreTest, ModelsAreUpsertedAndListedByTypeAndVersion) {
+TEST_P(MlStoreTest, ModelsAreUpsertedAndListedByTypeAndVersion) {
     auto& ml = store_->ml();
     ASSERT_TRUE(ml.upsert_model(model("random_forest", 1, "active")));
     ASSERT_TRUE(ml.upsert_model(model("isolation_forest", 2, "active")));
@@ -55,7 +53,7 @@ TEST_F(MlStoreTest, ModelsAreUpsertedAndListedByTypeAndVersion) {
     EXPECT_FALSE(ml.upsert_model(model("isolation_forest", 3, "deleted")));  // status is checked
 }
 
-TEST_F(MlStoreTest, TrainingJobsNewestFirstWithALimit) {
+TEST_P(MlStoreTest, TrainingJobsNewestFirstWithALimit) {
     auto& ml = store_->ml();
     for (int i = 1; i <= 4; ++i) {
         ASSERT_TRUE(ml.upsert_training_job({"0000000" + std::to_string(i), "queued", i, 0, "{}"}));
@@ -70,6 +68,8 @@ TEST_F(MlStoreTest, TrainingJobsNewestFirstWithALimit) {
     EXPECT_EQ(jobs[2].job, R"({"progress":100})");
     EXPECT_FALSE(ml.upsert_training_job({"00000005", "paused", 5, 0, "{}"}));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, MlStoreTest, testing_backends::kBackends, testing_backends::backend_name);
 
 }  // namespace
 }  // namespace sai::storage

@@ -1,4 +1,4 @@
-#include "storage/sqlite/sqlite_store.hpp"
+#include "backends.hpp"
 
 #include "testkit/temp_dir.hpp"
 
@@ -13,12 +13,10 @@ model::Report report(std::string id, std::int64_t created_at, std::string type =
             R"({"host":"web-1"})", 42};
 }
 
-class ReportStoreTest : public testing::Test {
+class ReportStoreTest : public ::testing::TestWithParam<std::string> {
 protected:
     void SetUp() override {
-        SqliteOptions o;
-        o.data_dir = dir_.path();
-        store_ = SqliteStore::open(o).value();
+        SAI_OPEN_BACKEND();
     }
     std::vector<std::string> ids(const ReportQuery& q) {
         std::vector<std::string> out;
@@ -26,10 +24,10 @@ protected:
         return out;
     }
     testkit::TempDir dir_;
-    std::unique_ptr<SqliteStore> store_;
+    std::unique_ptr<Store> store_;
 };
 
-TEST_F(ReportStoreTest, RoundTripsAndUpdates) {
+TEST_P(ReportStoreTest, RoundTripsAndUpdates) {
     auto& reports = store_->reports();
     ASSERT_TRUE(reports.insert(report("a", 10)));
     EXPECT_EQ(reports.insert(report("a", 11)).error().code, core::Errc::Conflict);
@@ -50,7 +48,7 @@ TEST_F(ReportStoreTest, RoundTripsAndUpdates) {
     EXPECT_EQ(reports.remove("a").error().code, core::Errc::NotFound);
 }
 
-TEST_F(ReportStoreTest, ListsNewestFirstWithFiltersAndCursor) {
+TEST_P(ReportStoreTest, ListsNewestFirstWithFiltersAndCursor) {
     auto& reports = store_->reports();
     ASSERT_TRUE(reports.insert(report("a", 10)));
     ASSERT_TRUE(reports.insert(report("b", 20, "incident", model::ReportStatus::Queued, "bob")));
@@ -71,6 +69,8 @@ TEST_F(ReportStoreTest, ListsNewestFirstWithFiltersAndCursor) {
     for (const auto& r : reports.unfinished().value()) unfinished.push_back(r.id);
     EXPECT_EQ(unfinished, (std::vector<std::string>{"b", "d"}));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ReportStoreTest, testing_backends::kBackends, testing_backends::backend_name);
 
 }  // namespace
 }  // namespace sai::storage

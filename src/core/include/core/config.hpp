@@ -39,6 +39,12 @@ struct StorageConfig {
     std::string sqlite_synchronous = "full";  // full: durable across power loss; normal: across crashes
     int read_connections = 4;
     std::chrono::milliseconds busy_timeout{5'000};
+    // PostgreSQL (scale-out): used instead of SQLite when the URL is set.
+    std::string postgres_url;  // libpq URI or key=value string; may hold a password: never logged
+    int postgres_pool_size = 8;
+    std::chrono::milliseconds postgres_acquire_timeout{5'000};
+    std::chrono::seconds postgres_connect_timeout{5};
+    std::chrono::milliseconds postgres_statement_timeout{30'000};
 };
 
 struct AuthConfig {
