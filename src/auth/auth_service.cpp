@@ -73,6 +73,16 @@ struct AuthService::Impl {
     std::unordered_map<std::string, model::ApiKey> keys;     // key hash -> key
     mutable std::mutex usage_mutex;
     mutable std::unordered_map<std::string, std::string> key_usage;  // key id -> last use
+    std::function<void(const std::string&, std::int64_t)> revocation_listener;
+
+    void remember_revoked(std::string jti, std::int64_t exp) {
+        std::unique_lock lock(mutex);
+        revoked[std::move(jti)] = exp;
+        if (revoked.size() > 10000) {
+            const auto now = unix_now();
+            std::erase_if(revoked, [&](const auto& kv) { return kv.second + 60 < now; });
+        }
+    }
 
     Impl(storage::Store& s, AuditLog& a, AuthOptions o)
         : store(s), audit_log(a), options(o), jwt(o.jwt), guard(o.login_guard) {}
@@ -197,6 +207,14 @@ Result<void> AuthService::reload() {
     return {};
 }
 
+void AuthService::set_revocation_listener(std::function<void(const std::string&, std::int64_t)> listener) {
+    impl_->revocation_listener = std::move(listener);
+}
+
+void AuthService::note_revoked(std::string jti, std::int64_t expires_at) {
+    impl_->remember_revoked(std::move(jti), expires_at);
+}
+
 Result<TokenPair> AuthService::login(std::string_view username, std::string_view password, const ClientInfo& client) {
     auto& d = *impl_;
     const auto mono = std::chrono::steady_clock::now();
@@ -290,13 +308,9 @@ Result<void> AuthService::logout(const model::Principal& p, const ClientInfo& cl
     if (auto r = d.store.tokens().revoke_access(p.token_id, p.token_expires); !r) {
         return r;
     }
-    {
-        std::unique_lock lock(d.mutex);
-        d.revoked[p.token_id] = p.token_expires;
-        if (d.revoked.size() > 10000) {
-            const auto now = unix_now();
-            std::erase_if(d.revoked, [&](const auto& kv) { return kv.second + 60 < now; });
-        }
+    d.remember_revoked(p.token_id, p.token_expires);
+    if (d.revocation_listener) {
+        d.revocation_listener(p.token_id, p.token_expires);
     }
     // The session's refresh family travels in the access token (claim "fam").
     if (!p.token_family.empty()) {

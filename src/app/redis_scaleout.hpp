@@ -1,0 +1,46 @@
+#pragma once
+// What a node shares through Redis when redis.url is set: the rate limiter,
+// access-token revocations, and the live stream (events and alerts committed on
+// any node reach WebSocket clients on every node). A down Redis degrades the node
+// (local limits, local revocations, no cross-node fan-out) and never stops it;
+// the bus reconnects by itself.
+
+#include "alerts/alert_manager.hpp"
+#include "api/live_routes.hpp"
+#include "auth/auth_service.hpp"
+#include "core/config.hpp"
+#include "pipeline/pipeline.hpp"
+#include "storage/redis/redis_bus.hpp"
+#include "storage/redis/redis_client.hpp"
+#include "storage/redis/redis_revocations.hpp"
+
+#include <memory>
+
+namespace sai::app {
+
+/// Owned by serve(). open() early (before the limiter is needed), attach_live()
+/// once the live service exists, then start(); stop() before the live service dies.
+class RedisScaleOut {
+public:
+    static core::Result<std::unique_ptr<RedisScaleOut>> open(const core::RedisConfig& config, auth::AuthService& auth);
+    ~RedisScaleOut();
+
+    std::unique_ptr<auth::RateLimiter> make_limiter(std::unique_ptr<auth::RateLimiter> fallback);
+    void attach_live(pipeline::LiveHub& hub, api::HubLiveService& live, alerts::AlertManager& alert_manager);
+    void start();
+    void stop();
+    /// For /health: Unavailable with the reason while Redis or the subscriber is down.
+    core::Result<void> health();
+    const std::string& node_id() const { return bus_->node_id(); }
+
+private:
+    RedisScaleOut() = default;
+    std::unique_ptr<storage::redis::RedisClient> client_;
+    std::unique_ptr<storage::redis::RedisBus> bus_;
+    std::unique_ptr<storage::redis::RedisRevocations> revocations_;
+    pipeline::LiveHub* hub_ = nullptr;
+    std::uint64_t hub_subscription_ = 0;
+    bool stopped_ = false;
+};
+
+}  // namespace sai::app
