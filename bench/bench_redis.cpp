@@ -1,0 +1,86 @@
+// Redis scale-out costs against a real redis-server on loopback (started here):
+// one shared rate-limiter take() (the Lua script), the memory limiter for
+// comparison, and the pub/sub relay latency from one node's bus to another's.
+
+#include "storage/redis/redis_bus.hpp"
+#include "storage/redis/redis_client.hpp"
+#include "storage/redis/redis_rate_limiter.hpp"
+#include "testkit/redis_server.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace {
+
+using namespace sai;
+using Steady = std::chrono::steady_clock;
+
+testkit::RedisServer& server() {
+    static testkit::RedisServer s;
+    return s;
+}
+
+storage::redis::RedisOptions options() { return *storage::redis::parse_redis_url(server().url()); }
+
+void BM_RedisLimiterTake(benchmark::State& state) {
+    static storage::redis::RedisClient* client = nullptr;
+    static std::unique_ptr<auth::RateLimiter> limiter;
+    if (state.thread_index() == 0) {
+        client = new storage::redis::RedisClient(options());
+        limiter = storage::redis::make_redis_rate_limiter(*client, auth::make_memory_rate_limiter());
+    }
+    const std::string key = "user:bench" + std::to_string(state.thread_index()) + "|api";
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(limiter->take(key, 1'000'000, Steady::now()));
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RedisLimiterTake)->ThreadRange(1, 8)->UseRealTime();
+
+void BM_MemoryLimiterTake(benchmark::State& state) {
+    auto limiter = auth::make_memory_rate_limiter();
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(limiter->take("user:bench|api", 1'000'000, Steady::now()));
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_MemoryLimiterTake);
+
+/// One message from node a's bus to node b's handler, one at a time (latency).
+void BM_PubSubRelay(benchmark::State& state) {
+    storage::redis::RedisClient ca(options()), cb(options());
+    storage::redis::RedisBus a(ca, "bench-a"), b(cb, "bench-b");
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::uint64_t received = 0;
+    const std::string payload(static_cast<std::size_t>(state.range(0)), 'x');
+    b.subscribe("bench", [&](std::string_view) {
+        std::lock_guard lock(mutex);
+        ++received;
+        cv.notify_one();
+    });
+    a.start();
+    b.start();
+    while (!b.subscribed()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::uint64_t sent = 0;
+    for (auto _ : state) {
+        a.publish("bench", payload);
+        ++sent;
+        std::unique_lock lock(mutex);
+        if (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return received >= sent; })) {
+            state.SkipWithError("message lost");
+            break;
+        }
+    }
+    state.SetItemsProcessed(state.iterations());
+    state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_PubSubRelay)->Arg(200)->Arg(64 * 1024)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
