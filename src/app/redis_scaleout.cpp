@@ -43,6 +43,16 @@ alerts::AlertUpdate alert_view(const bj::object& data, bool created) {
     return u;
 }
 
+class SharedResponseCache final : public api::ResponseCache {
+public:
+    explicit SharedResponseCache(storage::redis::RedisCache& cache) : cache_(cache) {}
+    std::optional<std::string> get(std::string_view topic, std::string_view key) override { return cache_.get(topic, key); }
+    void put(std::string_view topic, std::string_view key, std::string_view body) override { cache_.put(topic, key, body); }
+
+private:
+    storage::redis::RedisCache& cache_;
+};
+
 }  // namespace
 
 core::Result<std::unique_ptr<RedisScaleOut>> RedisScaleOut::open(const core::RedisConfig& config,
@@ -59,6 +69,11 @@ core::Result<std::unique_ptr<RedisScaleOut>> RedisScaleOut::open(const core::Red
     s->bus_ = std::make_unique<RedisBus>(*s->client_, core::new_uuid_v7());
     s->revocations_ = std::make_unique<storage::redis::RedisRevocations>(
         *s->client_, *s->bus_, [&auth](std::string jti, std::int64_t exp) { auth.note_revoked(std::move(jti), exp); });
+    if (config.cache_ttl_s > 0) {
+        s->cache_ = std::make_unique<storage::redis::RedisCache>(*s->client_, *s->bus_,
+                                                                 std::chrono::seconds(config.cache_ttl_s));
+        s->response_cache_ = std::make_unique<SharedResponseCache>(*s->cache_);
+    }
     auth.set_revocation_listener([r = s->revocations_.get()](const std::string& jti, std::int64_t exp) {
         // The store has it already; Redis makes it immediate on the other nodes.
         if (auto done = r->revoke(jti, exp); !done) {
@@ -95,7 +110,8 @@ void RedisScaleOut::attach_live(pipeline::LiveHub& hub, api::HubLiveService& liv
             b->publish("live.events", bj::serialize(bj::object{{"events", std::move(events)}}));
         }
     });
-    alert_manager.add_listener([b = bus_.get()](const std::vector<alerts::AlertUpdate>& updates) {
+    alert_manager.add_listener([b = bus_.get(), c = cache_.get()](const std::vector<alerts::AlertUpdate>& updates) {
+        if (c) c->invalidate("alerts");  // the alert summary changed, on every node
         bj::array alerts;
         for (const auto& u : updates) {
             alerts.push_back(bj::object{{"created", u.created}, {"data", model::alert_to_json(u.alert)}});
@@ -132,6 +148,8 @@ void RedisScaleOut::attach_live(pipeline::LiveHub& hub, api::HubLiveService& liv
         if (!relayed.empty()) live.push_relayed_alerts(relayed);
     });
 }
+
+api::ResponseCache* RedisScaleOut::response_cache() { return response_cache_.get(); }
 
 void RedisScaleOut::start() {
     bus_->start();

@@ -1,6 +1,7 @@
 #pragma once
 // What a node shares through Redis when redis.url is set: the rate limiter,
-// access-token revocations, and the live stream (events and alerts committed on
+// access-token revocations, a cache of hot read endpoints (the alert summary,
+// invalidated on every alert change), and the live stream (events and alerts committed on
 // any node reach WebSocket clients on every node). A down Redis degrades the node
 // (local limits, local revocations, no cross-node fan-out) and never stops it;
 // the bus reconnects by itself.
@@ -10,7 +11,9 @@
 #include "auth/auth_service.hpp"
 #include "core/config.hpp"
 #include "pipeline/pipeline.hpp"
+#include "api/response_cache.hpp"
 #include "storage/redis/redis_bus.hpp"
+#include "storage/redis/redis_cache.hpp"
 #include "storage/redis/redis_client.hpp"
 #include "storage/redis/redis_revocations.hpp"
 
@@ -27,6 +30,8 @@ public:
 
     std::unique_ptr<auth::RateLimiter> make_limiter(std::unique_ptr<auth::RateLimiter> fallback);
     void attach_live(pipeline::LiveHub& hub, api::HubLiveService& live, alerts::AlertManager& alert_manager);
+    /// Null when the cache is disabled (redis.cache_ttl_s = 0).
+    api::ResponseCache* response_cache();
     void start();
     void stop();
     /// For /health: Unavailable with the reason while Redis or the subscriber is down.
@@ -38,6 +43,8 @@ private:
     std::unique_ptr<storage::redis::RedisClient> client_;
     std::unique_ptr<storage::redis::RedisBus> bus_;
     std::unique_ptr<storage::redis::RedisRevocations> revocations_;
+    std::unique_ptr<storage::redis::RedisCache> cache_;
+    std::unique_ptr<api::ResponseCache> response_cache_;
     pipeline::LiveHub* hub_ = nullptr;
     std::uint64_t hub_subscription_ = 0;
     bool stopped_ = false;

@@ -566,6 +566,7 @@ int serve(const core::Config& config) {
     api::MetricsServices metrics_services{**store, config.data_dir, std::chrono::steady_clock::now(),
                                           {config.metrics.token, config.metrics.allow}, {}};
     metrics_services.sections.emplace_back("ml", [&ml_services] { return api::ml_metrics_json(ml_services); });
+    if (redis) metrics_services.cache = redis->response_cache();
     api::add_metrics_routes(router, metrics_services);
     api::add_ml_routes(router, ml_services);
     add_metric_collectors(**store, pipeline, syslog.get(), alert_manager, live, graph);

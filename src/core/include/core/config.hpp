@@ -87,6 +87,7 @@ struct RedisConfig {
     std::string url;  // empty: no Redis (everything local to this node)
     int timeout_ms = 250;  // connect and command timeout of every Redis call
     std::string key_prefix = "sai:";  // keys and channels; nodes of one deployment share it
+    int cache_ttl_s = 5;  // shared cache of hot read endpoints; 0: off
 };
 
 struct DetectionConfig {

@@ -1,6 +1,7 @@
 // Contract tests of the Redis backend against a real redis-server (testkit).
 
 #include "storage/redis/redis_bus.hpp"
+#include "storage/redis/redis_cache.hpp"
 #include "storage/redis/redis_client.hpp"
 #include "storage/redis/redis_rate_limiter.hpp"
 #include "storage/redis/redis_revocations.hpp"
@@ -256,6 +257,50 @@ TEST_F(RedisTest, RevocationsReachOtherNodesAtOnceAndLateJoinersCatchUp) {
     ASSERT_TRUE(loaded);
     EXPECT_EQ(*loaded, 2u);  // early + live; the expired one was purged
     EXPECT_FALSE(ra.revoke("bad jti", now + 5));
+}
+
+TEST_F(RedisTest, CacheIsSharedAndInvalidatedOnEveryNode) {
+    RedisClient ca(options_for(*server));
+    RedisClient cb(options_for(*server));
+    RedisBus a(ca, "node-a");
+    RedisBus b(cb, "node-b");
+    RedisCache cache_a(ca, a, 30s);
+    RedisCache cache_b(cb, b, 30s);
+    a.start();
+    b.start();
+    ASSERT_TRUE(eventually([&] { return a.subscribed() && b.subscribed(); }));
+    EXPECT_FALSE(cache_b.get("alerts", "q1"));
+    cache_a.put("alerts", "q1", R"({"total":1})");
+    EXPECT_EQ(cache_b.get("alerts", "q1").value_or(""), R"({"total":1})");  // shared
+    EXPECT_FALSE(cache_b.get("events", "q1"));                               // topics are separate
+    cache_b.put("events", "q1", "e");
+
+    cache_a.invalidate("alerts");
+    EXPECT_FALSE(cache_a.get("alerts", "q1"));  // at once on the node that changed the data
+    ASSERT_TRUE(eventually([&] { return !cache_b.get("alerts", "q1"); }));  // and on the others
+    EXPECT_EQ(cache_b.get("events", "q1").value_or(""), "e");  // other topics untouched
+    cache_b.put("alerts", "q1", R"({"total":2})");
+    EXPECT_EQ(cache_a.get("alerts", "q1").value_or(""), R"({"total":2})");
+    auto ttl = ca.command({"TTL", "sai:cache:alerts:1:q1"});
+    ASSERT_TRUE(ttl);
+    EXPECT_GT(ttl->integer, 0);
+    EXPECT_LE(ttl->integer, 30);
+
+    // Redis down: misses, puts do nothing, nothing throws or waits long.
+    server->stop();
+    ASSERT_TRUE(eventually([&] { return !b.subscribed(); }));
+    const auto t0 = Steady::now();
+    EXPECT_FALSE(cache_b.get("alerts", "q1"));
+    cache_b.put("alerts", "q1", "x");
+    cache_b.invalidate("alerts");
+    EXPECT_LT(Steady::now() - t0, 2s);
+    // Back (empty, as after a crash): entries from before are gone, caching works again.
+    server->start();
+    ASSERT_TRUE(eventually([&] { return a.subscribed() && b.subscribed(); }));
+    ASSERT_TRUE(eventually([&] {
+        cache_a.put("alerts", "q2", "fresh");
+        return cache_b.get("alerts", "q2").value_or("") == "fresh";
+    }));
 }
 
 }  // namespace
