@@ -24,8 +24,8 @@ RedisRevocations::RedisRevocations(RedisClient& client, RedisBus& bus, Apply app
         const auto space = payload.find(' ');
         std::int64_t exp = 0;
         if (space == std::string_view::npos || !valid_jti(payload.substr(0, space)) ||
-            !parse_int(payload.substr(space + 1), exp)) {
-            return;
+            !parse_int(payload.substr(space + 1), exp) || exp <= core::now_unix_ms() / 1000) {
+            return;  // malformed, or a token that has expired anyway
         }
         apply_(std::string(payload.substr(0, space)), exp);
     });
@@ -41,8 +41,12 @@ core::Result<void> RedisRevocations::revoke(std::string_view jti, std::int64_t e
     if (!valid_jti(jti)) {
         return core::make_error(core::Errc::InvalidArgument, "bad token id");
     }
-    auto r = client_.command({"ZADD", client_.options().key_prefix + "revoked", std::to_string(expires_at),
-                              std::string(jti)});
+    const std::string key = client_.options().key_prefix + "revoked";
+    auto r = client_.command({"ZADD", key, std::to_string(expires_at), std::string(jti)});
+    if (r) {
+        // Keeps the set to live tokens without a background job.
+        (void)client_.command({"ZREMRANGEBYSCORE", key, "-inf", std::to_string(core::now_unix_ms() / 1000)});
+    }
     bus_.publish("revoked", std::string(jti) + " " + std::to_string(expires_at));
     if (!r) {
         return r.error();
