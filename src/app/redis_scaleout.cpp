@@ -16,6 +16,7 @@ namespace bj = boost::json;
 using storage::redis::RedisBus;
 
 constexpr std::size_t kEventsPerMessage = 500;        // bounds one PUBLISH
+constexpr std::size_t kMaxQueuedBatches = 64;         // waiting for the relay thread
 constexpr std::size_t kMaxMessageBytes = 32u << 20;    // refuse anything larger from the channel
 
 std::optional<bj::object> parse_object(std::string_view text) {
@@ -100,15 +101,19 @@ std::unique_ptr<auth::RateLimiter> RedisScaleOut::make_limiter(std::unique_ptr<a
 void RedisScaleOut::attach_live(pipeline::LiveHub& hub, api::HubLiveService& live,
                                 alerts::AlertManager& alert_manager) {
     hub_ = &hub;
-    // Committed here -> the channel (on the pipeline thread: serialise and queue, never wait).
-    hub_subscription_ = hub.subscribe([b = bus_.get()](const pipeline::Batch& batch) {
-        for (std::size_t from = 0; from < batch->size(); from += kEventsPerMessage) {
-            bj::array events;
-            const std::size_t to = std::min(batch->size(), from + kEventsPerMessage);
-            events.reserve(to - from);
-            for (std::size_t i = from; i < to; ++i) events.push_back(model::event_to_json((*batch)[i]));
-            b->publish("live.events", bj::serialize(bj::object{{"events", std::move(events)}}));
+    // Committed here -> the relay thread -> the channel (the pipeline thread only queues).
+    hub_subscription_ = hub.subscribe([this](const pipeline::Batch& batch) {
+        {
+            std::lock_guard lock(relay_mutex_);
+            if (!relay_running_ || relay_queue_.size() >= kMaxQueuedBatches) {
+                core::metrics::default_registry()
+                    .counter("securityai_redis_messages_total", "Pub/sub messages between nodes.", {{"direction", "dropped"}})
+                    .inc();
+                return;
+            }
+            relay_queue_.push_back(batch);
         }
+        relay_wake_.notify_one();
     });
     alert_manager.add_listener([b = bus_.get(), c = cache_.get()](const std::vector<alerts::AlertUpdate>& updates) {
         if (c) c->invalidate("alerts");  // the alert summary changed, on every node
@@ -151,7 +156,31 @@ void RedisScaleOut::attach_live(pipeline::LiveHub& hub, api::HubLiveService& liv
 
 api::ResponseCache* RedisScaleOut::response_cache() { return response_cache_.get(); }
 
+void RedisScaleOut::relay_loop() {
+    std::unique_lock lock(relay_mutex_);
+    for (;;) {
+        relay_wake_.wait(lock, [&] { return !relay_running_ || !relay_queue_.empty(); });
+        if (relay_queue_.empty()) return;  // stopped and drained
+        pipeline::Batch batch = std::move(relay_queue_.front());
+        relay_queue_.pop_front();
+        lock.unlock();
+        for (std::size_t from = 0; from < batch->size(); from += kEventsPerMessage) {
+            bj::array events;
+            const std::size_t to = std::min(batch->size(), from + kEventsPerMessage);
+            events.reserve(to - from);
+            for (std::size_t i = from; i < to; ++i) events.push_back(model::event_to_json((*batch)[i]));
+            bus_->publish("live.events", bj::serialize(bj::object{{"events", std::move(events)}}));
+        }
+        lock.lock();
+    }
+}
+
 void RedisScaleOut::start() {
+    {
+        std::lock_guard lock(relay_mutex_);
+        relay_running_ = true;
+    }
+    relay_thread_ = std::thread([this] { relay_loop(); });
     bus_->start();
     core::log::info("sharing through Redis", {{"node_id", bus_->node_id()},
                                               {"host", client_->options().host},
@@ -163,6 +192,12 @@ void RedisScaleOut::stop() {
     if (stopped_) return;
     stopped_ = true;
     if (hub_) hub_->unsubscribe(hub_subscription_);
+    {
+        std::lock_guard lock(relay_mutex_);
+        relay_running_ = false;
+    }
+    relay_wake_.notify_all();
+    if (relay_thread_.joinable()) relay_thread_.join();
     bus_->stop();
 }
 
