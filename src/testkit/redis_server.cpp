@@ -25,6 +25,32 @@ bool accepts(int port) {
     return ok;
 }
 
+/// True when the server on `port` is ours: its working directory is `dir`. (A port
+/// picked as free can be taken by another test's server before ours binds it.)
+bool serves_dir(int port, const std::string& dir) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval tv{2, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string reply;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+        const std::string cmd = "CONFIG GET dir\r\n";
+        if (::send(fd, cmd.data(), cmd.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(cmd.size())) {
+            char buf[4096];
+            while (reply.find(dir) == std::string::npos) {
+                const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+                if (n <= 0) break;
+                reply.append(buf, static_cast<std::size_t>(n));
+            }
+        }
+    }
+    ::close(fd);
+    return reply.find(dir) != std::string::npos;
+}
+
 }  // namespace
 
 int free_port() {
@@ -69,6 +95,10 @@ void RedisServer::start() {
         }
         if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("redis-server did not start");
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!serves_dir(port_, std::filesystem::canonical(dir_.path()).string())) {
+        stop();
+        throw std::runtime_error("port " + port + " was taken by another redis-server");
     }
 }
 

@@ -144,6 +144,17 @@ TEST_F(RedisTest, LimiterFallsBackQuicklyWhenRedisDiesAndRecoversAfterRestart) {
     EXPECT_TRUE(client.ping());
 }
 
+/// Stops the buses when a test ends (also on a failed ASSERT), before the objects
+/// their handlers point into (declared after the buses) are destroyed.
+struct StopOnExit {
+    RedisBus& a;
+    RedisBus& b;
+    ~StopOnExit() {
+        a.stop();
+        b.stop();
+    }
+};
+
 struct Inbox {
     std::mutex mutex;
     std::vector<std::string> messages;
@@ -169,6 +180,7 @@ TEST_F(RedisTest, BusRelaysToOtherNodesAndSkipsItsOwnMessages) {
     Inbox in_a, in_b;
     a.subscribe("live", [&](std::string_view m) { in_a.add(m); });
     b.subscribe("live", [&](std::string_view m) { in_b.add(m); });
+    StopOnExit stop{a, b};
     a.start();
     b.start();
     ASSERT_TRUE(eventually([&] { return a.subscribed() && b.subscribed(); }));
@@ -193,6 +205,7 @@ TEST_F(RedisTest, BusReportsRedisDownAndResubscribesAfterRestart) {
     std::atomic<int> connects{0};
     b.subscribe("live", [&](std::string_view m) { in_b.add(m); });
     b.on_connected([&] { ++connects; });
+    StopOnExit stop{a, b};
     a.start();
     b.start();
     ASSERT_TRUE(eventually([&] { return b.subscribed(); }));
@@ -231,6 +244,7 @@ TEST_F(RedisTest, RevocationsReachOtherNodesAtOnceAndLateJoinersCatchUp) {
         std::lock_guard lock(mutex);
         seen_b[jti] = exp;
     });
+    StopOnExit stop{a, b};
     const std::int64_t now = core::now_unix_ms() / 1000;
     // Revoked before node b runs: b reads it when its subscriber connects.
     ASSERT_TRUE(ra.revoke("early-jti", now + 600));
@@ -266,6 +280,7 @@ TEST_F(RedisTest, CacheIsSharedAndInvalidatedOnEveryNode) {
     RedisBus b(cb, "node-b");
     RedisCache cache_a(ca, a, 30s);
     RedisCache cache_b(cb, b, 30s);
+    StopOnExit stop{a, b};
     a.start();
     b.start();
     ASSERT_TRUE(eventually([&] { return a.subscribed() && b.subscribed(); }));

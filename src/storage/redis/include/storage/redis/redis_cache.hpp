@@ -19,7 +19,7 @@
 
 namespace sai::storage::redis {
 
-/// Thread-safe. Construct before bus.start() (it registers its channel).
+/// Thread-safe. Construct before bus.start() (it registers its channel); stop the bus before destroying it.
 /// A failing Redis makes get() miss and put() do nothing: callers compute.
 class RedisCache {
 public:

@@ -16,7 +16,7 @@
 namespace sai::storage::redis {
 
 /// Owned by the composition root. Construct before bus.start() (it registers its
-/// channel); `apply` runs on the subscriber thread for every revocation seen.
+/// channel) and stop the bus before destroying it; `apply` runs on the subscriber thread for every revocation seen.
 class RedisRevocations {
 public:
     using Apply = std::function<void(std::string jti, std::int64_t expires_at)>;
