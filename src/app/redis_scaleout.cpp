@@ -81,6 +81,12 @@ core::Result<std::unique_ptr<RedisScaleOut>> RedisScaleOut::open(const core::Red
             core::log::warn("could not share a revocation through Redis", {{"error", done.error().detail}});
         }
     });
+    // Users and API keys changed on another node: reload them now, not at the next
+    // periodic reload; and after every reconnection, for what was missed meanwhile.
+    s->auth_ = &auth;
+    auth.set_change_listener([b = s->bus_.get()] { b->publish("auth.changed", "1"); });
+    s->bus_->subscribe("auth.changed", [p = s.get()](std::string_view) { p->request_reload(); });
+    s->bus_->on_connected([p = s.get()] { p->request_reload(); });
     if (auto up = s->client_->ping(); !up) {
         // Not fatal: the node starts degraded and the bus keeps trying.
         core::log::warn("redis unreachable at start; running degraded", {{"error", up.error().detail}});
@@ -156,10 +162,27 @@ void RedisScaleOut::attach_live(pipeline::LiveHub& hub, api::HubLiveService& liv
 
 api::ResponseCache* RedisScaleOut::response_cache() { return response_cache_.get(); }
 
+void RedisScaleOut::request_reload() {
+    {
+        std::lock_guard lock(relay_mutex_);
+        reload_wanted_ = true;
+    }
+    relay_wake_.notify_one();
+}
+
 void RedisScaleOut::relay_loop() {
     std::unique_lock lock(relay_mutex_);
     for (;;) {
-        relay_wake_.wait(lock, [&] { return !relay_running_ || !relay_queue_.empty(); });
+        relay_wake_.wait(lock, [&] { return !relay_running_ || !relay_queue_.empty() || reload_wanted_; });
+        if (reload_wanted_ && relay_running_) {
+            reload_wanted_ = false;
+            lock.unlock();
+            if (auto r = auth_->reload(); !r) {
+                core::log::warn("reloading credentials failed", {{"error", r.error().detail}});
+            }
+            lock.lock();
+            continue;
+        }
         if (relay_queue_.empty()) return;  // stopped and drained
         pipeline::Batch batch = std::move(relay_queue_.front());
         relay_queue_.pop_front();

@@ -55,7 +55,11 @@ private:
 
     // Committed batches wait here for the relay thread, which serialises them
     // (about 5 µs per event: kept off the pipeline thread) and hands them to the bus.
+    // The same thread reloads credentials when another node changed users or keys.
     void relay_loop();
+    void request_reload();
+    auth::AuthService* auth_ = nullptr;
+    bool reload_wanted_ = false;
     std::mutex relay_mutex_;
     std::condition_variable relay_wake_;
     std::deque<pipeline::Batch> relay_queue_;

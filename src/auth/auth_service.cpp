@@ -74,6 +74,11 @@ struct AuthService::Impl {
     mutable std::mutex usage_mutex;
     mutable std::unordered_map<std::string, std::string> key_usage;  // key id -> last use
     std::function<void(const std::string&, std::int64_t)> revocation_listener;
+    std::function<void()> change_listener;
+
+    void changed() {
+        if (change_listener) change_listener();
+    }
 
     void remember_revoked(std::string jti, std::int64_t exp) {
         std::unique_lock lock(mutex);
@@ -210,6 +215,8 @@ Result<void> AuthService::reload() {
 void AuthService::set_revocation_listener(std::function<void(const std::string&, std::int64_t)> listener) {
     impl_->revocation_listener = std::move(listener);
 }
+
+void AuthService::set_change_listener(std::function<void()> listener) { impl_->change_listener = std::move(listener); }
 
 void AuthService::note_revoked(std::string jti, std::int64_t expires_at) {
     impl_->remember_revoked(std::move(jti), expires_at);
@@ -481,6 +488,7 @@ Result<model::User> AuthService::update_user(std::string_view id, const UserPatc
     for (const auto& c : changes) {
         detail += (detail.empty() ? "" : ", ") + c;
     }
+    d.changed();
     d.record(client, actor.actor(), std::string(model::to_string(actor.role)), "user.update",
              "user:" + user->username, "success", detail);
     return *user;
@@ -508,6 +516,7 @@ Result<void> AuthService::delete_user(std::string_view id, const model::Principa
         std::unique_lock lock(d.mutex);
         d.users.erase(std::string(id));
     }
+    d.changed();
     d.record(client, actor.actor(), std::string(model::to_string(actor.role)), "user.delete",
              "user:" + user->username, "success");
     return {};
@@ -548,6 +557,7 @@ Result<NewApiKey> AuthService::create_api_key(std::string_view name, model::Role
         std::unique_lock lock(d.mutex);
         d.keys.emplace(k.key_hash, k);
     }
+    d.changed();
     d.record(client, actor.actor(), std::string(model::to_string(actor.role)), "api_key.create",
              "apikey:" + k.name, "success", "role " + std::string(model::to_string(role)));
     return out;
@@ -572,6 +582,7 @@ Result<void> AuthService::revoke_api_key(std::string_view id, const model::Princ
         std::unique_lock lock(d.mutex);
         d.keys.erase(key->key_hash);
     }
+    d.changed();
     d.record(client, actor.actor(), std::string(model::to_string(actor.role)), "api_key.revoke",
              "apikey:" + key->name, "success");
     return {};

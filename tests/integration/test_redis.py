@@ -134,6 +134,17 @@ class RedisTwoNodesTest(unittest.TestCase):
             self.assertTrue(wait_for(lambda: b.json("GET", "/api/v1/auth/me", token=other)[0] == 401, timeout=1.5),
                             "revoked on B within 1.5 s")
 
+            # Users and API keys: created or revoked on A, effective on B at once (B
+            # reloads when A announces a change, not at its next 10 s reload).
+            status, _, key = a.json("POST", "/api/v1/api-keys", {"name": "shared-key", "role": "viewer"}, token=token)
+            self.assertEqual(status, 201, key)
+            as_key = {"X-API-Key": key["key"]}
+            self.assertTrue(wait_for(lambda: b.json("GET", "/api/v1/auth/me", headers=as_key)[0] == 200, timeout=1.5),
+                            "a key created on A works on B within 1.5 s")
+            self.assertEqual(a.json("DELETE", "/api/v1/api-keys/" + key["id"], token=token)[0], 204)
+            self.assertTrue(wait_for(lambda: b.json("GET", "/api/v1/auth/me", headers=as_key)[0] == 401, timeout=1.5),
+                            "a key revoked on A is refused on B within 1.5 s")
+
             # Outage: both nodes keep serving, /health says degraded, status says why.
             self.redis.stop()
             for node in (a, b):

@@ -112,6 +112,27 @@ TEST_F(AuthServiceTest, RevocationsAreAnnouncedAndAcceptedFromOtherNodes) {
     EXPECT_NE(refused.error().detail.find("revoked"), std::string::npos);
 }
 
+TEST_F(AuthServiceTest, ChangesToUsersAndKeysAreAnnounced) {
+    int changes = 0;
+    service_->set_change_listener([&] { ++changes; });
+    const auto admin = principal_of(admin_);
+    auto key = service_->create_api_key("ci", model::Role::Viewer, std::nullopt, admin, client_);
+    ASSERT_TRUE(key);
+    EXPECT_EQ(changes, 1);
+    ASSERT_TRUE(service_->revoke_api_key(key->key.id, admin, client_));
+    EXPECT_EQ(changes, 2);
+    auto user = service_->create_user("analyst1", "analyst-password-1", model::Role::Analyst, admin, client_);
+    ASSERT_TRUE(user);
+    UserPatch patch;
+    patch.disabled = true;
+    ASSERT_TRUE(service_->update_user(user->id, patch, admin, client_));
+    EXPECT_EQ(changes, 3);
+    ASSERT_TRUE(service_->delete_user(user->id, admin, client_));
+    EXPECT_EQ(changes, 4);
+    EXPECT_FALSE(service_->revoke_api_key("no-such-key", admin, client_));
+    EXPECT_EQ(changes, 4);  // failures change nothing
+}
+
 TEST_F(AuthServiceTest, RevocationSurvivesRestart) {
     ASSERT_TRUE(service_->logout(principal_of(admin_), client_));
     AuthOptions options;

@@ -107,6 +107,9 @@ public:
     /// Scale-out: called after this node revoked an access token (logout), so that
     /// other nodes can learn it at once. Set before serving; runs on the caller's thread.
     void set_revocation_listener(std::function<void(const std::string& jti, std::int64_t expires_at)> listener);
+    /// Scale-out: called after this node changed a user or an API key (what
+    /// authenticate() caches), so that other nodes can reload() at once.
+    void set_change_listener(std::function<void()> listener);
     /// A revocation made elsewhere (another node): authenticate() refuses the token
     /// from now on. Non-blocking; `expires_at` in Unix seconds.
     void note_revoked(std::string jti, std::int64_t expires_at);
