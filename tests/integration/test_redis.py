@@ -203,6 +203,27 @@ class RedisTwoNodesTest(unittest.TestCase):
         fresh = wait_for(lambda: a.json("GET", path, token=token)[2]["alerts"] == 1, timeout=5)
         self.assertTrue(fresh, "node A's cached summary was dropped when B opened the alert")
 
+    def test_a_node_starts_without_redis_and_joins_when_it_appears(self):
+        self.redis.stop()
+        self.nodes, self.data_dir = start_nodes(self.redis.url, count=1, env={"RATE_LIMIT_PER_MINUTE": "5"})
+        node = self.nodes[0]
+        self.assertTrue(wait_for(lambda: health(node).get("status") == "degraded", timeout=20), health(node))
+        token = node.login()["access_token"]
+        # The local limiter stands in: the limit still holds on this node.
+        statuses = [node.json("GET", "/api/v1/auth/me", token=token)[0] for _ in range(8)]
+        self.assertEqual(statuses.count(200), 5, statuses)
+        self.redis.start()
+        self.assertTrue(wait_for(lambda: health(node).get("status") == "healthy", timeout=30, interval=0.2),
+                        health(node))
+        # Now the shared bucket (fresh in Redis) decides.
+        self.assertEqual(node.json("GET", "/api/v1/auth/me", token=token)[0], 200)
+        self.assertIn("rl:user:", self.redis.cli("--scan", "--pattern", "sai:rl:*"))
+
+    def test_a_bad_redis_url_stops_the_start(self):
+        with self.assertRaises(RuntimeError) as caught:
+            Server(env={"REDIS_URL": "http://127.0.0.1:%d" % self.redis.port})
+        self.assertIn("redis", str(caught.exception))
+
 
 RULE = """title: Test rule - curl downloads
 id: test-curl-download
