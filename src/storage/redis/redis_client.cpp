@@ -198,11 +198,13 @@ namespace {
 
 /// Borrows a pooled connection (connecting a new one when none is idle and the
 /// pool is not full; waiting at most the command timeout otherwise).
-Result<ContextPtr> acquire(RedisClient::Impl& d, const RedisOptions& o) {
+Result<ContextPtr> acquire(RedisClient::Impl& d, const RedisOptions& o, bool& pool_busy) {
     {
         std::unique_lock lock(d.mutex);
         if (d.idle.empty() && d.open >= o.max_connections) {
             if (!d.freed.wait_for(lock, o.command_timeout, [&] { return !d.idle.empty() || d.open < o.max_connections; })) {
+                pool_busy = true;
+                error_counter("pool_busy").inc();
                 return make_error(Errc::Unavailable, "redis: every pooled connection is busy");
             }
         }
@@ -236,9 +238,11 @@ Result<Reply> call(RedisClient::Impl& d, const RedisOptions& o, const std::vecto
     if (use_breaker && !d.breaker.allow(core::now_unix_ms())) {
         return make_error(Errc::Unavailable, "redis unavailable (retrying shortly)");
     }
-    auto c = acquire(d, o);
+    bool pool_busy = false;
+    auto c = acquire(d, o, pool_busy);
     if (!c) {
-        if (use_breaker) d.fail(c.error().detail);
+        // A busy pool says nothing about Redis: only connection failures open the breaker.
+        if (use_breaker && !pool_busy) d.fail(c.error().detail);
         return c.error();
     }
     bool broken = false;

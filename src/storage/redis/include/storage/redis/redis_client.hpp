@@ -25,7 +25,7 @@ struct RedisOptions {
     std::chrono::milliseconds connect_timeout{250};
     std::chrono::milliseconds command_timeout{250};
     std::string key_prefix = "sai:";  // every key and channel this node uses starts with it
-    std::size_t max_connections = 8;  // pooled command connections (the subscriber has its own)
+    std::size_t max_connections = 16;  // pooled command connections (the subscriber has its own)
     std::chrono::milliseconds cooldown{1000};  // after a failure, calls go local this long
 };
 
