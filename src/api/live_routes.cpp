@@ -218,16 +218,66 @@ void HubLiveService::push_metrics() {
     }
 }
 
+namespace {
+
+void send_alerts(HubLiveService::Impl& d, const std::vector<alerts::AlertUpdate>& updates,
+                 const std::vector<const bj::object*>& data);
+
+}  // namespace
+
 void HubLiveService::push_alerts(const std::vector<alerts::AlertUpdate>& updates) {
-    std::lock_guard lock(impl_->mutex);
-    if (impl_->connections.empty()) return;
-    std::vector<Frame> frames;
-    for (const auto& u : updates) {
-        frames.push_back(frame({{"type", "alert"},
-                                {"change", u.created ? "created" : "updated"},
-                                {"data", model::alert_to_json(u.alert)}}));
+    std::vector<bj::object> data;
+    data.reserve(updates.size());
+    for (const auto& u : updates) data.push_back(model::alert_to_json(u.alert));
+    std::vector<const bj::object*> refs;
+    for (const auto& o : data) refs.push_back(&o);
+    send_alerts(*impl_, updates, refs);
+}
+
+void HubLiveService::push_relayed_alerts(const std::vector<std::pair<alerts::AlertUpdate, bj::object>>& updates) {
+    std::vector<alerts::AlertUpdate> views;
+    std::vector<const bj::object*> refs;
+    for (const auto& [u, o] : updates) {
+        views.push_back(u);
+        refs.push_back(&o);
     }
-    for (auto* c : impl_->connections) {
+    send_alerts(*impl_, views, refs);
+}
+
+void HubLiveService::push_relayed_events(const std::vector<std::pair<model::Event, bj::object>>& events) {
+    auto& d = *impl_;
+    std::vector<std::pair<Impl::Conn*, Filters>> targets;
+    {
+        std::lock_guard lock(d.mutex);
+        if (d.connections.empty()) return;
+        for (Impl::Conn* c : d.connections) targets.emplace_back(c, c->current());
+    }
+    std::vector<Frame> frames(events.size());
+    for (auto& [conn, filters] : targets) {
+        std::vector<Frame> out;
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            if (!filters.matches(events[i].first)) continue;
+            if (!frames[i]) frames[i] = frame({{"type", "event"}, {"data", events[i].second}});
+            out.push_back(frames[i]);
+        }
+        if (!out.empty()) {
+            std::lock_guard lock(d.mutex);
+            if (d.connections.contains(conn)) conn->channel->send(std::move(out));
+        }
+    }
+}
+
+namespace {
+
+void send_alerts(HubLiveService::Impl& d, const std::vector<alerts::AlertUpdate>& updates,
+                 const std::vector<const bj::object*>& data) {
+    std::lock_guard lock(d.mutex);
+    if (d.connections.empty()) return;
+    std::vector<Frame> frames;
+    for (std::size_t i = 0; i < updates.size(); ++i) {
+        frames.push_back(frame({{"type", "alert"}, {"change", updates[i].created ? "created" : "updated"}, {"data", *data[i]}}));
+    }
+    for (auto* c : d.connections) {
         const Filters f = c->current();
         std::vector<Frame> out;
         for (std::size_t i = 0; i < updates.size(); ++i) {
@@ -236,6 +286,8 @@ void HubLiveService::push_alerts(const std::vector<alerts::AlertUpdate>& updates
         if (!out.empty()) c->channel->send(std::move(out));
     }
 }
+
+}  // namespace
 
 std::size_t HubLiveService::connections() const {
     std::lock_guard lock(impl_->mutex);

@@ -113,6 +113,22 @@ bj::value alert_metrics(storage::Store& store, std::int64_t from, std::int64_t t
                       {"trend", bj::object{{"direction", trend}, {"first_half", first}, {"second_half", second}}}};
 }
 
+/// The alert summary, through the shared cache when there is one. Keyed by the
+/// raw query (the range asked for): the body does not depend on the caller.
+bj::value cached_alert_metrics(MetricsServices& services, const Request& r, std::int64_t from, std::int64_t to) {
+    const std::string key = core::sha256_hex(r.query);
+    if (services.cache) {
+        if (auto hit = services.cache->get("alerts", key)) {
+            boost::system::error_code ec;
+            auto v = bj::parse(*hit, ec);
+            if (!ec) return v;
+        }
+    }
+    auto m = alert_metrics(services.store, from, to);
+    if (services.cache && !m.is_null()) services.cache->put("alerts", key, bj::serialize(m));
+    return m;
+}
+
 core::Result<std::pair<std::int64_t, std::int64_t>> range_params(const Request& r) {
     auto from = json::time_param(r, "from");
     auto to = json::time_param(r, "to");
@@ -211,7 +227,7 @@ void add_metrics_routes(Router& router, MetricsServices& services) {
     router.add(Method::Get, "/api/v1/metrics/alerts", [&services](Request& r) {
         auto range = range_params(r);
         if (!range) return error_response(r, range.error());
-        auto m = alert_metrics(services.store, range->first, range->second);
+        auto m = cached_alert_metrics(services, r, range->first, range->second);
         if (m.is_null()) return error_response(r, make_error(Errc::Unavailable, "alert store unavailable"));
         return json::ok(200, m);
     }, {.blocking = true});
@@ -221,7 +237,7 @@ void add_metrics_routes(Router& router, MetricsServices& services) {
         if (!range) return error_response(r, range.error());
         bj::object out;
         out["system"] = bj::parse(system_metrics_json(services.data_dir, services.started));
-        out["alerts"] = alert_metrics(services.store, range->first, range->second);
+        out["alerts"] = cached_alert_metrics(services, r, range->first, range->second);
         for (const auto& [name, section] : services.sections) {
             boost::system::error_code ec;
             auto v = bj::parse(section(), ec);

@@ -21,6 +21,7 @@
 #include "influx_export.hpp"
 #include "ml_metadata.hpp"
 #include "ml_stage.hpp"
+#include "redis_scaleout.hpp"
 #include "auth/audit_log.hpp"
 #include "auth/auth_service.hpp"
 #include "core/health.hpp"
@@ -264,7 +265,18 @@ int serve(const core::Config& config) {
     } else if (!admin_password.empty()) {
         core::log::info("administrator account ready", {{"username", "admin"}});
     }
-    auto limiter = auth::make_memory_rate_limiter();
+    std::unique_ptr<RedisScaleOut> redis;
+    std::unique_ptr<auth::RateLimiter> limiter;
+    if (!config.redis.url.empty()) {
+        auto opened = RedisScaleOut::open(config.redis, **auth);
+        if (!opened) {
+            return fail("redis: " + opened.error().detail);
+        }
+        redis = std::move(*opened);
+        limiter = redis->make_limiter(auth::make_memory_rate_limiter());
+    } else {
+        limiter = auth::make_memory_rate_limiter();
+    }
 
     core::HealthMonitor health;
     // PostgreSQL shows as its own component: when it is down, /health says so.
@@ -285,6 +297,10 @@ int serve(const core::Config& config) {
         influx = std::move(*opened);
         // Optional: a down InfluxDB degrades the service, it never stops ingestion.
         health.add_optional_check("influxdb", [w = influx.get()] { return w->health(); });
+    }
+    if (redis) {
+        // Optional: without Redis a node limits, revokes and streams locally.
+        health.add_optional_check("redis", [r = redis.get()] { return r->health(); });
     }
     health.start(std::chrono::seconds(1));
 
@@ -550,6 +566,17 @@ int serve(const core::Config& config) {
     api::AlertServices alert_services{**store, alert_manager, remediation};
     api::add_alert_routes(router, alert_services);
     alert_manager.add_listener([&live](const std::vector<alerts::AlertUpdate>& u) { live.push_alerts(u); });
+    // The bus relays into `live`: it must stop before `live` and `hub` go away.
+    struct StopRedis {
+        RedisScaleOut* r;
+        ~StopRedis() {
+            if (r) r->stop();
+        }
+    } stop_redis{redis.get()};
+    if (redis) {
+        redis->attach_live(hub, live, alert_manager);
+        redis->start();
+    }
     alert_manager.add_listener([&remediation](const std::vector<alerts::AlertUpdate>& u) { remediation.on_alerts(u); });
     alert_manager.add_listener([&graph](const std::vector<alerts::AlertUpdate>& u) {
         std::vector<model::Alert> changed;
@@ -564,6 +591,7 @@ int serve(const core::Config& config) {
     api::MetricsServices metrics_services{**store, config.data_dir, std::chrono::steady_clock::now(),
                                           {config.metrics.token, config.metrics.allow}, {}};
     metrics_services.sections.emplace_back("ml", [&ml_services] { return api::ml_metrics_json(ml_services); });
+    if (redis) metrics_services.cache = redis->response_cache();
     api::add_metrics_routes(router, metrics_services);
     api::add_ml_routes(router, ml_services);
     add_metric_collectors(**store, pipeline, syslog.get(), alert_manager, live, graph);

@@ -73,6 +73,21 @@ struct AuthService::Impl {
     std::unordered_map<std::string, model::ApiKey> keys;     // key hash -> key
     mutable std::mutex usage_mutex;
     mutable std::unordered_map<std::string, std::string> key_usage;  // key id -> last use
+    std::function<void(const std::string&, std::int64_t)> revocation_listener;
+    std::function<void()> change_listener;
+
+    void changed() {
+        if (change_listener) change_listener();
+    }
+
+    void remember_revoked(std::string jti, std::int64_t exp) {
+        std::unique_lock lock(mutex);
+        revoked[std::move(jti)] = exp;
+        if (revoked.size() > 10000) {
+            const auto now = unix_now();
+            std::erase_if(revoked, [&](const auto& kv) { return kv.second + 60 < now; });
+        }
+    }
 
     Impl(storage::Store& s, AuditLog& a, AuthOptions o)
         : store(s), audit_log(a), options(o), jwt(o.jwt), guard(o.login_guard) {}
@@ -197,6 +212,16 @@ Result<void> AuthService::reload() {
     return {};
 }
 
+void AuthService::set_revocation_listener(std::function<void(const std::string&, std::int64_t)> listener) {
+    impl_->revocation_listener = std::move(listener);
+}
+
+void AuthService::set_change_listener(std::function<void()> listener) { impl_->change_listener = std::move(listener); }
+
+void AuthService::note_revoked(std::string jti, std::int64_t expires_at) {
+    impl_->remember_revoked(std::move(jti), expires_at);
+}
+
 Result<TokenPair> AuthService::login(std::string_view username, std::string_view password, const ClientInfo& client) {
     auto& d = *impl_;
     const auto mono = std::chrono::steady_clock::now();
@@ -290,13 +315,9 @@ Result<void> AuthService::logout(const model::Principal& p, const ClientInfo& cl
     if (auto r = d.store.tokens().revoke_access(p.token_id, p.token_expires); !r) {
         return r;
     }
-    {
-        std::unique_lock lock(d.mutex);
-        d.revoked[p.token_id] = p.token_expires;
-        if (d.revoked.size() > 10000) {
-            const auto now = unix_now();
-            std::erase_if(d.revoked, [&](const auto& kv) { return kv.second + 60 < now; });
-        }
+    d.remember_revoked(p.token_id, p.token_expires);
+    if (d.revocation_listener) {
+        d.revocation_listener(p.token_id, p.token_expires);
     }
     // The session's refresh family travels in the access token (claim "fam").
     if (!p.token_family.empty()) {
@@ -467,6 +488,7 @@ Result<model::User> AuthService::update_user(std::string_view id, const UserPatc
     for (const auto& c : changes) {
         detail += (detail.empty() ? "" : ", ") + c;
     }
+    d.changed();
     d.record(client, actor.actor(), std::string(model::to_string(actor.role)), "user.update",
              "user:" + user->username, "success", detail);
     return *user;
@@ -494,6 +516,7 @@ Result<void> AuthService::delete_user(std::string_view id, const model::Principa
         std::unique_lock lock(d.mutex);
         d.users.erase(std::string(id));
     }
+    d.changed();
     d.record(client, actor.actor(), std::string(model::to_string(actor.role)), "user.delete",
              "user:" + user->username, "success");
     return {};
@@ -534,6 +557,7 @@ Result<NewApiKey> AuthService::create_api_key(std::string_view name, model::Role
         std::unique_lock lock(d.mutex);
         d.keys.emplace(k.key_hash, k);
     }
+    d.changed();
     d.record(client, actor.actor(), std::string(model::to_string(actor.role)), "api_key.create",
              "apikey:" + k.name, "success", "role " + std::string(model::to_string(role)));
     return out;
@@ -558,6 +582,7 @@ Result<void> AuthService::revoke_api_key(std::string_view id, const model::Princ
         std::unique_lock lock(d.mutex);
         d.keys.erase(key->key_hash);
     }
+    d.changed();
     d.record(client, actor.actor(), std::string(model::to_string(actor.role)), "api_key.revoke",
              "apikey:" + key->name, "success");
     return {};

@@ -116,6 +116,11 @@ class Redis:
                                      stdout=self.log, stderr=self.log)
         if not wait_port(self.port):
             raise RuntimeError("redis-server did not start: " + _tail(os.path.join(self.dir, "redis.log")))
+        # The port was free when picked; another test's server may have taken it since.
+        if self.proc.poll() is not None or os.path.realpath(self.dir) not in self.cli("CONFIG", "GET", "dir"):
+            self.stop()
+            raise RuntimeError("redis-server could not bind port %d: %s" % (self.port,
+                                                                            _tail(os.path.join(self.dir, "redis.log"))))
 
     def cli(self, *args):
         r = subprocess.run(["redis-cli", "-p", str(self.port)] + list(args), stdout=subprocess.PIPE, timeout=30)

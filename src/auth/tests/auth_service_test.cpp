@@ -90,6 +90,49 @@ TEST_F(AuthServiceTest, LogoutRevokesAccessTokenAndRefreshFamily) {
     EXPECT_FALSE(service_->refresh(admin_.refresh_token, client_));
 }
 
+TEST_F(AuthServiceTest, RevocationsAreAnnouncedAndAcceptedFromOtherNodes) {
+    // Another node's service over the same store: it learns the revocation only
+    // through note_revoked() (what the Redis relay calls), not by reloading.
+    AuthOptions options;
+    options.jwt.secret = std::string(40, 's');
+    auto other = AuthService::open(*store_, *audit_, options).value();
+    std::vector<std::pair<std::string, std::int64_t>> announced;
+    service_->set_revocation_listener(
+        [&](const std::string& jti, std::int64_t exp) { announced.emplace_back(jti, exp); });
+    auto p = principal_of(admin_);
+    ASSERT_TRUE(other->authenticate("Bearer " + admin_.access_token, ""));
+    ASSERT_TRUE(service_->logout(p, client_));
+    ASSERT_EQ(announced.size(), 1u);
+    EXPECT_EQ(announced[0].first, p.token_id);
+    EXPECT_EQ(announced[0].second, p.token_expires);
+    EXPECT_TRUE(other->authenticate("Bearer " + admin_.access_token, ""));  // not yet told
+    other->note_revoked(announced[0].first, announced[0].second);
+    auto refused = other->authenticate("Bearer " + admin_.access_token, "");
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().detail.find("revoked"), std::string::npos);
+}
+
+TEST_F(AuthServiceTest, ChangesToUsersAndKeysAreAnnounced) {
+    int changes = 0;
+    service_->set_change_listener([&] { ++changes; });
+    const auto admin = principal_of(admin_);
+    auto key = service_->create_api_key("ci", model::Role::Viewer, std::nullopt, admin, client_);
+    ASSERT_TRUE(key);
+    EXPECT_EQ(changes, 1);
+    ASSERT_TRUE(service_->revoke_api_key(key->key.id, admin, client_));
+    EXPECT_EQ(changes, 2);
+    auto user = service_->create_user("analyst1", "analyst-password-1", model::Role::Analyst, admin, client_);
+    ASSERT_TRUE(user);
+    UserPatch patch;
+    patch.disabled = true;
+    ASSERT_TRUE(service_->update_user(user->id, patch, admin, client_));
+    EXPECT_EQ(changes, 3);
+    ASSERT_TRUE(service_->delete_user(user->id, admin, client_));
+    EXPECT_EQ(changes, 4);
+    EXPECT_FALSE(service_->revoke_api_key("no-such-key", admin, client_));
+    EXPECT_EQ(changes, 4);  // failures change nothing
+}
+
 TEST_F(AuthServiceTest, RevocationSurvivesRestart) {
     ASSERT_TRUE(service_->logout(principal_of(admin_), client_));
     AuthOptions options;

@@ -8,7 +8,11 @@
 #include "api/router.hpp"
 #include "pipeline/pipeline.hpp"
 
+#include <boost/json/object.hpp>
+
 #include <memory>
+#include <utility>
+#include <vector>
 
 namespace sai::api {
 
@@ -22,6 +26,11 @@ public:
     /// Sends {"type":"alert","change":"created"|"updated","data":{...}} to connections
     /// that asked for alerts and whose filters match (an AlertManager listener).
     void push_alerts(const std::vector<alerts::AlertUpdate>& updates);
+    /// Events committed on another node (relayed through Redis): each is matched
+    /// against filters by its fields (first) and sent as its JSON from there (second).
+    void push_relayed_events(const std::vector<std::pair<model::Event, boost::json::object>>& events);
+    /// Alert changes made on another node: filtered by the update, sent as the JSON.
+    void push_relayed_alerts(const std::vector<std::pair<alerts::AlertUpdate, boost::json::object>>& updates);
     std::size_t connections() const;
 
     struct Impl;

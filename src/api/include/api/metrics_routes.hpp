@@ -3,6 +3,7 @@
 // API: /api/v1/metrics (all), /api/v1/metrics/system (/proc figures) and
 // /api/v1/metrics/alerts (business metrics: volume, MTTA/MTTR, top rules...).
 
+#include "api/response_cache.hpp"
 #include "api/router.hpp"
 #include "storage/store.hpp"
 
@@ -28,6 +29,8 @@ struct MetricsServices {
     MetricsAccess access;
     /// Extra JSON sections for /api/v1/metrics: name -> JSON object text.
     std::vector<std::pair<std::string, std::function<std::string()>>> sections;
+    /// When set (Redis), the alert summary is served from it while unchanged.
+    ResponseCache* cache = nullptr;
 };
 
 void add_metrics_routes(Router& router, MetricsServices& services);

@@ -13,6 +13,7 @@
 #include "model/identity.hpp"
 #include "storage/store.hpp"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -102,6 +103,16 @@ public:
     /// by another process (a CLI command, another node) take effect; purges expired
     /// tokens. Called periodically by the server.
     core::Result<void> reload();
+
+    /// Scale-out: called after this node revoked an access token (logout), so that
+    /// other nodes can learn it at once. Set before serving; runs on the caller's thread.
+    void set_revocation_listener(std::function<void(const std::string& jti, std::int64_t expires_at)> listener);
+    /// Scale-out: called after this node changed a user or an API key (what
+    /// authenticate() caches), so that other nodes can reload() at once.
+    void set_change_listener(std::function<void()> listener);
+    /// A revocation made elsewhere (another node): authenticate() refuses the token
+    /// from now on. Non-blocking; `expires_at` in Unix seconds.
+    void note_revoked(std::string jti, std::int64_t expires_at);
 
 private:
     struct Impl;

@@ -89,6 +89,13 @@ struct InfluxConfig {
     int interval_s = 10;
 };
 
+struct RedisConfig {
+    std::string url;  // empty: no Redis (everything local to this node)
+    int timeout_ms = 250;  // connect and command timeout of every Redis call
+    std::string key_prefix = "sai:";  // keys and channels; nodes of one deployment share it
+    int cache_ttl_s = 5;  // shared cache of hot read endpoints; 0: off
+};
+
 struct DetectionConfig {
     bool builtin_rules = true;            // load the rule pack shipped with SecurityAI (rules/)
     std::vector<std::string> rules_dirs;  // more Sigma rule directories (e.g. a SigmaHQ checkout)
@@ -137,6 +144,7 @@ struct Config {
     AlertsConfig alerts;
     MetricsConfig metrics;
     InfluxConfig influxdb;
+    RedisConfig redis;
     DetectionConfig detection;
     ReportsConfig reports;
     MlConfig ml;
