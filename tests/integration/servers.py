@@ -147,6 +147,9 @@ class Nginx:
         self.dir = tempfile.mkdtemp(prefix="sai-nginx-")
         self.port = free_port()
         self.conf = os.path.join(self.dir, "nginx.conf")
+        # Workers of a root master run as nobody: they must reach their temp directories
+        # (request bodies over the memory buffer, large responses), which nginx creates.
+        os.chmod(self.dir, 0o755)
         with open(self.conf, "w") as f:
             f.write(config or self.default_config(upstream_ports))
         self.start()
@@ -154,7 +157,7 @@ class Nginx:
     def default_config(self, upstream_ports):
         servers = "".join("    server 127.0.0.1:%d max_fails=1 fail_timeout=2s;\n" % p for p in upstream_ports)
         d = self.dir
-        return """worker_processes 1;
+        return """%(user)sworker_processes 1;
 pid %(d)s/nginx.pid;
 error_log %(d)s/error.log warn;
 events { worker_connections 1024; }
@@ -184,7 +187,7 @@ http {
     }
   }
 }
-""" % {"d": d, "servers": servers, "port": self.port}
+""" % {"d": d, "servers": servers, "port": self.port, "user": "user nobody nogroup;\n" if os.getuid() == 0 else ""}
 
     def _nginx(self, *args):
         exe = shutil.which("nginx") or "/usr/sbin/nginx"

@@ -107,6 +107,16 @@ class ClusterTest(unittest.TestCase):
             self.assertEqual(status, 200, body)
             self.assertEqual(len(body["items"]), 3, body)
 
+    def test_a_large_batch_passes_through_nginx(self):
+        # Bodies over nginx's memory buffer go through its temp files.
+        tag = "big%d" % time.time_ns()
+        token = self.token(self.a)
+        batch = [{"id": "%s-%d" % (tag, i), "message": "bulk " + "x" * 200} for i in range(2000)]
+        status, _, body = self.via_lb.json("POST", "/api/v1/monitor/events", batch, token=token, timeout=60)
+        self.assertEqual(status, 202, body)
+        self.assertEqual(body["accepted"], 2000)
+        self.assertEqual(self.b.json("GET", "/api/v1/monitor/events/%s-1999" % tag, token=token)[0], 200)
+
     def test_a_token_from_one_node_works_on_the_other_and_logout_is_shared(self):
         token = self.token(self.a)
         self.assertEqual(self.b.json("GET", "/api/v1/auth/me", token=token)[0], 200)
