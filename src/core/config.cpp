@@ -164,6 +164,9 @@ const std::vector<KeySpec>& specs() {
         {"http.blocking_threads", "BLOCKING_THREADS",
          "threads for handlers that block (store, password hashing, waiting for ingest commits)",
          integer<int>([](Config& c) -> int& { return c.http.blocking_threads; }, 1, 1024)},
+        {"http.behind_tls_proxy", "BEHIND_TLS_PROXY",
+         "production may listen without TLS on a non-loopback address because a TLS-terminating proxy is the only way in",
+         boolean([](Config& c) -> bool& { return c.http.behind_tls_proxy; })},
         {"http.max_body_bytes", "MAX_BODY_BYTES", "default request body limit",
          integer<std::size_t>([](Config& c) -> std::size_t& { return c.http.max_body_bytes; }, 1024,
                               std::int64_t{1} << 30)},
@@ -431,12 +434,13 @@ Result<Config> load_config(const ConfigSources& sources) {
             return bad("secret_key: SECRET_KEY must be at least 32 bytes in production (got " +
                        std::to_string(config.secret_key.size()) + ")");
         }
-        if (config.tls.cert_file.empty() && config.http.host != "127.0.0.1" && config.http.host != "localhost" &&
-            config.http.host != "::1") {
+        if (config.tls.cert_file.empty() && !config.http.behind_tls_proxy && config.http.host != "127.0.0.1" &&
+            config.http.host != "localhost" && config.http.host != "::1") {
             // Tokens must not cross a network in clear text. Behind a TLS-terminating
             // proxy, listen on loopback (or set TLS_CERT_FILE/TLS_KEY_FILE).
             return bad("http.host: production listens on a non-loopback address without TLS; set TLS_CERT_FILE and "
-                       "TLS_KEY_FILE, or listen on 127.0.0.1 behind a TLS-terminating proxy");
+                       "TLS_KEY_FILE, listen on 127.0.0.1 behind a TLS-terminating proxy, or set BEHIND_TLS_PROXY=true "
+                       "when a TLS-terminating proxy or service mesh is the only way to reach this address");
         }
         for (const auto& origin : config.http.cors_origins) {
             if (origin == "*") {

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 
 import yaml
@@ -160,6 +161,53 @@ class NginxTest(unittest.TestCase):
                 text = f.read()
             self.assertIn("proxy_set_header Upgrade $http_upgrade", text)
             self.assertIn("proxy_http_version 1.1", text)
+
+
+class StartsWithTheShippedEnvironmentTest(unittest.TestCase):
+    """The binary starts with the environment the image and the manifests give it (plus the
+    secrets an operator adds): a production setting that refuses to start is a broken image."""
+
+    def serve(self, env):
+        d = tempfile.mkdtemp(prefix="sai-deploy-env-")
+        full = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        full.update(env)
+        full.update({"DATA_DIR": os.path.join(d, "data"), "PORT": "0", "SYSLOG_PORT": "0",
+                     "SECRET_KEY": "k" * 64, "SECURITYAI_ADMIN_PASSWORD": "a long admin password 1"})
+        for k in ("POSTGRES_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS", "INFLUXDB_URL"):
+            full.pop(k, None)  # the engines are not part of this check
+        proc = subprocess.Popen([BIN, "serve"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=full)
+        try:
+            deadline = time.time() + 30
+            for raw in proc.stdout:
+                if b'"msg":"listening"' in raw:
+                    return True, ""
+                if time.time() > deadline:
+                    break
+            return False, proc.stdout.read().decode(errors="replace") if proc.poll() is not None else "timeout"
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(15)
+            shutil.rmtree(d, ignore_errors=True)
+
+    @unittest.skipUnless(os.path.exists(BIN), "needs the built binary")
+    def test_dockerfile_environment(self):
+        with open(os.path.join(DEPLOY, "Dockerfile")) as f:
+            text = re.sub(r"\\\n", " ", f.read())
+        runtime = re.split(r"^FROM ", text, flags=re.M)[2]
+        env = {}
+        for line in re.findall(r"(?m)^ENV (.*)$", runtime):
+            env.update(re.findall(r"(\w+)=(\S+)", line))
+        self.assertEqual(env["ENVIRONMENT"], "production")
+        ok, why = self.serve(env)
+        self.assertTrue(ok, why)
+
+    @unittest.skipUnless(os.path.exists(BIN), "needs the built binary")
+    def test_kubernetes_configmap_environment(self):
+        with open(os.path.join(K8S, "configmap.yaml")) as f:
+            env = {k: str(v) for k, v in yaml.safe_load(f)["data"].items()}
+        ok, why = self.serve(env)
+        self.assertTrue(ok, why)
 
 
 class SystemdTest(unittest.TestCase):

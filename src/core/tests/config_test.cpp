@@ -131,6 +131,17 @@ TEST(ConfigTest, ProductionAcceptsLongSecret) {
     EXPECT_TRUE(config->is_production());
 }
 
+TEST(ConfigTest, ProductionWithoutTlsListensOnANetworkOnlyBehindATlsProxy) {
+    const std::string key(48, 'k');
+    auto open = load_config(sources_with({{"ENVIRONMENT", "production"}, {"SECRET_KEY", key}, {"HOST", "0.0.0.0"}}));
+    ASSERT_FALSE(open);
+    EXPECT_NE(open.error().detail.find("BEHIND_TLS_PROXY"), std::string::npos);
+    auto proxied = load_config(sources_with(
+        {{"ENVIRONMENT", "production"}, {"SECRET_KEY", key}, {"HOST", "0.0.0.0"}, {"BEHIND_TLS_PROXY", "true"}}));
+    ASSERT_TRUE(proxied) << proxied.error().detail;
+    EXPECT_TRUE(proxied->http.behind_tls_proxy);
+}
+
 TEST(ConfigTest, UnknownEnvironmentNameIsRejected) {
     auto config = load_config(sources_with({{"ENVIRONMENT", "prod"}}));
     ASSERT_FALSE(config);

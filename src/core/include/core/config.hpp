@@ -33,6 +33,9 @@ struct HttpConfig {
     std::chrono::milliseconds write_timeout{30'000};
     std::chrono::milliseconds shutdown_grace{10'000};  // how long in-flight requests may finish
     std::vector<std::string> cors_origins;             // "*" allows any origin
+    // Production on a non-loopback address without TLS is refused unless the operator
+    // states that a TLS-terminating proxy or mesh is the only way in (containers).
+    bool behind_tls_proxy = false;
 };
 
 struct StorageConfig {
