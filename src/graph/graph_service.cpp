@@ -74,7 +74,17 @@ public:
     std::size_t node_capacity() const { return g_.node_capacity(); }
     template <class F>
     void for_each_step(NodeId u, F f) const {
-        for (EdgeId id : g_.node(u).out) {
+        const auto& out = g_.node(u).out;
+        // Edges live far apart in a large array: ask for a few ahead so the misses overlap.
+        constexpr std::size_t kAhead = 6;
+        auto prefetch = [&](EdgeId id) {
+            __builtin_prefetch(&g_.edge(id));
+            __builtin_prefetch(&cost_[id]);
+        };
+        for (std::size_t i = 0; i < std::min(kAhead, out.size()); ++i) prefetch(out[i]);
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            if (i + kAhead < out.size()) prefetch(out[i + kAhead]);
+            const EdgeId id = out[i];
             // Step costs are computed once per query (a search relaxes an edge many times).
             float& cost = cost_[id];
             if (cost < 0) {
