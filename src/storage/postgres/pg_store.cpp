@@ -17,16 +17,6 @@ std::string json_string_array(const std::vector<std::string>& values) {
     return boost::json::serialize(out);
 }
 
-std::vector<std::string> strings_from_json_array(std::string_view text) {
-    std::vector<std::string> out;
-    boost::system::error_code ec;
-    auto v = boost::json::parse(text, ec);
-    if (ec || !v.is_array()) return out;
-    for (const auto& item : v.get_array()) {
-        if (item.is_string()) out.emplace_back(item.get_string());
-    }
-    return out;
-}
 
 core::Result<Rows> run(PgStore::Impl& db, std::string_view sql, const Params& params) {
     return db.pool.with([&](Conn& c) { return c.query(sql, params); });

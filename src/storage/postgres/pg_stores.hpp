@@ -3,6 +3,7 @@
 // SQL over the shared pool.
 
 #include "pg_db.hpp"
+#include "storage/common/json_columns.hpp"
 
 #include <map>
 #include <set>
@@ -166,7 +167,6 @@ private:
 
 /// JSON helpers shared with the SQLite backend's formats.
 std::string json_string_array(const std::vector<std::string>& values);
-std::vector<std::string> strings_from_json_array(std::string_view text);
 
 /// "INSERT ... ON CONFLICT (key) DO UPDATE SET ..." over `columns` ($1.. in order).
 std::string upsert_statement(std::string_view table, std::string_view columns, std::string_view key);

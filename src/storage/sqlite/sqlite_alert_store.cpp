@@ -14,21 +14,6 @@ constexpr std::string_view kAlertColumns =
     "id, fingerprint, rule_id, title, description, source, severity, risk, status, assignee, tactics, techniques, "
     "tags, entities, event_ids, details, first_seen, last_seen, count, created_at, updated_at, verdict_reason";
 
-std::vector<std::string> strings_from(const bj::value* v) {
-    std::vector<std::string> out;
-    if (v && v->is_array()) {
-        for (const auto& item : v->get_array()) {
-            if (item.is_string()) out.emplace_back(item.get_string());
-        }
-    }
-    return out;
-}
-
-bj::value parse_json(const std::string& text) {
-    boost::system::error_code ec;
-    auto v = bj::parse(text, ec);
-    return ec ? bj::value(nullptr) : v;
-}
 
 model::Alert read_alert(sqlite3_stmt* s) {
     model::Alert a;
@@ -45,14 +30,14 @@ model::Alert read_alert(sqlite3_stmt* s) {
     a.tactics = strings_from_json_array(column_text(s, 10));
     a.techniques = strings_from_json_array(column_text(s, 11));
     a.tags = strings_from_json_array(column_text(s, 12));
-    const auto entities = parse_json(column_text(s, 13));
+    const auto entities = parse_json_or_null(column_text(s, 13));
     if (entities.is_object()) {
         a.entities.hosts = strings_from(entities.get_object().if_contains("hosts"));
         a.entities.users = strings_from(entities.get_object().if_contains("users"));
         a.entities.ips = strings_from(entities.get_object().if_contains("ips"));
     }
     a.event_ids = strings_from_json_array(column_text(s, 14));
-    const auto details = parse_json(column_text(s, 15));
+    const auto details = parse_json_or_null(column_text(s, 15));
     if (details.is_array()) {
         for (const auto& d : details.get_array()) a.details.push_back(bj::serialize(d));
     }
@@ -113,7 +98,7 @@ Result<void> SqliteAlertStore::save(std::span<const model::Alert> alerts, std::s
                 bind_text(s, 15, json_string_array(a.event_ids));
                 bj::array details;
                 for (const auto& d : a.details) {
-                    auto v = parse_json(d);
+                    auto v = parse_json_or_null(d);
                     if (!v.is_null()) details.push_back(std::move(v));
                 }
                 bind_text(s, 16, bj::serialize(details));

@@ -78,16 +78,6 @@ std::string json_string_array(const std::vector<std::string>& values) {
     return boost::json::serialize(boost::json::array(values.begin(), values.end()));
 }
 
-std::vector<std::string> strings_from_json_array(std::string_view text) {
-    std::vector<std::string> out;
-    boost::system::error_code ec;
-    auto v = boost::json::parse(text, ec);
-    if (ec || !v.is_array()) return out;
-    for (const auto& item : v.get_array()) {
-        if (item.is_string()) out.emplace_back(item.get_string());
-    }
-    return out;
-}
 
 std::string column_text(sqlite3_stmt* stmt, int column) {
     const auto* text = sqlite3_column_text(stmt, column);

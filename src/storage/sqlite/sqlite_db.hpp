@@ -3,6 +3,7 @@
 // SqliteStore and the per-aggregate SQLite stores share.
 
 #include "core/error.hpp"
+#include "storage/common/json_columns.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
 #include <sqlite3.h>
@@ -45,7 +46,6 @@ void bind_text_or_null(sqlite3_stmt* stmt, int index, std::string_view value);
 core::Result<void> step_done(sqlite3* db, sqlite3_stmt* stmt, std::string_view what);
 /// Lists of strings stored as JSON arrays; malformed text reads as an empty list.
 std::string json_string_array(const std::vector<std::string>& values);
-std::vector<std::string> strings_from_json_array(std::string_view text);
 
 /// Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it fails or throws.
 core::Result<void> transaction(sqlite3* db, const std::function<core::Result<void>()>& body);
