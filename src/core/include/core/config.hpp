@@ -83,6 +83,17 @@ struct InfluxConfig {
     int interval_s = 10;
 };
 
+struct KafkaConfig {
+    std::string bootstrap_servers;  // empty: no Kafka (ingestion goes straight to the pipeline)
+    std::string raw_topic = "securityai.events.raw";
+    std::string alerts_topic = "securityai.alerts";  // empty: alerts are not published
+    std::string group_id = "securityai";
+    int message_timeout_ms = 10'000;   // a produce is acknowledged or failed within this
+    std::size_t max_in_flight = 100'000;  // produced messages waiting for their acknowledgement
+    int session_timeout_ms = 10'000;   // consumer-group session timeout
+    std::size_t consumer_max_batch = 2000;  // messages per pipeline batch
+};
+
 struct DetectionConfig {
     bool builtin_rules = true;            // load the rule pack shipped with SecurityAI (rules/)
     std::vector<std::string> rules_dirs;  // more Sigma rule directories (e.g. a SigmaHQ checkout)
@@ -131,6 +142,7 @@ struct Config {
     AlertsConfig alerts;
     MetricsConfig metrics;
     InfluxConfig influxdb;
+    KafkaConfig kafka;
     DetectionConfig detection;
     ReportsConfig reports;
     MlConfig ml;
