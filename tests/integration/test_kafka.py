@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import uuid
@@ -67,6 +68,14 @@ def send_syslog_tcp(port, lines):
     with socket.create_connection(("127.0.0.1", port)) as s:
         for line in lines:
             s.sendall(("<38>1 2026-11-29T10:00:00Z web-1 sshd 4242 - - " + line + "\n").encode())
+
+
+def metric(server, name):
+    """The value of an unlabelled Prometheus series of the server (0 when absent)."""
+    for line in server.request("GET", "/metrics")[2].decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0
 
 
 def server_env(bootstrap, **extra):
@@ -181,26 +190,52 @@ class KafkaTest(unittest.TestCase):
             server = Server(env=env, data_dir=data_dir)
             token = server.login()["access_token"]
             acknowledged = []
-            for r in range(20):
-                batch = [{"message": "restart %d %d" % (r, i), "host": {"name": "h%d" % (i % 5)}} for i in range(50)]
-                status, _, body = server.json("POST", "/api/v1/monitor/events", batch, token=token)
-                self.assertEqual(status, 202, body)
-                acknowledged += body["ids"]
+            lock = threading.Lock()
+            failures = []
+
+            def post(worker, requests=10):
+                # Concurrent requests, so the pipeline is behind the topic when the kill comes.
+                for r in range(requests):
+                    batch = [{"message": "restart %d %d %d" % (worker, r, i), "host": {"name": "h%d" % (i % 5)}}
+                             for i in range(250)]
+                    status, _, body = server.json("POST", "/api/v1/monitor/events", batch, token=token)
+                    with lock:
+                        if status == 202:
+                            acknowledged.extend(body["ids"])
+                        else:
+                            failures.append((status, body))
+            # Consuming already, so the kill lands in the middle of consumption.
+            post(4, requests=2)
+            self.assertTrue(wait_for(lambda: metric(server, "securityai_kafka_committed_total") > 0, timeout=60))
+            threads = [threading.Thread(target=post, args=(w,)) for w in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            print("\nbefore the kill: consumed %d, committed %d" % (metric(server, "securityai_kafka_consumed_total"),
+                  metric(server, "securityai_kafka_committed_total")))
             server.proc.kill()  # SIGKILL right after the last 202: no shutdown, no drain
             server.proc.wait()
             server.stop()
+            self.assertEqual(failures, [])
+            self.assertEqual(len(acknowledged), 10500)
 
             server = Server(env=env, data_dir=data_dir)
             try:
                 token = server.login()["access_token"]
-                missing = lambda: [i for i in acknowledged if not self.stored(server, token, i)]  # noqa: E731
-                self.assertTrue(wait_for(lambda: not missing(), timeout=60, interval=0.5),
-                                "%d acknowledged events lost" % len(missing()))
+
+                def stored_total():
+                    return server.json("GET", "/api/v1/monitor/metrics", token=token)[2]["events_total"]
+                self.assertTrue(wait_for(lambda: stored_total() == len(acknowledged), timeout=90, interval=0.5),
+                                "%d of %d acknowledged events stored" % (stored_total(), len(acknowledged)))
+                for event_id in acknowledged[::50]:
+                    self.assertTrue(self.stored(server, token, event_id), event_id)
+                print("\nconsumed again after the restart: %d of %d events"
+                      % (metric(server, "securityai_kafka_consumed_total"), len(acknowledged)))
             finally:
                 server.stop()
         finally:
             shutil.rmtree(data_dir, ignore_errors=True)
-
 
     def test_no_broker_answers_503_and_health_is_degraded(self):
         with socket.socket() as s:

@@ -400,6 +400,8 @@ core::Result<std::unique_ptr<EventConsumer>> EventConsumer::start(const KafkaOpt
              {"session.timeout.ms", std::to_string(options.session_timeout.count())},
              {"heartbeat.interval.ms", std::to_string(std::max<std::int64_t>(100, options.session_timeout.count() / 4))},
              {"partition.assignment.strategy", "range,roundrobin"},
+             // A fetch waits at most this long for data: bounds ingest latency on quiet topics.
+             {"fetch.wait.max.ms", "100"},
          }) {
         if (auto r = detail::set(conf->get(), name, value); !r) {
             return r.error();
