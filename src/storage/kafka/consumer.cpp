@@ -134,20 +134,16 @@ struct EventConsumer::Impl {
         return true;
     }
 
+    // Backpressure by not taking messages: librdkafka's prefetch queue is bounded
+    // (queued.max.messages.kbytes) and stops fetching when full. rd_kafka_pause_partitions
+    // is not used: with 2.0.2, frequent pause/resume left partitions stalled (measured
+    // under load: consumption stopped for good with the pipeline idle).
     void set_paused(bool pause) {
         if (pause == paused) {
             return;
         }
-        rd_kafka_topic_partition_list_t* parts = nullptr;
-        if (rd_kafka_assignment(rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR || !parts) {
-            return;
-        }
-        detail::PartitionListPtr owned(parts);
         if (pause) {
-            rd_kafka_pause_partitions(rk, parts);
             pauses.fetch_add(1, std::memory_order_relaxed);
-        } else {
-            rd_kafka_resume_partitions(rk, parts);
         }
         paused = pause;
         is_paused = pause;
@@ -348,16 +344,9 @@ struct EventConsumer::Impl {
                 rd_kafka_message_destroy(m);
             }
             if (waiting || full) {
-                // Serve callbacks (rebalance) without taking messages.
-                if (rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 10)) {
-                    // Paused partitions deliver nothing; anything else is kept in order.
-                    if (!m->err && generation == polled_in) {
-                        Batch extra;
-                        add_message(extra, m);
-                        batches.push_back(std::move(extra));
-                    }
-                    rd_kafka_message_destroy(m);
-                }
+                // Rebalances are served once the pipeline takes batches again: it always
+                // drains, so this stays far below max.poll.interval.ms.
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
                 continue;
             }
             if (batch.messages == 0 || generation != polled_in) {
