@@ -46,18 +46,3 @@ rps=$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk.out")
 stored=$(curl -fsS "http://127.0.0.1:$port/api/v1/monitor/metrics" -H "Authorization: Bearer $token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events_total"])')
 ml=$(curl -fsS "http://127.0.0.1:$port/api/v1/metrics/ml" -H "Authorization: Bearer $token" | python3 -c 'import json,sys; m=json.load(sys.stdin); print("ml_scored=%d ml_p50_us=%.1f ml_p99_us=%.1f" % (m["events_scored"], m["inference_latency_seconds"]["p50"]*1e6, m["inference_latency_seconds"]["p99"]*1e6))')
 echo "RESULT requests_per_sec=$rps committed_events_per_sec=$(python3 -c "print(round($rps*1000))") stored=$stored $ml p99=$(awk '$1=="99%" {print $2}' "$tmp/wrk.out") non_2xx=$(awk '/Non-2xx/ {print $5}' "$tmp/wrk.out")"
-
-if [ "${WAIT_STORED:-0}" = 1 ]; then
-    # With Kafka a 202 means "in the topic": wait for the consumer to store everything.
-    non2xx=$(awk '/Non-2xx/ {print $5}' "$tmp/wrk.out")
-    acked=$(( ($(awk '/requests in/ {print $1}' "$tmp/wrk.out") - ${non2xx:-0}) * 1000 ))
-    start=$(date +%s.%N)
-    for _ in $(seq 1 600); do
-        stored=$(curl -fsS "http://127.0.0.1:$port/api/v1/monitor/metrics" -H "Authorization: Bearer $token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events_total"])')
-        [ "$stored" -ge "$acked" ] && break
-        sleep 0.5
-    done
-    drain=$(python3 -c "print(round($(date +%s.%N) - $start, 1))")
-    secs=$(python3 -c "import re; d='$duration'; print(float(re.sub('[a-z]','',d)) * (60 if d.endswith('m') else 1))")
-    echo "RESULT kafka acknowledged=$acked stored=$stored drain_after_load_s=$drain end_to_end_events_per_sec=$(python3 -c "print(round($acked / ($secs + $drain)))")"
-fi

@@ -2,8 +2,8 @@
 # HTTP ingest with Kafka on: the same load as ingest_http.sh (wrk, 1,000 events per
 # request) against a server whose KAFKA_BOOTSTRAP_SERVERS is a librdkafka mock cluster
 # (3 brokers, 4 partitions, build/tests/kafka_mock_cluster). A 202 then means "acknowledged
-# by the brokers"; afterwards the script waits until the consumer has stored every
-# acknowledged event and reports that end-to-end rate too.
+# by the brokers", so the rate printed is the acknowledged rate; the end-to-end rate
+# (until everything is stored) is measured by bench/kafka_end_to_end.py.
 # Usage: bench/ingest_kafka.sh [duration] [connections]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,4 +21,4 @@ for _ in $(seq 1 100); do
 done
 export KAFKA_BOOTSTRAP_SERVERS=$(head -1 "$kdir/out")
 echo "== mock cluster at $KAFKA_BOOTSTRAP_SERVERS"
-WAIT_STORED=1 "$here/bench/ingest_http.sh" "$@"
+"$here/bench/ingest_http.sh" "$@"

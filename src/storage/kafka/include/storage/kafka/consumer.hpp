@@ -7,8 +7,9 @@
 // their partition and offset, so re-consumption keeps them idempotent too.
 //
 // Backpressure: when the handler refuses a batch (queue full), or too many
-// batches wait for their commit, the consumer pauses its partitions and offers
-// the batch again later; nothing is dropped. Before partitions are revoked
+// batches wait for their commit, the consumer stops taking messages (the
+// prefetch queue is bounded, so librdkafka stops fetching) and offers the batch
+// again later; nothing is dropped. Before partitions are revoked
 // (rebalance, stop) it waits for in-flight batches (drain_timeout) and
 // commits what is stored; the rest is consumed again by the next owner.
 
@@ -28,7 +29,7 @@ struct ConsumerStats {
     std::uint64_t consumed = 0;   // messages read from the topic
     std::uint64_t committed = 0;  // messages whose offsets were committed after their store commit
     std::uint64_t rejected = 0;   // messages that are not a valid event (skipped, offset committed)
-    std::uint64_t paused = 0;     // times the partitions were paused for backpressure
+    std::uint64_t paused = 0;     // times the consumer stopped taking messages (backpressure)
     std::uint64_t redelivered_batches = 0;  // batches offered again after a failed store commit
     std::int64_t lag = -1;        // messages behind the end of the assigned partitions (-1: unknown)
     std::size_t assigned_partitions = 0;
