@@ -187,14 +187,15 @@ void add_event_routes(Router& router, MonitorServices& services) {
         }
         const std::size_t accepted = events.size();
         if (!events.empty()) {
-            auto committed = services.pipeline.submit_and_wait(std::move(events), r.request_id);
+            pipeline::EventSink& sink = services.ingest ? *services.ingest : services.pipeline;
+            auto committed = sink.submit_and_wait(std::move(events), r.request_id);
             if (!committed) {
                 Response res = error_response(r, committed.error());
                 if (res.status == 503) {
                     res.set_header("Retry-After", "1");
                     res.body = error_response(r.request_id, 503, "overloaded",
-                                              "the ingest queue is full or the store is unavailable; nothing from "
-                                              "this request was stored; retry")
+                                              "the ingest queue is full or the store (or Kafka) is unavailable; "
+                                              "nothing from this request was acknowledged; retry")
                                    .body;
                 }
                 return res;

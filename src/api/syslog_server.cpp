@@ -28,6 +28,8 @@ constexpr auto kSyslogTry = sasio::as_tuple(sasio::use_awaitable);
 struct SyslogServer::Impl {
     SyslogOptions options;
     pipeline::Pipeline& pipeline;
+    pipeline::EventSink& sink;  // the pipeline, or the Kafka producer
+    bool retry_failed = false;  // with Kafka: a failed delivery is sent again
     sasio::io_context io{1};
     std::unique_ptr<sudp::socket> udp;
     std::unique_ptr<stcp::acceptor> tcp;
@@ -38,7 +40,8 @@ struct SyslogServer::Impl {
     std::atomic<std::size_t> tcp_connections{0};
     std::atomic<std::uint64_t> received{0}, accepted{0}, rejected{0}, dropped{0}, refused{0};
 
-    Impl(const SyslogOptions& o, pipeline::Pipeline& p) : options(o), pipeline(p) {}
+    Impl(const SyslogOptions& o, pipeline::Pipeline& p, pipeline::EventSink* k)
+        : options(o), pipeline(p), sink(k ? *k : p), retry_failed(k != nullptr) {}
 
     /// Parses messages into events, counting the ones that are not syslog. `peers`
     /// has one address per message, or one for all of them.
@@ -85,7 +88,7 @@ struct SyslogServer::Impl {
             auto events = parse(messages, peers);
             const auto count = events.size();
             if (count > 0) {
-                if (pipeline.submit(std::move(events), {}, "syslog-udp")) {
+                if (sink.submit(std::move(events), {}, "syslog-udp")) {
                     accepted += count;
                 } else {
                     dropped += count;  // the pipeline counts them too
@@ -129,12 +132,16 @@ struct SyslogServer::Impl {
             // queue is retried, so TCP senders slow down instead of losing messages.
             const auto count = events.size();
             auto done = std::make_shared<bool>(false);
+            auto ok = std::make_shared<bool>(false);
             for (int attempt = 0;; ++attempt) {
                 committed->expires_at(sasio::steady_timer::time_point::max());
+                *done = false;
                 auto executor = socket.get_executor();
-                auto submitted = pipeline.submit(events, [done, committed, executor](auto) {
-                    sasio::post(executor, [done, committed] {
+                auto submitted = sink.submit(events, [done, ok, committed, executor](auto result) {
+                    const bool success = static_cast<bool>(result);
+                    sasio::post(executor, [done, ok, success, committed] {
                         *done = true;
+                        *ok = success;
                         committed->cancel();
                     });
                 }, "syslog-tcp");
@@ -142,8 +149,10 @@ struct SyslogServer::Impl {
                     while (!*done) {
                         co_await committed->async_wait(kSyslogTry);
                     }
-                    accepted += count;
-                    break;
+                    if (*ok || !retry_failed) {
+                        accepted += count;
+                        break;
+                    }
                 }
                 if (stopped) {
                     co_return;
@@ -177,8 +186,9 @@ struct SyslogServer::Impl {
 };
 
 core::Result<std::unique_ptr<SyslogServer>> SyslogServer::start(const SyslogOptions& options,
-                                                                 pipeline::Pipeline& pipeline) {
-    auto impl = std::make_unique<Impl>(options, pipeline);
+                                                                 pipeline::Pipeline& pipeline,
+                                                                 pipeline::EventSink* sink) {
+    auto impl = std::make_unique<Impl>(options, pipeline, sink);
     boost::system::error_code ec;
     const auto address = sasio::ip::make_address(options.host, ec);
     if (ec) {

@@ -19,6 +19,7 @@
 #include "api/system_routes.hpp"
 #include "app.hpp"
 #include "influx_export.hpp"
+#include "kafka_ingest.hpp"
 #include "ml_metadata.hpp"
 #include "ml_stage.hpp"
 #include "redis_scaleout.hpp"
@@ -302,6 +303,17 @@ int serve(const core::Config& config) {
         // Optional: without Redis a node limits, revokes and streams locally.
         health.add_optional_check("redis", [r = redis.get()] { return r->health(); });
     }
+    // Kafka: sources publish to the raw topic, the pipeline consumes it (started below).
+    std::unique_ptr<storage::kafka::KafkaProducer> kafka_producer;
+    if (!config.kafka.bootstrap_servers.empty()) {
+        auto opened = storage::kafka::KafkaProducer::open(kafka_options(config.kafka));
+        if (!opened) {
+            return fail("kafka: " + opened.error().detail);
+        }
+        kafka_producer = std::move(*opened);
+        // Optional: without a broker ingestion answers 503, stored data stays readable.
+        health.add_optional_check("kafka", [p = kafka_producer.get()] { return p->health(); });
+    }
     health.start(std::chrono::seconds(1));
 
     alerts::RemediationConfig remediation_config;
@@ -505,6 +517,28 @@ int serve(const core::Config& config) {
                                                   {"interval_s", config.influxdb.interval_s}});
     }
 
+    std::optional<KafkaIngest> kafka_ingest;
+    std::unique_ptr<storage::kafka::EventConsumer> kafka_consumer;
+    if (kafka_producer) {
+        kafka_ingest.emplace(*kafka_producer, config.kafka.raw_topic);
+        auto consumer = storage::kafka::EventConsumer::start(kafka_options(config.kafka), pipeline_handler(pipeline));
+        if (!consumer) {
+            pipeline.stop();
+            report_service.stop();
+            health.stop();
+            (*audit_log)->flush();
+            (*store)->close();
+            return fail("kafka consumer: " + consumer.error().detail);
+        }
+        kafka_consumer = std::move(*consumer);
+        add_kafka_metrics(*kafka_producer, kafka_consumer.get());
+        core::log::info("ingesting through Kafka", {{"bootstrap_servers", config.kafka.bootstrap_servers},
+                                                    {"raw_topic", config.kafka.raw_topic},
+                                                    {"alerts_topic", config.kafka.alerts_topic},
+                                                    {"group_id", config.kafka.group_id}});
+    }
+    pipeline::EventSink* ingest_sink = kafka_ingest ? &*kafka_ingest : nullptr;
+
     std::unique_ptr<api::SyslogServer> syslog;
     if (config.syslog.udp || config.syslog.tcp) {
         api::SyslogOptions syslog_options;
@@ -512,9 +546,12 @@ int serve(const core::Config& config) {
         syslog_options.port = config.syslog.port;
         syslog_options.udp = config.syslog.udp;
         syslog_options.tcp = config.syslog.tcp;
-        auto started = api::SyslogServer::start(syslog_options, pipeline);
+        auto started = api::SyslogServer::start(syslog_options, pipeline, ingest_sink);
         if (!started) {
             core::log::error("cannot start the syslog listeners", {{"error", started.error().detail}});
+            if (kafka_consumer) {
+                kafka_consumer->stop();
+            }
             pipeline.stop();
             report_service.stop();
             health.stop();
@@ -557,6 +594,7 @@ int serve(const core::Config& config) {
                                      return out;
                                  }};
     monitor.health = &health;
+    monitor.ingest = ingest_sink;
     api::MlServices ml_services{**registry, training, scorer,
                                 [r = registry->get(), s = store->get()] { mirror_models(*r, s->ml()); }};
     monitor.models_status = [&ml_services] { return api::ml_status_json(ml_services); };
@@ -584,6 +622,9 @@ int serve(const core::Config& config) {
         for (const auto& x : u) changed.push_back(x.alert);
         graph.on_alerts(changed);
     });
+    if (kafka_producer && !config.kafka.alerts_topic.empty()) {
+        alert_manager.add_listener(alert_publisher(*kafka_producer, config.kafka.alerts_topic));
+    }
     api::add_graph_routes(router, graph);
     alert_manager.start();
     remediation.start();
@@ -696,6 +737,9 @@ int serve(const core::Config& config) {
         if (syslog) {
             syslog->stop();
         }
+        if (kafka_consumer) {
+            kafka_consumer->stop();
+        }
         pipeline.stop();
         report_service.stop();
         health.stop();
@@ -719,6 +763,9 @@ int serve(const core::Config& config) {
     if (syslog) {
         syslog->stop();
     }
+    if (kafka_consumer) {
+        kafka_consumer->stop();  // waits for its batches' store commits, then commits their offsets
+    }
     pipeline.stop();  // commits everything still queued
     auto_train.stop();
     training.stop();
@@ -733,6 +780,9 @@ int serve(const core::Config& config) {
     (void)graph.flush_discovered(wall_ms());
     if (auto r = graph.save_snapshot(wall_ms()); !r) {
         core::log::warn("graph snapshot failed", {{"error", r.error().detail}});
+    }
+    if (kafka_producer) {
+        kafka_producer->flush(std::chrono::milliseconds(config.kafka.message_timeout_ms));  // the last alerts
     }
     remediation.stop();
     report_service.stop();  // finishes the report being built

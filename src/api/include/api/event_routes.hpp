@@ -36,6 +36,9 @@ struct MonitorServices {
     const core::HealthMonitor* health = nullptr;
     /// Further components for /monitor/status: name -> JSON object text (parser, models...).
     std::function<std::vector<std::pair<std::string, std::string>>()> components;
+    /// Where POSTed events go; null: the pipeline. With Kafka, the raw-topic producer
+    /// (202 then means the broker acknowledged every event of the request).
+    pipeline::EventSink* ingest = nullptr;
     /// Optional: the "models" component (JSON object text), e.g. the active model versions.
     std::function<std::string()> models_status;
 };

@@ -36,8 +36,10 @@ struct SyslogCounters {
 /// Owns one I/O thread. Created by the composition root; stop() before the pipeline stops.
 class SyslogServer {
 public:
+    /// Events go to `sink` when given (Kafka), else to the pipeline.
     static core::Result<std::unique_ptr<SyslogServer>> start(const SyslogOptions& options,
-                                                             pipeline::Pipeline& pipeline);
+                                                             pipeline::Pipeline& pipeline,
+                                                             pipeline::EventSink* sink = nullptr);
     ~SyslogServer();
 
     std::uint16_t udp_port() const;

@@ -99,6 +99,17 @@ struct RedisConfig {
     int cache_ttl_s = 5;  // shared cache of hot read endpoints; 0: off
 };
 
+struct KafkaConfig {
+    std::string bootstrap_servers;  // empty: no Kafka (ingestion goes straight to the pipeline)
+    std::string raw_topic = "securityai.events.raw";
+    std::string alerts_topic = "securityai.alerts";  // empty: alerts are not published
+    std::string group_id = "securityai";
+    int message_timeout_ms = 10'000;   // a produce is acknowledged or failed within this
+    std::size_t max_in_flight = 100'000;  // produced messages waiting for their acknowledgement
+    int session_timeout_ms = 10'000;   // consumer-group session timeout
+    std::size_t consumer_max_batch = 2000;  // messages per pipeline batch
+};
+
 struct DetectionConfig {
     bool builtin_rules = true;            // load the rule pack shipped with SecurityAI (rules/)
     std::vector<std::string> rules_dirs;  // more Sigma rule directories (e.g. a SigmaHQ checkout)
@@ -148,6 +159,7 @@ struct Config {
     MetricsConfig metrics;
     InfluxConfig influxdb;
     RedisConfig redis;
+    KafkaConfig kafka;
     DetectionConfig detection;
     ReportsConfig reports;
     MlConfig ml;

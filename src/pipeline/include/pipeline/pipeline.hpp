@@ -87,7 +87,19 @@ struct PipelineStats {
 
 using Ack = std::function<void(core::Result<storage::InsertResult>)>;
 
-class Pipeline {
+/// Where sources (HTTP, syslog) hand their events: the pipeline itself, or with
+/// Kafka a producer whose acknowledgement means "durable in the raw topic".
+class EventSink {
+public:
+    virtual ~EventSink() = default;
+    /// Non-blocking; `ack` runs once the events are durable (or failed), on any thread.
+    virtual core::Result<void> submit(std::vector<model::Event> events, Ack ack, std::string origin = {}) = 0;
+    /// Blocks until the events are durable (or refused). For blocking handlers.
+    virtual core::Result<storage::InsertResult> submit_and_wait(std::vector<model::Event> events,
+                                                                std::string origin = {}) = 0;
+};
+
+class Pipeline final : public EventSink {
 public:
     Pipeline(storage::EventStore& store, PipelineOptions options, LiveHub* hub = nullptr);
     ~Pipeline();  // stops (drains) if running
@@ -102,9 +114,10 @@ public:
     /// `ack` runs on the pipeline thread after the commit (or its failure).
     /// `origin` says where the events came from (the request id of an HTTP ingest call,
     /// "syslog"...): pipeline logs name it, and stages can read it (batch_origin()).
-    core::Result<void> submit(std::vector<model::Event> events, Ack ack, std::string origin = {});
+    core::Result<void> submit(std::vector<model::Event> events, Ack ack, std::string origin = {}) override;
     /// Blocks until the events are committed (or refused). For blocking handlers.
-    core::Result<storage::InsertResult> submit_and_wait(std::vector<model::Event> events, std::string origin = {});
+    core::Result<storage::InsertResult> submit_and_wait(std::vector<model::Event> events,
+                                                        std::string origin = {}) override;
 
     void count_rejected(std::uint64_t n);
     PipelineStats stats() const;
