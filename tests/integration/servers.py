@@ -40,10 +40,24 @@ def _tail(path, n=2000):
         return ""
 
 
+def _postgres_unavailable_reason():
+    if not os.path.exists(os.path.join(PG_BIN, "initdb")):
+        return "PostgreSQL is not installed (scripts/install-deps.sh installs it)"
+    if os.getuid() == 0:
+        # PostgreSQL refuses root, so it runs as the postgres user, who must be able to
+        # reach its programs: not so in a chroot whose root directory is mode 0700.
+        r = subprocess.run(["runuser", "-u", "postgres", "--", os.path.join(PG_BIN, "initdb"), "--version"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+        if r.returncode != 0:
+            return "the postgres user cannot run PostgreSQL here: " + r.stdout.decode(errors="replace").strip()
+    return ""
+
+
 class Postgres:
     """PostgreSQL 15 as the postgres user (it refuses root), trust auth, fsync off."""
 
-    available = os.path.exists(os.path.join(PG_BIN, "initdb"))
+    unavailable_reason = _postgres_unavailable_reason()
+    available = not unavailable_reason
 
     def __init__(self, database="securityai"):
         self.dir = tempfile.mkdtemp(prefix="sai-pg-")

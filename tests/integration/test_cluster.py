@@ -50,7 +50,7 @@ class Endpoint:
 
 
 @unittest.skipUnless(Postgres.available and Redis.available and Nginx.available,
-                     "needs postgresql, redis-server and nginx (scripts/install-deps.sh)")
+                     Postgres.unavailable_reason or "needs redis-server and nginx (scripts/install-deps.sh)")
 class ClusterTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -149,7 +149,7 @@ class ClusterTest(unittest.TestCase):
 
 
 @unittest.skipUnless(Postgres.available and Redis.available and Nginx.available,
-                     "needs postgresql, redis-server and nginx (scripts/install-deps.sh)")
+                     Postgres.unavailable_reason or "needs redis-server and nginx (scripts/install-deps.sh)")
 class ClusterFaultTest(unittest.TestCase):
     """Each test gets its own cluster: they kill nodes or change limits."""
 

@@ -16,7 +16,7 @@ from harness import Server, run_cli, wait_for  # noqa: E402
 from servers import Postgres  # noqa: E402
 
 
-@unittest.skipUnless(Postgres.available, "PostgreSQL is not installed (scripts/install-deps.sh installs it)")
+@unittest.skipUnless(Postgres.available, Postgres.unavailable_reason)
 class PostgresTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
