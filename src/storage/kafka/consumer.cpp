@@ -268,7 +268,7 @@ struct EventConsumer::Impl {
     void expect_committed(const rd_kafka_topic_partition_list_t* parts) {
         expected.clear();
         detail::PartitionListPtr committed_offsets(rd_kafka_topic_partition_list_copy(parts));
-        if (rd_kafka_committed(rk, committed_offsets.get(), 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (rd_kafka_committed(rk, committed_offsets.get(), 10'000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
             return;  // unknown: checked from the first message on
         }
         for (int i = 0; i < committed_offsets->cnt; ++i) {
