@@ -114,6 +114,10 @@ void add_kafka_metrics(kafka::KafkaProducer& producer, kafka::EventConsumer* con
         w.family("securityai_kafka_rejected_total", "Consumed messages that are not a valid event (skipped).",
                  "counter");
         w.sample("securityai_kafka_rejected_total", {}, static_cast<double>(c.rejected));
+        w.family("securityai_kafka_lost_total",
+                 "Messages the brokers deleted (retention) before they were consumed: acknowledged events lost.",
+                 "counter");
+        w.sample("securityai_kafka_lost_total", {}, static_cast<double>(c.lost));
         w.family("securityai_kafka_consumer_pauses_total", "Times the consumer stopped taking messages for backpressure.", "counter");
         w.sample("securityai_kafka_consumer_pauses_total", {}, static_cast<double>(c.paused));
         w.family("securityai_kafka_assigned_partitions", "Raw-topic partitions assigned to this node.", "gauge");

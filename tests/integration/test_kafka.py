@@ -28,8 +28,8 @@ RESTART_RAW = "restart.events.raw"
 
 
 class MockKafka:
-    def __init__(self, topics):
-        self.proc = subprocess.Popen([MOCK_BIN, "--brokers", "3", "--partitions", "4"] + list(topics),
+    def __init__(self, topics, partitions=4):
+        self.proc = subprocess.Popen([MOCK_BIN, "--brokers", "3", "--partitions", str(partitions)] + list(topics),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.bootstrap = self.proc.stdout.readline().decode().strip()
         if not self.bootstrap:

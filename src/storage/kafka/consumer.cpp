@@ -100,12 +100,19 @@ struct EventConsumer::Impl {
     std::uint64_t generation = 0;  // bumped when partitions are revoked
     std::chrono::steady_clock::time_point retry_at{};
     std::chrono::steady_clock::time_point lag_at{};
+    // Next offset expected per partition: the committed one at assignment, then the
+    // last message + 1. The raw topic has no compaction nor transactions, so a message
+    // further on means the brokers no longer had those in between (deleted by
+    // retention while the group lagged: librdkafka resets to the log start and only
+    // logs it).
+    std::map<std::pair<std::string, std::int32_t>, std::int64_t> expected;
 
     std::atomic<std::uint64_t> consumed{0};
     std::atomic<std::uint64_t> committed{0};
     std::atomic<std::uint64_t> rejected{0};
     std::atomic<std::uint64_t> pauses{0};
     std::atomic<std::uint64_t> redelivered{0};
+    std::atomic<std::uint64_t> lost{0};
     std::atomic<std::int64_t> lag{-1};
     std::atomic<std::size_t> assigned{0};
     std::atomic<bool> is_paused{false};
@@ -239,6 +246,7 @@ struct EventConsumer::Impl {
         try {
             if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
                 rd_kafka_assign(rk, parts);
+                self->expect_committed(parts);
                 self->assigned = static_cast<std::size_t>(parts->cnt);
                 self->paused = false;
                 self->is_paused = false;
@@ -253,6 +261,35 @@ struct EventConsumer::Impl {
         } catch (const std::exception& e) {
             core::log::error("kafka rebalance failed", {{"component", "kafka"}, {"error", e.what()}});
         }
+    }
+
+    // Where each newly assigned partition resumes (its committed offset), so that a
+    // reset past it is seen even before the first message.
+    void expect_committed(const rd_kafka_topic_partition_list_t* parts) {
+        expected.clear();
+        detail::PartitionListPtr committed_offsets(rd_kafka_topic_partition_list_copy(parts));
+        if (rd_kafka_committed(rk, committed_offsets.get(), 10'000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            return;  // unknown: checked from the first message on
+        }
+        for (int i = 0; i < committed_offsets->cnt; ++i) {
+            const auto& p = committed_offsets->elems[i];
+            if (p.offset >= 0) {
+                expected[{p.topic, p.partition}] = p.offset;
+            }
+        }
+    }
+
+    void check_offset(const rd_kafka_message_t* m) {
+        const std::pair<std::string, std::int32_t> key{rd_kafka_topic_name(m->rkt), m->partition};
+        const auto it = expected.find(key);
+        if (it != expected.end() && m->offset > it->second) {
+            const auto missing = m->offset - it->second;
+            lost.fetch_add(static_cast<std::uint64_t>(missing), std::memory_order_relaxed);
+            core::log::error("kafka messages deleted by the brokers before they were consumed: lost",
+                             {{"component", "kafka"}, {"topic", key.first}, {"partition", key.second},
+                              {"from_offset", it->second}, {"to_offset", m->offset}, {"messages", missing}});
+        }
+        expected[key] = m->offset + 1;
     }
 
     void update_lag() {
@@ -281,6 +318,7 @@ struct EventConsumer::Impl {
     }
 
     void add_message(Batch& b, const rd_kafka_message_t* m) {
+        check_offset(m);
         consumed.fetch_add(1, std::memory_order_relaxed);
         ++b.messages;
         b.next_offsets[{rd_kafka_topic_name(m->rkt), m->partition}] = m->offset + 1;
@@ -324,10 +362,18 @@ struct EventConsumer::Impl {
             // While paused nothing arrives, but polling keeps group membership and
             // serves rebalances. A batch ends when the topic has nothing more at once.
             Batch batch;
-            const auto polled_in = generation;
+            auto polled_in = generation;
             int timeout_ms = batches.empty() ? 100 : 10;
             while (!waiting && !full && batch.messages < options.consumer_max_batch) {
                 rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, timeout_ms);
+                if (generation != polled_in) {
+                    // Revoked during this poll: what was taken before belongs to the old
+                    // assignment (its next owner reads it again). A message returned now
+                    // comes from a new assignment and starts a new batch: dropping it
+                    // too would move past it for good.
+                    batch = Batch{};
+                    polled_in = generation;
+                }
                 if (!m) {
                     break;
                 }
@@ -444,6 +490,7 @@ ConsumerStats EventConsumer::stats() const {
     s.rejected = impl_->rejected.load();
     s.paused = impl_->pauses.load();
     s.redelivered_batches = impl_->redelivered.load();
+    s.lost = impl_->lost.load();
     s.lag = impl_->lag.load();
     s.assigned_partitions = impl_->assigned.load();
     s.is_paused = impl_->is_paused.load();

@@ -31,6 +31,9 @@ struct ConsumerStats {
     std::uint64_t rejected = 0;   // messages that are not a valid event (skipped, offset committed)
     std::uint64_t paused = 0;     // times the consumer stopped taking messages (backpressure)
     std::uint64_t redelivered_batches = 0;  // batches offered again after a failed store commit
+    // Messages never received: the brokers deleted them (retention) before this group
+    // consumed them, seen as a jump forward in a partition's offsets (an offset reset).
+    std::uint64_t lost = 0;
     std::int64_t lag = -1;        // messages behind the end of the assigned partitions (-1: unknown)
     std::size_t assigned_partitions = 0;
     bool is_paused = false;
