@@ -176,14 +176,7 @@ Result<std::vector<model::Alert>> PgAlertStore::query(const AlertQuery& q) {
     if (q.from_ms) arg("last_seen >= $", *q.from_ms);
     if (q.to_ms) arg("first_seen < $", *q.to_ms);
     if (q.text) arg("strpos(lower(title || ' ' || description), lower($)) > 0", *q.text);
-    const char* column = "last_seen";
-    switch (q.sort) {
-    case AlertQuery::Sort::LastSeen: column = "last_seen"; break;
-    case AlertQuery::Sort::FirstSeen: column = "first_seen"; break;
-    case AlertQuery::Sort::Severity: column = "severity"; break;
-    case AlertQuery::Sort::Risk: column = "risk"; break;
-    case AlertQuery::Sort::Count: column = "count"; break;
-    }
+    const char* column = sort_column(q.sort);
     const char* dir = q.descending ? " DESC" : " ASC";
     args.emplace_back(q.limit);
     sql += std::string(" ORDER BY ") + column + dir + ", id" + dir + " LIMIT $" + std::to_string(args.size());

@@ -192,14 +192,7 @@ Result<std::vector<model::Alert>> SqliteAlertStore::query(const AlertQuery& q) {
         if (q.from_ms) integer("last_seen >=", *q.from_ms);
         if (q.to_ms) integer("first_seen <", *q.to_ms);
         if (q.text) text("instr(lower(title || ' ' || description), lower(?)) > 0", *q.text);
-        const char* column = "last_seen";
-        switch (q.sort) {
-        case AlertQuery::Sort::LastSeen: column = "last_seen"; break;
-        case AlertQuery::Sort::FirstSeen: column = "first_seen"; break;
-        case AlertQuery::Sort::Severity: column = "severity"; break;
-        case AlertQuery::Sort::Risk: column = "risk"; break;
-        case AlertQuery::Sort::Count: column = "count"; break;
-        }
+        const char* column = sort_column(q.sort);
         const char* dir = q.descending ? " DESC" : " ASC";
         sql += std::string(" ORDER BY ") + column + dir + ", id" + dir + " LIMIT " + std::to_string(q.limit) +
                " OFFSET " + std::to_string(q.offset);

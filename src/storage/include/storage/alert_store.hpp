@@ -32,6 +32,18 @@ struct AlertQuery {
     std::size_t limit = 100;
 };
 
+/// The alerts column a query sorts by (the same name in every SQL backend).
+constexpr const char* sort_column(AlertQuery::Sort sort) {
+    switch (sort) {
+    case AlertQuery::Sort::LastSeen: return "last_seen";
+    case AlertQuery::Sort::FirstSeen: return "first_seen";
+    case AlertQuery::Sort::Severity: return "severity";
+    case AlertQuery::Sort::Risk: return "risk";
+    case AlertQuery::Sort::Count: return "count";
+    }
+    return "last_seen";
+}
+
 /// Aggregates over alerts first seen in [from, to): the business metrics.
 struct AlertSummary {
     struct Day {
