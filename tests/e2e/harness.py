@@ -44,6 +44,7 @@ class Server:
         self.lines = []
         self.port = None
         self.syslog_port = None
+        self.syslog_udp_port = None
         self._lock = threading.Lock()
         ready = threading.Event()
 
@@ -57,7 +58,13 @@ class Server:
                 except ValueError:
                     continue
                 if entry.get("msg") == "syslog listening":
-                    self.syslog_port = int(entry["address"].rsplit(":", 1)[1])
+                    # With SYSLOG_PORT=0 UDP and TCP share one number unless another process
+                    # holds it for TCP: keep both. syslog_port is the TCP one.
+                    port = int(entry["address"].rsplit(":", 1)[1])
+                    if entry.get("source") == "syslog-udp":
+                        self.syslog_udp_port = port
+                    else:
+                        self.syslog_port = port
                 if entry.get("msg") == "listening":
                     self.port = entry["port"]
                     ready.set()

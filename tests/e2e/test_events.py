@@ -161,15 +161,19 @@ class SyslogTest(unittest.TestCase):
         try:
             token = s.login()["access_token"]
             tag = "sys%d" % time.time_ns()
-            subprocess.run(["logger", "-n", "127.0.0.1", "-P", str(s.syslog_port), "-d", "-t", "sshd",
+            subprocess.run(["logger", "-n", "127.0.0.1", "-P", str(s.syslog_udp_port), "-d", "-t", "sshd",
                             "udp " + tag], check=True)
             subprocess.run(["logger", "-n", "127.0.0.1", "-P", str(s.syslog_port), "-T", "-p", "auth.err",
                             "tcp " + tag], check=True)
             subprocess.run(["logger", "-n", "127.0.0.1", "-P", str(s.syslog_port), "-T", "--octet-count",
                             "octet " + tag], check=True)
             found = wait_for(lambda: (lambda b: b if len(b["items"]) == 3 else None)(
-                s.json("GET", "/api/v1/monitor/events?q=" + tag, token=token)[2]), 10)
-            self.assertIsNotNone(found)
+                s.json("GET", "/api/v1/monitor/events?q=" + tag, token=token)[2]), 30)
+            if found is None:  # say which of the three is missing, and what the server counted
+                seen = s.json("GET", "/api/v1/monitor/events?q=" + tag, token=token)[2]["items"]
+                metrics = s.json("GET", "/api/v1/monitor/metrics", token=token)[2]
+                self.fail("found %s; sources %s; pipeline %s" % ([e["message"] for e in seen], metrics.get("sources"),
+                                                                 metrics.get("pipeline")))
             by_msg = {e["message"].split()[0]: e for e in found["items"]}
             self.assertEqual(by_msg["udp"]["process"]["name"], "sshd")
             self.assertEqual(by_msg["tcp"]["log"]["level"], "err")
