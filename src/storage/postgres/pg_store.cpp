@@ -2,10 +2,10 @@
 
 #include "core/log.hpp"
 #include "pg_stores.hpp"
+#include "storage/common/migration_plan.hpp"
 
 #include <boost/json.hpp>
 
-#include <set>
 
 namespace sai::storage {
 namespace pg {
@@ -62,24 +62,11 @@ core::Result<std::vector<AppliedMigration>> apply_locked(Conn& c, const std::vec
     if (auto r = c.script(std::string(kCreateMigrationsTable)); !r) return r.error();
     auto applied = read_applied(c);
     if (!applied) return applied.error();
-    const int current = applied->empty() ? 0 : applied->back().version;
-    const int known = migrations.empty() ? 0 : migrations.back().version;
-    if (current > known) {
-        return core::make_error(core::Errc::Conflict,
-                                "database schema version " + std::to_string(current) +
-                                    " is newer than this securityai knows (" + std::to_string(known) +
-                                    "); upgrade securityai or restore a matching backup");
-    }
-    std::set<int> have;
-    for (const auto& a : *applied) have.insert(a.version);
+    auto pending = pending_migrations(*applied, migrations, allowed);
+    if (!pending) return pending.error();
     std::vector<AppliedMigration> done;
-    for (const auto& m : migrations) {
-        if (have.contains(m.version)) continue;
-        if (!allowed) {
-            return core::make_error(core::Errc::Conflict, "database schema is at version " + std::to_string(current) +
-                                                              ", " + std::to_string(known) +
-                                                              " is needed: run `securityai migrate`");
-        }
+    for (const Migration* mp : *pending) {
+        const Migration& m = *mp;
         auto r = pg::transaction(c, [&]() -> core::Result<void> {
             if (auto e = c.script(m.sql); !e) {
                 return core::make_error(e.error().code, "migration " + std::to_string(m.version) + " (" + m.name +

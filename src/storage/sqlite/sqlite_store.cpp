@@ -9,11 +9,11 @@
 #include "sqlite_ml_store.hpp"
 #include "sqlite_template_store.hpp"
 #include "sqlite_graph_store.hpp"
+#include "storage/common/migration_plan.hpp"
 
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <set>
 #include <system_error>
 
 namespace sai::storage {
@@ -58,30 +58,13 @@ core::Result<std::vector<AppliedMigration>> apply_pending(sqlite3* db, const std
     if (!applied) {
         return applied.error();
     }
-    const int current = applied->empty() ? 0 : applied->back().version;
-    const int known = migrations.empty() ? 0 : migrations.back().version;
-    if (current > known) {
-        return core::make_error(core::Errc::Conflict,
-                                "database schema version " + std::to_string(current) +
-                                    " is newer than this securityai knows (" + std::to_string(known) +
-                                    "); upgrade securityai or restore a matching backup");
-    }
-    // Every known migration not applied yet runs, in version order, even below the
-    // current version: a migration numbered in parallel work may land after a later one.
-    std::set<int> have;
-    for (const auto& a : *applied) {
-        have.insert(a.version);
+    auto pending = pending_migrations(*applied, migrations, allowed);
+    if (!pending) {
+        return pending.error();
     }
     std::vector<AppliedMigration> done;
-    for (const auto& m : migrations) {
-        if (have.contains(m.version)) {
-            continue;
-        }
-        if (!allowed) {
-            return core::make_error(core::Errc::Conflict, "database schema is at version " + std::to_string(current) +
-                                                              ", " + std::to_string(known) +
-                                                              " is needed: run `securityai migrate`");
-        }
+    for (const Migration* mp : *pending) {
+        const Migration& m = *mp;
         auto r = sqlite::transaction(db, [&]() -> core::Result<void> {
             if (auto e = sqlite::exec(db, m.sql); !e) {
                 return core::make_error(e.error().code, "migration " + std::to_string(m.version) + " (" + m.name +
