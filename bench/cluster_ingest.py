@@ -8,9 +8,7 @@ cost of the cluster path, not what two machines would do.
     bench/cluster_ingest.py [duration] [connections]      (default 10s 8)
 """
 
-import json
 import os
-import random
 import re
 import subprocess
 import sys
@@ -22,28 +20,12 @@ sys.path.insert(0, os.path.join(here, "..", "tests", "e2e"))
 os.environ.setdefault("SECURITYAI_BIN", os.path.join(here, "..", "build", "securityai"))
 from harness import Server  # noqa: E402
 from servers import Nginx, Postgres, Redis  # noqa: E402
+sys.path.insert(0, here)
+from ingest_body import write_body  # noqa: E402
 
 duration = sys.argv[1] if len(sys.argv) > 1 else "10s"
 connections = sys.argv[2] if len(sys.argv) > 2 else "8"
 password = "bench-admin-password-1"
-
-
-def body(path):
-    random.seed(7)
-    users = ["root", "admin", "alice", "bob", "carol", "svc-backup"]
-    with open(path, "w") as f:
-        for i in range(1000):
-            f.write(json.dumps({
-                "event_type": random.choice(["login", "logout", "network_connection", "file_access"]),
-                "source_ip": "10.%d.%d.%d" % (random.randrange(256), random.randrange(256), random.randrange(1, 255)),
-                "destination_ip": "192.168.%d.%d" % (random.randrange(256), random.randrange(1, 255)),
-                "user": random.choice(users), "host": "host-%02d" % random.randrange(40),
-                "bytes_transferred": random.randrange(100000), "severity": random.choice(["low", "medium", "high"]),
-                "event.category": random.choice(["authentication", "network", "file"]),
-                "event.outcome": random.choice(["success", "failure"]),
-                "message": "Failed password for %s from 10.0.0.%d port %d ssh2" % (random.choice(users), i % 250,
-                                                                                  1024 + i),
-            }) + "\n")
 
 
 def run(nodes_count):
@@ -58,7 +40,7 @@ def run(nodes_count):
         lb = Nginx([n.port for n in nodes])
         token = nodes[0].login()["access_token"]
         tmp = tempfile.mkdtemp(prefix="sai-bench-cluster-")
-        body(os.path.join(tmp, "body.ndjson"))
+        write_body(os.path.join(tmp, "body.ndjson"))
         with open(os.path.join(tmp, "post.lua"), "w") as f:
             f.write('local f = io.open("%s/body.ndjson", "rb")\nwrk.method = "POST"\nwrk.body = f:read("*a")\n'
                     'f:close()\nwrk.headers["Content-Type"] = "application/x-ndjson"\n'

@@ -14,24 +14,7 @@ start_server
 token=$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'Content-Type: application/json' \
     -d "{\"username\":\"admin\",\"password\":\"$password\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 
-python3 - "$tmp/body.ndjson" <<'PY'
-import json, random, sys
-random.seed(7)
-users = ["root", "admin", "alice", "bob", "carol", "svc-backup"]
-lines = []
-for i in range(1000):
-    lines.append(json.dumps({
-        "event_type": random.choice(["login", "logout", "network_connection", "file_access"]),
-        "source_ip": "10.%d.%d.%d" % (random.randrange(256), random.randrange(256), random.randrange(1, 255)),
-        "destination_ip": "192.168.%d.%d" % (random.randrange(256), random.randrange(1, 255)),
-        "user": random.choice(users), "host": "host-%02d" % random.randrange(40),
-        "bytes_transferred": random.randrange(100000), "severity": random.choice(["low", "medium", "high"]),
-        "event.category": random.choice(["authentication", "network", "file"]),
-        "event.outcome": random.choice(["success", "failure"]),
-        "message": "Failed password for %s from 10.0.0.%d port %d ssh2" % (random.choice(users), i % 250, 1024 + i),
-    }))
-open(sys.argv[1], "w").write("\n".join(lines) + "\n")
-PY
+python3 "$(dirname "$0")/ingest_body.py" "$tmp/body.ndjson"
 cat > "$tmp/post.lua" <<LUA
 local f = io.open("$tmp/body.ndjson", "rb")
 wrk.method = "POST"
