@@ -27,6 +27,13 @@ def run(cmd, env=None, cwd=None):
     return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=cwd, timeout=120)
 
 
+def dockerfile_stages():
+    """The Dockerfile's stages (text after each FROM), continuation lines joined."""
+    with open(os.path.join(DEPLOY, "Dockerfile")) as f:
+        text = re.sub(r"\\\n", " ", f.read())
+    return re.split(r"^FROM ", text, flags=re.M)[1:]
+
+
 def nginx_exe():
     return shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -192,9 +199,7 @@ class StartsWithTheShippedEnvironmentTest(unittest.TestCase):
 
     @unittest.skipUnless(os.path.exists(BIN), "needs the built binary")
     def test_dockerfile_environment(self):
-        with open(os.path.join(DEPLOY, "Dockerfile")) as f:
-            text = re.sub(r"\\\n", " ", f.read())
-        runtime = re.split(r"^FROM ", text, flags=re.M)[2]
+        runtime = dockerfile_stages()[1]
         env = {}
         for line in re.findall(r"(?m)^ENV (.*)$", runtime):
             env.update(re.findall(r"(\w+)=(\S+)", line))
@@ -230,9 +235,7 @@ class SystemdTest(unittest.TestCase):
 
 class DockerfileTest(unittest.TestCase):
     def stages(self):
-        with open(os.path.join(DEPLOY, "Dockerfile")) as f:
-            text = re.sub(r"\\\n", " ", f.read())
-        return [s for s in re.split(r"^FROM ", text, flags=re.M)[1:]]
+        return dockerfile_stages()
 
     def test_multi_stage_non_root_with_health_check(self):
         stages = self.stages()
