@@ -195,6 +195,7 @@ class StartsWithTheShippedEnvironmentTest(unittest.TestCase):
             if proc.poll() is None:
                 proc.terminate()
                 proc.wait(15)
+            proc.stdout.close()
             shutil.rmtree(d, ignore_errors=True)
 
     @unittest.skipUnless(os.path.exists(BIN), "needs the built binary")
