@@ -15,6 +15,7 @@ namespace {
 // scikit-learn's tolerance for "this feature is constant in the node".
 constexpr float kConstantFeature = 1e-7f;
 constexpr std::size_t kBlockRows = 128;
+static_assert(kBlockRows <= detail::FlatTrees::kMaxRows);
 
 struct Tree {
     std::vector<IsolationForest::Node> nodes;
