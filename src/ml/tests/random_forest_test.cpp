@@ -77,6 +77,30 @@ TEST(RandomForestTest, LearnsAThresholdAndRanksTheInformativeFeature) {
     EXPECT_GT(e[0].value, 0.3);  // pushes "yes" up from the ~0.5 prior
 }
 
+TEST(RandomForestTest, BatchEqualsOneRowOnDeepUnbalancedTrees) {
+    // Labels that are pure noise grow deep, unbalanced trees: the batch walk
+    // drops rows that reached their leaf early, which must not change a leaf.
+    Matrix m(1500, 3);
+    std::vector<std::int32_t> y(m.rows);
+    std::uint32_t state = 12345;
+    const auto next = [&state] { return state = state * 1664525u + 1013904223u; };
+    for (std::size_t i = 0; i < m.rows; ++i) {
+        for (std::size_t c = 0; c < m.cols; ++c) m.values[i * m.cols + c] = static_cast<float>(next() % 1000) / 10.0f;
+        y[i] = static_cast<std::int32_t>(next() >> 31);
+    }
+    auto f = RandomForest::fit(m, y, kTwo, {.n_estimators = 10, .random_state = 3});
+    ASSERT_TRUE(f);
+    ASSERT_GT(f->node_count(), 10u * 600u);  // ~1,000 distinct rows per tree: far deeper than 8 levels
+    std::vector<double> batch(m.rows * 2);
+    f->predict_proba_batch(m, batch, 1);
+    for (std::size_t i = 0; i < m.rows; ++i) {
+        std::vector<double> one(2);
+        f->predict_proba(m.row(i), one);
+        ASSERT_EQ(one[0], batch[i * 2]) << "row " << i;
+        ASSERT_EQ(one[1], batch[i * 2 + 1]) << "row " << i;
+    }
+}
+
 TEST(RandomForestTest, SameSeedSameForestWhateverTheThreads) {
     std::vector<std::int32_t> y;
     auto m = testdata::threshold_data(300, y);
