@@ -271,6 +271,15 @@ CREATE TABLE graph_snapshots (
     data       BLOB NOT NULL
 ) STRICT;
 )sql"},
+        {9, "address indexes carry the time",
+         R"sql(
+-- A CIDR block's newest events come from the address index alone: the k-th
+-- newest time in the block is found without reading the table (SqliteEventStore).
+DROP INDEX events_src;
+DROP INDEX events_dst;
+CREATE INDEX events_src ON events (src_key, ts) WHERE src_key IS NOT NULL;
+CREATE INDEX events_dst ON events (dst_key, ts) WHERE dst_key IS NOT NULL;
+)sql"},
     };
     return kMigrations;
 }

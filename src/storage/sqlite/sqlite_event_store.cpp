@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
+#include <type_traits>
 
 namespace sai::storage::sqlite {
 namespace {
@@ -191,8 +193,8 @@ struct Arg {
     double d = 0;
 };
 
-/// True when an address range spans more than 2^16 addresses: then walking the
-/// time index and testing the range is faster than sorting every match by time.
+/// True when an address range spans more than 2^16 addresses: then its events
+/// are too many to read them all and sort them by time (see newest_matching).
 bool broad_range(const std::pair<std::string, std::string>& r) {
     std::size_t common = 0;
     while (common < r.first.size() && common < r.second.size() && r.first[common] == r.second[common]) {
@@ -201,7 +203,8 @@ bool broad_range(const std::pair<std::string, std::string>& r) {
     return common < 28;  // 32 hex digits in all; the last 4 are 16 bits
 }
 
-/// The WHERE clause for everything but the full-text condition.
+/// The WHERE clause for everything but the full-text condition; its
+/// parameters are appended to `args`.
 std::string filters_sql(const EventQuery& q, std::vector<Arg>& args) {
     std::string sql;
     auto text_arg = [&](const std::string& clause, const std::string& v) {
@@ -222,12 +225,10 @@ std::string filters_sql(const EventQuery& q, std::vector<Arg>& args) {
     if (q.severity_min) int_arg("severity >=", *q.severity_min);
     for (auto [column, range] : {std::pair{"src_key", &q.source_range}, std::pair{"dst_key", &q.destination_range}}) {
         if (*range) {
-            // "+column" keeps SQLite off the column's index for broad ranges.
-            const std::string col = broad_range(**range) ? std::string("+") + column : std::string(column);
             args.push_back({Arg::Blob, key_bytes((*range)->first)});
-            sql += " AND " + col + " >= ?" + std::to_string(args.size());
+            sql += std::string(" AND ") + column + " >= ?" + std::to_string(args.size());
             args.push_back({Arg::Blob, key_bytes((*range)->second)});
-            sql += " AND " + col + " <= ?" + std::to_string(args.size());
+            sql += std::string(" AND ") + column + " <= ?" + std::to_string(args.size());
         }
     }
     if (q.anomaly_min) {
@@ -244,6 +245,11 @@ std::string filters_sql(const EventQuery& q, std::vector<Arg>& args) {
     return sql;
 }
 
+bool has_filters(const EventQuery& q) {
+    return q.from_ms || q.to_ms || q.host || q.user || q.category || q.outcome || q.threat_class ||
+           q.source_range || q.destination_range || q.severity_min || q.anomaly_min || q.before;
+}
+
 void bind_args(sqlite3_stmt* stmt, const std::vector<Arg>& args) {
     for (std::size_t i = 0; i < args.size(); ++i) {
         const int idx = static_cast<int>(i + 1);
@@ -258,7 +264,24 @@ void bind_args(sqlite3_stmt* stmt, const std::vector<Arg>& args) {
     }
 }
 
-Result<void> collect_events(sqlite3* db, sqlite3_stmt* stmt, std::vector<model::Event>& out) {
+// One result row into an output: a whole event (columns doc, ingested) or a rowid.
+constexpr const char* kEventColumns = "doc, ingested";
+Result<void> read_row(sqlite3_stmt* s, std::vector<model::Event>& out) {
+    auto e = read_event(s);
+    if (!e) {
+        return e.error();
+    }
+    out.push_back(std::move(*e));
+    return {};
+}
+Result<void> read_row(sqlite3_stmt* s, std::vector<std::int64_t>& out) {
+    out.push_back(sqlite3_column_int64(s, 0));
+    return {};
+}
+
+/// Steps a prepared statement to its end, appending each row to `out`.
+template <class Out>
+Result<void> collect(sqlite3* db, sqlite3_stmt* stmt, Out& out) {
     for (;;) {
         const int rc = sqlite3_step(stmt);
         if (rc == SQLITE_DONE) {
@@ -267,11 +290,93 @@ Result<void> collect_events(sqlite3* db, sqlite3_stmt* stmt, std::vector<model::
         if (rc != SQLITE_ROW) {
             return error_from(db, "query events");
         }
-        auto e = read_event(stmt);
-        if (!e) {
-            return e.error();
+        if (auto r = read_row(stmt, out); !r) {
+            return r.error();
         }
-        out.push_back(std::move(*e));
+    }
+}
+
+template <class Out>
+Result<void> run(sqlite3* db, const std::string& sql, const std::vector<Arg>& args, Out& out) {
+    auto stmt = prepare(db, sql);
+    if (!stmt) {
+        return stmt.error();
+    }
+    bind_args(stmt->get(), args);
+    return collect(db, stmt->get(), out);
+}
+
+/// A broad CIDR block of the query, with the (key, ts) index that serves it.
+struct Block {
+    const char* column;
+    const char* index;
+    const std::pair<std::string, std::string>* range;
+};
+
+std::optional<Block> broad_block(const EventQuery& q) {
+    if (q.source_range && broad_range(*q.source_range)) return Block{"src_key", "events_src", &*q.source_range};
+    if (q.destination_range && broad_range(*q.destination_range)) {
+        return Block{"dst_key", "events_dst", &*q.destination_range};
+    }
+    return std::nullopt;
+}
+
+/// The time of the k-th newest event in the block within the query's time
+/// bounds, read from the (key, ts) index alone; nullopt when it holds fewer.
+Result<std::optional<std::int64_t>> kth_newest_time(sqlite3* db, const EventQuery& q, const Block& b, std::size_t k) {
+    std::vector<Arg> args{{Arg::Blob, key_bytes(b.range->first)}, {Arg::Blob, key_bytes(b.range->second)}};
+    std::string sql = std::string("SELECT ts FROM events INDEXED BY ") + b.index + " WHERE " + b.column +
+                      " >= ?1 AND " + b.column + " <= ?2";
+    auto bound = [&](const char* clause, std::int64_t v) {
+        args.push_back({Arg::Int, {}, v});
+        sql += std::string(" AND ts ") + clause + " ?" + std::to_string(args.size());
+    };
+    if (q.from_ms) bound(">=", *q.from_ms);
+    if (q.to_ms) bound("<", *q.to_ms);
+    if (q.before) bound("<=", q.before->first);
+    args.push_back({Arg::Int, {}, static_cast<std::int64_t>(k - 1)});
+    sql += " ORDER BY ts DESC LIMIT 1 OFFSET ?" + std::to_string(args.size());
+    std::vector<std::int64_t> found;
+    if (auto r = run(db, sql, args, found); !r) {
+        return r.error();
+    }
+    return found.empty() ? std::nullopt : std::optional(found.front());
+}
+
+/// The newest `n` events (by @timestamp, then id) matching every filter of
+/// `q` but the text, into `out` (events or rowids).
+template <class Out>
+Result<void> newest_matching(sqlite3* db, const EventQuery& q, std::size_t n, Out& out) {
+    constexpr bool kRowids = std::is_same_v<Out, std::vector<std::int64_t>>;
+    const std::string select = std::string("SELECT ") + (kRowids ? "rowid" : kEventColumns) + " FROM events";
+    const std::string order = " ORDER BY ts DESC, id DESC LIMIT " + std::to_string(n);
+    const auto block = broad_block(q);
+    if (!block) {
+        std::vector<Arg> args;
+        return run(db, select + " WHERE 1 = 1" + filters_sql(q, args) + order, args, out);
+    }
+    // A broad block holds too many events to sort them all by time, and walking
+    // the time index tests too many others (a /16 of a busy network). Its
+    // (key, ts) index gives the time above which it holds k events; only those
+    // are read. When other filters leave fewer than n of them, k grows.
+    for (std::size_t k = n;; k *= 8) {
+        auto floor = kth_newest_time(db, q, *block, k);
+        if (!floor) {
+            return floor.error();
+        }
+        std::vector<Arg> args;
+        std::string sql = select + " INDEXED BY " + block->index + " WHERE 1 = 1" + filters_sql(q, args);
+        if (*floor) {
+            args.push_back({Arg::Int, {}, **floor});
+            sql += " AND ts >= ?" + std::to_string(args.size());
+        }
+        out.clear();
+        if (auto r = run(db, sql + order, args, out); !r) {
+            return r.error();
+        }
+        if (!*floor || out.size() >= n) {
+            return {};
+        }
     }
 }
 
@@ -281,15 +386,7 @@ Result<std::vector<model::Event>> SqliteEventStore::query(const EventQuery& q) {
     return db_.with_reader([&](sqlite3* db) -> Result<std::vector<model::Event>> {
         std::vector<model::Event> out;
         if (!q.text) {
-            std::vector<Arg> args;
-            const std::string sql = "SELECT doc, ingested FROM events WHERE 1 = 1" + filters_sql(q, args) +
-                                    " ORDER BY ts DESC, id DESC LIMIT " + std::to_string(q.limit);
-            auto stmt = prepare(db, sql);
-            if (!stmt) {
-                return stmt.error();
-            }
-            bind_args(stmt->get(), args);
-            if (auto r = collect_events(db, stmt->get(), out); !r) {
+            if (auto r = newest_matching(db, q, q.limit, out); !r) {
                 return r.error();
             }
             return out;
@@ -298,53 +395,87 @@ Result<std::vector<model::Event>> SqliteEventStore::query(const EventQuery& q) {
         if (!match) {
             return out;
         }
-        // Full text: walk the matches newest-stored first in windows (FTS5 reads a
-        // doclist backwards and stops at the LIMIT), apply the other filters to each
-        // window, and stop once enough events were found. A common word then costs
-        // one window instead of materialising millions of matches. Results are the
-        // matching events among the most recently stored, newest first by @timestamp.
-        constexpr std::int64_t kWindow = 4096;
-        constexpr int kMaxWindows = 64;
-        std::vector<Arg> args;
-        args.push_back({Arg::Text, *match});  // ?1
-        args.push_back({Arg::Int, {}, 0});     // ?2: upper rowid bound of the window
-        const std::string filters = filters_sql(q, args);
-        const std::string window_sql =
-            "SELECT rowid FROM events_fts WHERE events_fts MATCH ?1 AND rowid < ?2 ORDER BY rowid DESC LIMIT " +
-            std::to_string(kWindow);
-        const std::string sql = "SELECT doc, ingested FROM events WHERE rowid IN (" + window_sql + ")" + filters +
-                                " ORDER BY ts DESC, id DESC LIMIT " + std::to_string(q.limit);
-        auto stmt = prepare(db, sql);
-        auto bound = prepare(db, "SELECT count(*), min(rowid) FROM (" + window_sql + ")");
-        if (!stmt) {
-            return stmt.error();
+        auto fetch = prepare(db, "SELECT doc, ingested FROM events WHERE rowid = ?1");
+        auto matches = prepare(db, "SELECT 1 FROM events_fts WHERE events_fts MATCH ?1 AND rowid = ?2");
+        if (!fetch) {
+            return fetch.error();
         }
-        if (!bound) {
-            return bound.error();
+        if (!matches) {
+            return matches.error();
         }
-        std::int64_t upper = std::numeric_limits<std::int64_t>::max();
-        for (int w = 0; w < kMaxWindows && out.size() < q.limit; ++w) {
-            args[1].i = upper;
-            sqlite3_reset(bound->get());
-            bind_text(bound->get(), 1, *match);
-            sqlite3_bind_int64(bound->get(), 2, upper);
-            if (sqlite3_step(bound->get()) != SQLITE_ROW) {
-                return error_from(db, "full-text window");
-            }
-            const std::int64_t found = sqlite3_column_int64(bound->get(), 0);
-            const std::int64_t lowest = sqlite3_column_int64(bound->get(), 1);
-            if (found == 0) {
-                break;
-            }
-            sqlite3_reset(stmt->get());
-            bind_args(stmt->get(), args);
-            if (auto r = collect_events(db, stmt->get(), out); !r) {
+        if (has_filters(q)) {
+            // Filters first: the newest events that pass them, each tested against
+            // the full-text index, give the exact newest matches. Enough when the
+            // words are not rare among them; otherwise the text goes first, below.
+            constexpr std::size_t kCandidates = 4096;
+            std::vector<std::int64_t> candidates;
+            if (auto r = newest_matching(db, q, kCandidates, candidates); !r) {
                 return r.error();
             }
-            if (found < kWindow) {
+            for (std::size_t i = 0; i < candidates.size() && out.size() < q.limit; ++i) {
+                sqlite3_reset(matches->get());
+                bind_text(matches->get(), 1, *match);
+                sqlite3_bind_int64(matches->get(), 2, candidates[i]);
+                const int rc = sqlite3_step(matches->get());
+                if (rc == SQLITE_DONE) {
+                    continue;
+                }
+                if (rc != SQLITE_ROW) {
+                    return error_from(db, "full-text test");
+                }
+                sqlite3_reset(fetch->get());
+                sqlite3_bind_int64(fetch->get(), 1, candidates[i]);
+                if (auto r = collect(db, fetch->get(), out); !r) {
+                    return r.error();
+                }
+            }
+            if (out.size() >= q.limit || candidates.size() < kCandidates) {
+                return out;
+            }
+            out.clear();
+        }
+        // Text first: walk the matches newest-stored first in growing windows
+        // (FTS5 reads a doclist backwards and stops at the window's end), apply
+        // the other filters to each, and stop once enough events were found.
+        // Results are the matching events among the most recently stored, newest
+        // first by @timestamp.
+        constexpr std::size_t kMaxWindow = 65536;
+        constexpr std::size_t kMaxExamined = 262144;
+        auto window = prepare(db, "SELECT rowid FROM events_fts WHERE events_fts MATCH ?1 AND rowid < ?2 "
+                                  "ORDER BY rowid DESC LIMIT ?3");
+        if (!window) {
+            return window.error();
+        }
+        std::vector<Arg> args{{Arg::Int, {}, 0}};  // ?1: the rowid
+        auto filtered = prepare(db, "SELECT doc, ingested FROM events WHERE rowid = ?1" + filters_sql(q, args));
+        if (!filtered) {
+            return filtered.error();
+        }
+        std::int64_t upper = std::numeric_limits<std::int64_t>::max();
+        std::size_t size = std::max<std::size_t>(q.limit, 64);
+        std::vector<std::int64_t> rowids;
+        for (std::size_t examined = 0; out.size() < q.limit && examined < kMaxExamined; examined += rowids.size()) {
+            sqlite3_reset(window->get());
+            bind_text(window->get(), 1, *match);
+            sqlite3_bind_int64(window->get(), 2, upper);
+            sqlite3_bind_int64(window->get(), 3, static_cast<std::int64_t>(size));
+            rowids.clear();
+            if (auto r = collect(db, window->get(), rowids); !r) {
+                return r.error();
+            }
+            for (std::int64_t rowid : rowids) {
+                sqlite3_reset(filtered->get());
+                args[0].i = rowid;
+                bind_args(filtered->get(), args);
+                if (auto r = collect(db, filtered->get(), out); !r) {
+                    return r.error();
+                }
+            }
+            if (rowids.size() < size) {
                 break;  // no older matches
             }
-            upper = lowest;
+            upper = rowids.back();
+            size = std::min(size * 4, kMaxWindow);
         }
         std::sort(out.begin(), out.end(), [](const model::Event& a, const model::Event& b) {
             return a.timestamp != b.timestamp ? a.timestamp > b.timestamp : a.id > b.id;
