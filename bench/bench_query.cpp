@@ -84,6 +84,10 @@ int main(int argc, char** argv) {
         {"category=file, last hour", {.from_ms = end - 3'600'000, .category = "file"}},
         {"severity_min=4, a day a week ago", {.from_ms = end - 8 * 86'400'000LL, .to_ms = end - 7 * 86'400'000LL, .severity_min = 4}},
         {"q=password + host=host-7", {.host = "host-7", .text = "password"}},
+        {"q=sudo DROP kernel + user=carol", {.user = "carol", .text = "sudo DROP kernel"}},
+        {"q=password + source_ip=10.42.0.0/16", {.source_range = model::cidr_range("10.42.0.0/16"), .text = "password"}},
+        {"source_ip=10.0.0.0/8 + host=host-7", {.host = "host-7", .source_range = model::cidr_range("10.0.0.0/8")}},
+        {"destination_ip=192.168.0.0/16", {.destination_range = model::cidr_range("192.168.0.0/16")}},
     };
     std::printf("%-40s %10s %10s %10s\n", "query (limit 100)", "p50 ms", "p99 ms", "rows");
     for (auto& c : cases) {

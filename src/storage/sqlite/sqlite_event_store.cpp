@@ -193,19 +193,10 @@ struct Arg {
     double d = 0;
 };
 
-/// True when an address range spans more than 2^16 addresses: then its events
-/// are too many to read them all and sort them by time (see newest_matching).
-bool broad_range(const std::pair<std::string, std::string>& r) {
-    std::size_t common = 0;
-    while (common < r.first.size() && common < r.second.size() && r.first[common] == r.second[common]) {
-        ++common;
-    }
-    return common < 28;  // 32 hex digits in all; the last 4 are 16 bits
-}
-
 /// The WHERE clause for everything but the full-text condition; its
-/// parameters are appended to `args`.
-std::string filters_sql(const EventQuery& q, std::vector<Arg>& args) {
+/// parameters are appended to `args`. A test on `unindexed` (an address key
+/// column) is written so that SQLite does not use that column's index.
+std::string filters_sql(const EventQuery& q, std::vector<Arg>& args, std::string_view unindexed = {}) {
     std::string sql;
     auto text_arg = [&](const std::string& clause, const std::string& v) {
         args.push_back({Arg::Text, v});
@@ -225,10 +216,11 @@ std::string filters_sql(const EventQuery& q, std::vector<Arg>& args) {
     if (q.severity_min) int_arg("severity >=", *q.severity_min);
     for (auto [column, range] : {std::pair{"src_key", &q.source_range}, std::pair{"dst_key", &q.destination_range}}) {
         if (*range) {
+            const std::string col = (column == unindexed ? "+" : "") + std::string(column);
             args.push_back({Arg::Blob, key_bytes((*range)->first)});
-            sql += std::string(" AND ") + column + " >= ?" + std::to_string(args.size());
+            sql += " AND " + col + " >= ?" + std::to_string(args.size());
             args.push_back({Arg::Blob, key_bytes((*range)->second)});
-            sql += std::string(" AND ") + column + " <= ?" + std::to_string(args.size());
+            sql += " AND " + col + " <= ?" + std::to_string(args.size());
         }
     }
     if (q.anomaly_min) {
@@ -243,11 +235,6 @@ std::string filters_sql(const EventQuery& q, std::vector<Arg>& args) {
         sql += " AND (ts < ?" + ts_arg + " OR (ts = ?" + ts_arg + " AND id < ?" + id_arg + "))";
     }
     return sql;
-}
-
-bool has_filters(const EventQuery& q) {
-    return q.from_ms || q.to_ms || q.host || q.user || q.category || q.outcome || q.threat_class ||
-           q.source_range || q.destination_range || q.severity_min || q.anomaly_min || q.before;
 }
 
 void bind_args(sqlite3_stmt* stmt, const std::vector<Arg>& args) {
@@ -306,19 +293,39 @@ Result<void> run(sqlite3* db, const std::string& sql, const std::vector<Arg>& ar
     return collect(db, stmt->get(), out);
 }
 
-/// A broad CIDR block of the query, with the (key, ts) index that serves it.
+/// A CIDR block of the query (more than one address), with the (key, ts) index
+/// that serves it.
 struct Block {
     const char* column;
     const char* index;
     const std::pair<std::string, std::string>* range;
 };
 
-std::optional<Block> broad_block(const EventQuery& q) {
-    if (q.source_range && broad_range(*q.source_range)) return Block{"src_key", "events_src", &*q.source_range};
-    if (q.destination_range && broad_range(*q.destination_range)) {
+std::optional<Block> address_block(const EventQuery& q) {
+    if (q.source_range && q.source_range->first != q.source_range->second) {
+        return Block{"src_key", "events_src", &*q.source_range};
+    }
+    if (q.destination_range && q.destination_range->first != q.destination_range->second) {
         return Block{"dst_key", "events_dst", &*q.destination_range};
     }
     return std::nullopt;
+}
+
+/// Blocks with fewer events are served from their own index, larger ones by
+/// walking the time index (at worst 1 in 200 of 10 million events matches:
+/// 20,000 rows walked for a page of 100).
+constexpr std::size_t kSortableBlock = 50000;
+
+/// The number of events in the block, counted up to `cap` from its index alone.
+Result<std::size_t> block_size(sqlite3* db, const Block& b, std::size_t cap) {
+    const std::vector<Arg> args{{Arg::Blob, key_bytes(b.range->first)}, {Arg::Blob, key_bytes(b.range->second)}};
+    std::vector<std::int64_t> count;
+    const std::string sql = std::string("SELECT count(*) FROM (SELECT 1 FROM events INDEXED BY ") + b.index +
+                            " WHERE " + b.column + " >= ?1 AND " + b.column + " <= ?2 LIMIT " + std::to_string(cap) + ")";
+    if (auto r = run(db, sql, args, count); !r) {
+        return r.error();
+    }
+    return static_cast<std::size_t>(count.empty() ? 0 : count.front());
 }
 
 /// The time of the k-th newest event in the block within the query's time
@@ -344,21 +351,26 @@ Result<std::optional<std::int64_t>> kth_newest_time(sqlite3* db, const EventQuer
 }
 
 /// The newest `n` events (by @timestamp, then id) matching every filter of
-/// `q` but the text, into `out` (events or rowids).
-template <class Out>
-Result<void> newest_matching(sqlite3* db, const EventQuery& q, std::size_t n, Out& out) {
-    constexpr bool kRowids = std::is_same_v<Out, std::vector<std::int64_t>>;
-    const std::string select = std::string("SELECT ") + (kRowids ? "rowid" : kEventColumns) + " FROM events";
+/// `q` but the text, into `out`.
+Result<void> newest_matching(sqlite3* db, const EventQuery& q, std::size_t n, std::vector<model::Event>& out) {
+    const std::string select = std::string("SELECT ") + kEventColumns + " FROM events";
     const std::string order = " ORDER BY ts DESC, id DESC LIMIT " + std::to_string(n);
-    const auto block = broad_block(q);
-    if (!block) {
-        std::vector<Arg> args;
-        return run(db, select + " WHERE 1 = 1" + filters_sql(q, args) + order, args, out);
+    const auto block = address_block(q);
+    auto size = block ? block_size(db, *block, kSortableBlock) : Result<std::size_t>(0);
+    if (!size) {
+        return size.error();
     }
-    // A broad block holds too many events to sort them all by time, and walking
-    // the time index tests too many others (a /16 of a busy network). Its
-    // (key, ts) index gives the time above which it holds k events; only those
-    // are read. When other filters leave fewer than n of them, k grows.
+    if (!block || *size >= kSortableBlock) {
+        // No block, or so large a share of all events that walking the time
+        // index (or another filter's) finds its newest soon.
+        std::vector<Arg> args;
+        const std::string_view unindexed = block ? block->column : "";
+        return run(db, select + " WHERE 1 = 1" + filters_sql(q, args, unindexed) + order, args, out);
+    }
+    // A smaller block: sorting all its events by time costs a table read each,
+    // and walking the time index tests many others (a /16 of a busy network).
+    // Its (key, ts) index gives the time above which it holds k events; only
+    // those are read. When other filters leave fewer than n of them, k grows.
     for (std::size_t k = n;; k *= 8) {
         auto floor = kth_newest_time(db, q, *block, k);
         if (!floor) {
@@ -380,6 +392,38 @@ Result<void> newest_matching(sqlite3* db, const EventQuery& q, std::size_t n, Ou
     }
 }
 
+/// The rowids (sorted) of every event passing one of the query's indexed
+/// equality filters (host, user, an address or block), read from that index
+/// alone; nullopt when there is no such filter or each passes over `cap` events.
+Result<std::optional<std::vector<std::int64_t>>> candidate_rowids(sqlite3* db, const EventQuery& q, std::size_t cap) {
+    struct Source {
+        const char* where;
+        std::vector<Arg> args;
+    };
+    std::vector<Source> sources;
+    if (q.host) sources.push_back({"host = ?1", {{Arg::Text, *q.host}}});
+    if (q.user) sources.push_back({"user_name = ?1", {{Arg::Text, *q.user}}});
+    for (auto [column, range] : {std::pair{"src_key >= ?1 AND src_key <= ?2", &q.source_range},
+                                 std::pair{"dst_key >= ?1 AND dst_key <= ?2", &q.destination_range}}) {
+        if (*range) {
+            sources.push_back({column, {{Arg::Blob, key_bytes((*range)->first)}, {Arg::Blob, key_bytes((*range)->second)}}});
+        }
+    }
+    for (const auto& source : sources) {
+        std::vector<std::int64_t> rowids;
+        const std::string sql = std::string("SELECT rowid FROM events WHERE ") + source.where + " LIMIT " +
+                                std::to_string(cap + 1);
+        if (auto r = run(db, sql, source.args, rowids); !r) {
+            return r.error();
+        }
+        if (rowids.size() <= cap) {
+            std::sort(rowids.begin(), rowids.end());
+            return std::optional(std::move(rowids));
+        }
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 Result<std::vector<model::Event>> SqliteEventStore::query(const EventQuery& q) {
@@ -395,87 +439,46 @@ Result<std::vector<model::Event>> SqliteEventStore::query(const EventQuery& q) {
         if (!match) {
             return out;
         }
-        auto fetch = prepare(db, "SELECT doc, ingested FROM events WHERE rowid = ?1");
-        auto matches = prepare(db, "SELECT 1 FROM events_fts WHERE events_fts MATCH ?1 AND rowid = ?2");
-        if (!fetch) {
-            return fetch.error();
+        // Text first: walk the matches newest-stored first (FTS5 reads a doclist
+        // backwards, lazily), read the events that pass the other filters, and
+        // stop once enough were found. Results are the matching events among the
+        // most recently stored, newest first by @timestamp. An indexed filter
+        // (host, user, address) first gives the rowids that can pass, so the
+        // matches of other hosts cost a lookup in memory, not a table read.
+        constexpr std::size_t kMaxCandidates = 65536;
+        constexpr std::size_t kMaxExamined = 262144;  // matches walked without finding enough
+        auto candidates = candidate_rowids(db, q, kMaxCandidates);
+        if (!candidates) {
+            return candidates.error();
         }
+        auto matches = prepare(db, "SELECT rowid FROM events_fts WHERE events_fts MATCH ?1 ORDER BY rowid DESC");
         if (!matches) {
             return matches.error();
         }
-        if (has_filters(q)) {
-            // Filters first: the newest events that pass them, each tested against
-            // the full-text index, give the exact newest matches. Enough when the
-            // words are not rare among them; otherwise the text goes first, below.
-            constexpr std::size_t kCandidates = 4096;
-            std::vector<std::int64_t> candidates;
-            if (auto r = newest_matching(db, q, kCandidates, candidates); !r) {
-                return r.error();
-            }
-            for (std::size_t i = 0; i < candidates.size() && out.size() < q.limit; ++i) {
-                sqlite3_reset(matches->get());
-                bind_text(matches->get(), 1, *match);
-                sqlite3_bind_int64(matches->get(), 2, candidates[i]);
-                const int rc = sqlite3_step(matches->get());
-                if (rc == SQLITE_DONE) {
-                    continue;
-                }
-                if (rc != SQLITE_ROW) {
-                    return error_from(db, "full-text test");
-                }
-                sqlite3_reset(fetch->get());
-                sqlite3_bind_int64(fetch->get(), 1, candidates[i]);
-                if (auto r = collect(db, fetch->get(), out); !r) {
-                    return r.error();
-                }
-            }
-            if (out.size() >= q.limit || candidates.size() < kCandidates) {
-                return out;
-            }
-            out.clear();
-        }
-        // Text first: walk the matches newest-stored first in growing windows
-        // (FTS5 reads a doclist backwards and stops at the window's end), apply
-        // the other filters to each, and stop once enough events were found.
-        // Results are the matching events among the most recently stored, newest
-        // first by @timestamp.
-        constexpr std::size_t kMaxWindow = 65536;
-        constexpr std::size_t kMaxExamined = 262144;
-        auto window = prepare(db, "SELECT rowid FROM events_fts WHERE events_fts MATCH ?1 AND rowid < ?2 "
-                                  "ORDER BY rowid DESC LIMIT ?3");
-        if (!window) {
-            return window.error();
-        }
         std::vector<Arg> args{{Arg::Int, {}, 0}};  // ?1: the rowid
-        auto filtered = prepare(db, "SELECT doc, ingested FROM events WHERE rowid = ?1" + filters_sql(q, args));
-        if (!filtered) {
-            return filtered.error();
+        auto fetch = prepare(db, "SELECT doc, ingested FROM events WHERE rowid = ?1" + filters_sql(q, args));
+        if (!fetch) {
+            return fetch.error();
         }
-        std::int64_t upper = std::numeric_limits<std::int64_t>::max();
-        std::size_t size = std::max<std::size_t>(q.limit, 64);
-        std::vector<std::int64_t> rowids;
-        for (std::size_t examined = 0; out.size() < q.limit && examined < kMaxExamined; examined += rowids.size()) {
-            sqlite3_reset(window->get());
-            bind_text(window->get(), 1, *match);
-            sqlite3_bind_int64(window->get(), 2, upper);
-            sqlite3_bind_int64(window->get(), 3, static_cast<std::int64_t>(size));
-            rowids.clear();
-            if (auto r = collect(db, window->get(), rowids); !r) {
+        bind_text(matches->get(), 1, *match);
+        for (std::size_t examined = 0; out.size() < q.limit && examined < kMaxExamined; ++examined) {
+            const int rc = sqlite3_step(matches->get());
+            if (rc == SQLITE_DONE) {
+                break;
+            }
+            if (rc != SQLITE_ROW) {
+                return error_from(db, "full-text search");
+            }
+            const std::int64_t rowid = sqlite3_column_int64(matches->get(), 0);
+            if (*candidates && !std::binary_search((*candidates)->begin(), (*candidates)->end(), rowid)) {
+                continue;
+            }
+            sqlite3_reset(fetch->get());
+            args[0].i = rowid;
+            bind_args(fetch->get(), args);
+            if (auto r = collect(db, fetch->get(), out); !r) {
                 return r.error();
             }
-            for (std::int64_t rowid : rowids) {
-                sqlite3_reset(filtered->get());
-                args[0].i = rowid;
-                bind_args(filtered->get(), args);
-                if (auto r = collect(db, filtered->get(), out); !r) {
-                    return r.error();
-                }
-            }
-            if (rowids.size() < size) {
-                break;  // no older matches
-            }
-            upper = rowids.back();
-            size = std::min(size * 4, kMaxWindow);
         }
         std::sort(out.begin(), out.end(), [](const model::Event& a, const model::Event& b) {
             return a.timestamp != b.timestamp ? a.timestamp > b.timestamp : a.id > b.id;
