@@ -193,6 +193,30 @@ struct Arg {
     double d = 0;
 };
 
+/// An address range of the query, with the (key, ts) index that serves it.
+struct Block {
+    const char* column;
+    const char* index;
+    const std::pair<std::string, std::string>* range;
+
+    /// "column >= ?N AND column <= ?N+1", its bounds appended to `args`;
+    /// "+column" keeps SQLite off the column's index.
+    std::string where(std::vector<Arg>& args, bool unindexed = false) const {
+        const std::string col = (unindexed ? "+" : "") + std::string(column);
+        args.push_back({Arg::Blob, key_bytes(range->first)});
+        std::string sql = col + " >= ?" + std::to_string(args.size());
+        args.push_back({Arg::Blob, key_bytes(range->second)});
+        return sql + " AND " + col + " <= ?" + std::to_string(args.size());
+    }
+};
+
+std::vector<Block> address_ranges(const EventQuery& q) {
+    std::vector<Block> out;
+    if (q.source_range) out.push_back({"src_key", "events_src", &*q.source_range});
+    if (q.destination_range) out.push_back({"dst_key", "events_dst", &*q.destination_range});
+    return out;
+}
+
 /// The WHERE clause for everything but the full-text condition; its
 /// parameters are appended to `args`. A test on `unindexed` (an address key
 /// column) is written so that SQLite does not use that column's index.
@@ -214,14 +238,8 @@ std::string filters_sql(const EventQuery& q, std::vector<Arg>& args, std::string
     if (q.outcome) text_arg("outcome =", *q.outcome);
     if (q.threat_class) text_arg("threat_class =", *q.threat_class);
     if (q.severity_min) int_arg("severity >=", *q.severity_min);
-    for (auto [column, range] : {std::pair{"src_key", &q.source_range}, std::pair{"dst_key", &q.destination_range}}) {
-        if (*range) {
-            const std::string col = (column == unindexed ? "+" : "") + std::string(column);
-            args.push_back({Arg::Blob, key_bytes((*range)->first)});
-            sql += " AND " + col + " >= ?" + std::to_string(args.size());
-            args.push_back({Arg::Blob, key_bytes((*range)->second)});
-            sql += " AND " + col + " <= ?" + std::to_string(args.size());
-        }
+    for (const auto& b : address_ranges(q)) {
+        sql += " AND " + b.where(args, b.column == unindexed);
     }
     if (q.anomaly_min) {
         args.push_back({Arg::Real, {}, 0, *q.anomaly_min});
@@ -293,20 +311,10 @@ Result<void> run(sqlite3* db, const std::string& sql, const std::vector<Arg>& ar
     return collect(db, stmt->get(), out);
 }
 
-/// A CIDR block of the query (more than one address), with the (key, ts) index
-/// that serves it.
-struct Block {
-    const char* column;
-    const char* index;
-    const std::pair<std::string, std::string>* range;
-};
-
+/// The query's first address range that is a block (more than one address).
 std::optional<Block> address_block(const EventQuery& q) {
-    if (q.source_range && q.source_range->first != q.source_range->second) {
-        return Block{"src_key", "events_src", &*q.source_range};
-    }
-    if (q.destination_range && q.destination_range->first != q.destination_range->second) {
-        return Block{"dst_key", "events_dst", &*q.destination_range};
+    for (const auto& b : address_ranges(q)) {
+        if (b.range->first != b.range->second) return b;
     }
     return std::nullopt;
 }
@@ -318,10 +326,10 @@ constexpr std::size_t kSortableBlock = 50000;
 
 /// The number of events in the block, counted up to `cap` from its index alone.
 Result<std::size_t> block_size(sqlite3* db, const Block& b, std::size_t cap) {
-    const std::vector<Arg> args{{Arg::Blob, key_bytes(b.range->first)}, {Arg::Blob, key_bytes(b.range->second)}};
+    std::vector<Arg> args;
     std::vector<std::int64_t> count;
     const std::string sql = std::string("SELECT count(*) FROM (SELECT 1 FROM events INDEXED BY ") + b.index +
-                            " WHERE " + b.column + " >= ?1 AND " + b.column + " <= ?2 LIMIT " + std::to_string(cap) + ")";
+                            " WHERE " + b.where(args) + " LIMIT " + std::to_string(cap) + ")";
     if (auto r = run(db, sql, args, count); !r) {
         return r.error();
     }
@@ -331,9 +339,8 @@ Result<std::size_t> block_size(sqlite3* db, const Block& b, std::size_t cap) {
 /// The time of the k-th newest event in the block within the query's time
 /// bounds, read from the (key, ts) index alone; nullopt when it holds fewer.
 Result<std::optional<std::int64_t>> kth_newest_time(sqlite3* db, const EventQuery& q, const Block& b, std::size_t k) {
-    std::vector<Arg> args{{Arg::Blob, key_bytes(b.range->first)}, {Arg::Blob, key_bytes(b.range->second)}};
-    std::string sql = std::string("SELECT ts FROM events INDEXED BY ") + b.index + " WHERE " + b.column +
-                      " >= ?1 AND " + b.column + " <= ?2";
+    std::vector<Arg> args;
+    std::string sql = std::string("SELECT ts FROM events INDEXED BY ") + b.index + " WHERE " + b.where(args);
     auto bound = [&](const char* clause, std::int64_t v) {
         args.push_back({Arg::Int, {}, v});
         sql += std::string(" AND ts ") + clause + " ?" + std::to_string(args.size());
@@ -397,22 +404,20 @@ Result<void> newest_matching(sqlite3* db, const EventQuery& q, std::size_t n, st
 /// alone; nullopt when there is no such filter or each passes over `cap` events.
 Result<std::optional<std::vector<std::int64_t>>> candidate_rowids(sqlite3* db, const EventQuery& q, std::size_t cap) {
     struct Source {
-        const char* where;
+        std::string where;
         std::vector<Arg> args;
     };
     std::vector<Source> sources;
     if (q.host) sources.push_back({"host = ?1", {{Arg::Text, *q.host}}});
     if (q.user) sources.push_back({"user_name = ?1", {{Arg::Text, *q.user}}});
-    for (auto [column, range] : {std::pair{"src_key >= ?1 AND src_key <= ?2", &q.source_range},
-                                 std::pair{"dst_key >= ?1 AND dst_key <= ?2", &q.destination_range}}) {
-        if (*range) {
-            sources.push_back({column, {{Arg::Blob, key_bytes((*range)->first)}, {Arg::Blob, key_bytes((*range)->second)}}});
-        }
+    for (const auto& b : address_ranges(q)) {
+        Source source;
+        source.where = b.where(source.args);
+        sources.push_back(std::move(source));
     }
     for (const auto& source : sources) {
         std::vector<std::int64_t> rowids;
-        const std::string sql = std::string("SELECT rowid FROM events WHERE ") + source.where + " LIMIT " +
-                                std::to_string(cap + 1);
+        const std::string sql = "SELECT rowid FROM events WHERE " + source.where + " LIMIT " + std::to_string(cap + 1);
         if (auto r = run(db, sql, source.args, rowids); !r) {
             return r.error();
         }
