@@ -1,9 +1,8 @@
 #include "parser/entity_extractor.hpp"
 
+#include "address_finder.hpp"
 #include "hs_database.hpp"
 #include "text.hpp"
-
-#include <arpa/inet.h>
 
 #include <algorithm>
 #include <array>
@@ -15,17 +14,9 @@ constexpr std::size_t kMaxScanBytes = 64 * 1024;
 constexpr std::size_t kMaxRawMatches = 4096;
 constexpr std::size_t kMaxEntities = 256;
 
-// Pattern ids. Several ids may produce one entity type.
+// Hyperscan pattern ids for the keyword-anchored entities, then the address-like types
+// (found by address_finder): each id is also the slot of its latest entity in extract().
 enum Id : unsigned {
-    kIpv4,
-    kIpv6,
-    kMac,
-    kEmail,
-    kUrl,
-    kDomain,
-    kUnixPath,
-    kWindowsPath,
-    kHash,
     kPortWord,
     kUserWord,
     kForUserFrom,
@@ -36,6 +27,16 @@ enum Id : unsigned {
     kOutcomeSuccess,
     kOutcomeFailure,
     kOutcomeUnknown,
+    kPatternCount,
+    kIpv4 = kPatternCount,
+    kIpv6,
+    kMac,
+    kEmail,
+    kUrl,
+    kDomain,
+    kUnixPath,
+    kWindowsPath,
+    kHash,
     kIdCount,
 };
 
@@ -45,20 +46,9 @@ struct PatternSpec {
     bool caseless;
 };
 
-constexpr std::array<PatternSpec, kIdCount> kPatterns{{
-    {kIpv4, R"(\b(?:\d{1,3}\.){3}\d{1,3}\b)", false},
-    {kIpv6, R"((?:[0-9A-Fa-f]{1,4}|:)?(?::[0-9A-Fa-f]{0,4}){2,7})", false},
-    {kMac, R"(\b[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}\b)", false},
-    // E-mail and domain patterns start at their anchor ('@', the TLD): about a third of the
-    // cost of starting at the first letter; the start is found by walking back.
-    {kEmail, R"(@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?:[^A-Za-z0-9.-]|$))", false},
-    {kUrl, R"(\b(?:https?|ftp|wss?)://[^\s"'<>]+(?:[\s"'<>]|$))", true},
-    {kDomain,
-     R"([A-Za-z0-9]\.(?:com|net|org|edu|gov|mil|int|io|info|biz|dev|app|cloud|local|lan|internal|arpa|uk|de|fr|jp|cn|ru|hk|nl|it|es|ca|au|br|in|kr|ch|se|no|pl|eu|us|me|tv|co)(?:[^A-Za-z0-9-]|$))",
-     true},
-    {kUnixPath, R"((?:^|[\s=:"'(\[,])(?:/[A-Za-z0-9._~@%+-]+){2,}/?(?:[^A-Za-z0-9._~@%+/-]|$))", false},
-    {kWindowsPath, R"(\b[A-Za-z]:\\[^\s"'<>|*?]+(?:[\s"'<>|*?]|$))", false},
-    {kHash, R"(\b[0-9A-Fa-f]{32,64}\b)", false},
+// Keyword-anchored patterns, which may span tokens. The address-like entities, whose
+// patterns cost Hyperscan 1,000-2,000 instructions each per line, are in address_finder.
+constexpr std::array<PatternSpec, kPatternCount> kPatterns{{
     {kPortWord, R"(\bport[ =:]+\d{1,5}\b)", true},
     {kUserWord, R"(\buser(?:name)?[ =:]+[A-Za-z0-9._@$\\-]+(?:[^A-Za-z0-9._@$\\-]|$))", true},
     {kForUserFrom, R"(\bfor [A-Za-z0-9._@-]+ from\b)", false},
@@ -97,20 +87,6 @@ using detail::is_digit;
 bool alpha(char c) { return detail::is_alpha(c); }
 bool upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool alnum(char c) { return alpha(c) || is_digit(c); }
-bool hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-bool ipv4_char(char c) { return is_digit(c) || c == '.'; }
-bool ipv6_char(char c) { return hex(c) || c == ':'; }
-bool email_char(char c) {
-    return alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || c == '@';
-}
-bool url_char(char c) {
-    return c != ' ' && c != '\t' && c != '"' && c != '\'' && c != '<' && c != '>' && c != '\n' && c != '\r';
-}
-bool windows_path_char(char c) { return url_char(c) && c != '|' && c != '*' && c != '?'; }
-bool domain_char(char c) { return alnum(c) || c == '.' || c == '-'; }
-bool path_char(char c) {
-    return alnum(c) || c == '.' || c == '_' || c == '~' || c == '@' || c == '%' || c == '+' || c == '-' || c == '/';
-}
 bool user_char(char c) {
     return alnum(c) || c == '.' || c == '_' || c == '@' || c == '$' || c == '\\' || c == '-';
 }
@@ -127,15 +103,19 @@ std::size_t back(std::string_view text, std::size_t end, Pred allowed) {
     return end;
 }
 
-bool valid_ip(int family, std::string_view s) {
-    char buf[64];
-    if (s.size() >= sizeof(buf)) {
-        return false;
+unsigned address_slot(EntityType type) {
+    switch (type) {
+        case EntityType::Ipv4: return kIpv4;
+        case EntityType::Port: return kPortWord;  // "ip:port" and "port 22" overlap-check each other
+        case EntityType::Ipv6: return kIpv6;
+        case EntityType::Mac: return kMac;
+        case EntityType::Email: return kEmail;
+        case EntityType::Url: return kUrl;
+        case EntityType::Domain: return kDomain;
+        case EntityType::UnixPath: return kUnixPath;
+        case EntityType::WindowsPath: return kWindowsPath;
+        default: return kHash;
     }
-    std::copy(s.begin(), s.end(), buf);
-    buf[s.size()] = '\0';
-    unsigned char out[16];
-    return inet_pton(family, buf, out) == 1;
 }
 
 bool inside(const Entity& inner, const Entity& outer) {
@@ -213,9 +193,16 @@ void EntityExtractor::extract(std::string_view text, Entities& out) const {
     thread_local std::vector<RawMatch> raw;
     raw.clear();
     impl_->db->scan(text, collect, &raw);
-    if (raw.empty()) {
+    thread_local std::vector<detail::AddressMatch> addresses;
+    addresses.clear();
+    detail::find_addresses(text, addresses, kMaxRawMatches);
+    if (raw.empty() && addresses.empty()) {
         return;
     }
+    // Each address scan is in order; together they are put in the order in which the one
+    // Hyperscan database used to report them, so that overlaps resolve as they did.
+    std::stable_sort(addresses.begin(), addresses.end(),
+                     [](const detail::AddressMatch& a, const detail::AddressMatch& b) { return a.report < b.report; });
     bool outcome_seen[3] = {false, false, false};
     // The database runs without start-of-match (twice as fast): each match's start is found
     // by walking back from its end over the characters its pattern allows. A pattern with a
@@ -243,99 +230,19 @@ void EntityExtractor::extract(std::string_view text, Entities& out) const {
             out.items.push_back({type, std::string(text.substr(b, e - b)), b, e});
         }
     };
+    auto next_address = addresses.begin();
+    auto add_addresses_until = [&](std::size_t report) {
+        for (; next_address != addresses.end() && next_address->report < report; ++next_address) {
+            const auto& a = *next_address;
+            add(address_slot(a.type), a.type, a.begin, a.end);
+        }
+    };
     // Patterns with an open-ended tail report every end; only the end of the run counts.
     auto run_end = [&text](std::size_t to, auto allowed) { return to == text.size() || !allowed(text[to]); };
     for (const auto& m : raw) {
+        add_addresses_until(m.to);
         std::size_t to = m.to;
-        // These patterns end with the character after the entity, or at the end of the text,
-        // so that each entity is reported once.
-        const auto strip_terminator = [&](auto allowed) {
-            if (to < text.size() || (to > 0 && !allowed(text[to - 1]))) --to;
-        };
         switch (m.id) {
-            case kEmail: strip_terminator(email_char); break;
-            case kUrl: strip_terminator(url_char); break;
-            case kUnixPath: strip_terminator(path_char); break;
-            case kWindowsPath: strip_terminator(windows_path_char); break;
-            case kUserWord: strip_terminator(user_char); break;
-            case kDomain: strip_terminator(alnum); break;
-            default: break;
-        }
-        switch (m.id) {
-            case kIpv4: {
-                const auto b = back(text, to, ipv4_char);
-                const bool longer = to + 1 < text.size() && text[to] == '.' && is_digit(text[to + 1]);
-                if (!longer && valid_ip(AF_INET, text.substr(b, to - b))) {
-                    add(m.id, EntityType::Ipv4, b, to);
-                    // "ip:port"
-                    std::size_t e = to + 1;
-                    while (e < text.size() && e - to <= 6 && is_digit(text[e])) ++e;
-                    if (to < text.size() && text[to] == ':' && e > to + 1 && e - to <= 6 &&
-                        (e == text.size() || !alnum(text[e])) && std::stoi(std::string(text.substr(to + 1, e - to - 1))) <= 65535) {
-                        add(kPortWord, EntityType::Port, to + 1, e);
-                    }
-                }
-                break;
-            }
-            case kIpv6: {
-                const auto b = back(text, to, ipv6_char);
-                const auto s6 = text.substr(b, to - b);
-                const auto colons = std::count(s6.begin(), s6.end(), ':');
-                if (s6.size() >= 3 && (s6.find("::") != std::string_view::npos || colons == 7) &&
-                    valid_ip(AF_INET6, s6)) {
-                    add(m.id, EntityType::Ipv6, b, to);
-                }
-                break;
-            }
-            case kMac: add(m.id, EntityType::Mac, to - 17, to); break;
-            case kEmail: {
-                if (!run_end(to, email_char)) break;
-                const auto b = back(text, to, email_char);
-                const auto at = text.find('@', b);
-                if (at > b && at < to && text.find('@', at + 1) >= to) add(m.id, EntityType::Email, b, to);
-                break;
-            }
-            case kUrl: {
-                if (!run_end(to, url_char)) break;
-                const auto token = back(text, to, url_char);
-                const auto scheme_end = text.find("://", token);
-                if (scheme_end != std::string_view::npos && scheme_end < to) {
-                    add(m.id, EntityType::Url, back(text, scheme_end, alpha), to);
-                }
-                break;
-            }
-            case kDomain: {
-                // A '.' after the name ends it only at the end of a sentence, not of a label.
-                if (to < text.size() && text[to] == '.' && to + 1 < text.size() && alnum(text[to + 1])) break;
-                auto b = back(text, to, domain_char);
-                while (b < to && (text[b] == '.' || text[b] == '-')) ++b;
-                add(m.id, EntityType::Domain, b, to);
-                break;
-            }
-            case kUnixPath: {
-                if (!run_end(to, path_char)) break;
-                auto b = back(text, to, path_char);
-                while (b < to && text[b] != '/') ++b;
-                add(m.id, EntityType::UnixPath, b, to);
-                break;
-            }
-            case kWindowsPath: {
-                if (!run_end(to, windows_path_char)) break;
-                const auto token = back(text, to, windows_path_char);
-                const auto drive = text.find(":\\", token);
-                if (drive != std::string_view::npos && drive > token && drive < to) {
-                    add(m.id, EntityType::WindowsPath, drive - 1, to);
-                }
-                break;
-            }
-            case kHash: {
-                const auto b = back(text, to, hex);
-                const auto n = to - b;
-                if (n == 32 || n == 40 || n == 64) {
-                    add(m.id, n == 32 ? EntityType::Md5 : n == 40 ? EntityType::Sha1 : EntityType::Sha256, b, to);
-                }
-                break;
-            }
             case kPortWord: {
                 const auto b = back(text, to, is_digit);
                 if (to - b <= 5 && std::stoi(std::string(text.substr(b, to - b))) <= 65535) {
@@ -344,6 +251,8 @@ void EntityExtractor::extract(std::string_view text, Entities& out) const {
                 break;
             }
             case kUserWord: {
+                // It ends with the character after the name, or at the end of the text.
+                if (to < text.size() || (to > 0 && !user_char(text[to - 1]))) --to;
                 if (!run_end(to, user_char)) break;
                 const auto b = back(text, to, user_char);
                 const auto name = text.substr(b, to - b);
@@ -384,6 +293,7 @@ void EntityExtractor::extract(std::string_view text, Entities& out) const {
             default: break;
         }
     }
+    add_addresses_until(text.size() + 1);
     out.outcome = outcome_seen[1] ? "failure" : outcome_seen[0] ? "success" : outcome_seen[2] ? "unknown" : "";
 
     // A domain or path inside a URL or e-mail address is part of it, not an entity of its own.
