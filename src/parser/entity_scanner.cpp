@@ -41,6 +41,30 @@ constexpr std::array<std::uint8_t, 256> make_classes() {
 }
 constexpr auto kClass = make_classes();
 
+// The anchor characters of the scans other than the words: a scan runs only when its
+// anchors occur in the line, which the word pass notes on its way.
+enum : std::uint8_t {
+    kColon = 1,
+    kDash = 2,
+    kAtSign = 4,
+    kDot = 8,
+    kSlash = 16,
+    kBracket = 32,
+    kBackslash = 64,
+};
+constexpr std::array<std::uint8_t, 256> make_anchors() {
+    std::array<std::uint8_t, 256> t{};
+    t[':'] = kColon;
+    t['-'] = kDash;
+    t['@'] = kAtSign;
+    t['.'] = kDot;
+    t['/'] = kSlash;
+    t['['] = kBracket;
+    t['\\'] = kBackslash;
+    return t;
+}
+constexpr auto kAnchors = make_anchors();
+
 bool has(char c, std::uint8_t bits) { return (kClass[static_cast<unsigned char>(c)] & bits) != 0; }
 bool word(char c) { return has(c, kWord); }
 bool hex(char c) { return has(c, kDigit | kHexLetter); }
@@ -154,17 +178,20 @@ public:
         : t_(text), n_(text.size()), out_(out), max_(out.size() + max), outcome_(outcome) {}
 
     // One pass over the words (the only per-byte loop); every other scan jumps between its
-    // anchor characters with memchr.
+    // anchor characters with memchr, and runs only when they occur.
     void run() {
         words();
-        colons_and_dashes();
-        at_signs();
-        schemes();
-        dots();
-        unix_paths();
-        windows_paths();
-        pids();
-        status_lines();
+        const auto all = [this](std::uint8_t bits) { return (anchors_ & bits) == bits; };
+        if (all(kColon) || all(kDash)) colons_and_dashes();
+        if (all(kAtSign)) at_signs();
+        if (all(kColon | kSlash)) schemes();
+        if (all(kDot)) dots();
+        if (all(kSlash)) {
+            unix_paths();
+            status_lines();
+        }
+        if (all(kColon | kBackslash)) windows_paths();
+        if (all(kBracket)) pids();
     }
 
 private:
@@ -184,6 +211,7 @@ private:
         std::size_t i = 0;
         while (i < n_) {
             if (!word(t_[i])) {
+                anchors_ |= kAnchors[static_cast<unsigned char>(t_[i])];
                 ++i;
                 continue;
             }
@@ -554,6 +582,7 @@ private:
     std::vector<ScanMatch>& out_;
     std::size_t max_;
     OutcomeWords& outcome_;
+    std::uint8_t anchors_ = 0;  // kAnchors bits of the characters seen
 };
 
 }  // namespace

@@ -45,10 +45,21 @@ std::string hex_id(std::uint64_t h) {
 
 struct Node;
 
+bool has_wild(std::string_view token) { return token.find(kWild) != std::string_view::npos; }
+
+// What a token holds, worked out once per template change and once per line rather than
+// for every comparison of a line with a template.
+enum class TokenKind : std::uint8_t { Word, Wild, Partial };  // Partial: "<*>" inside other text
+
+TokenKind kind_of(std::string_view token) {
+    return token == kWild ? TokenKind::Wild : has_wild(token) ? TokenKind::Partial : TokenKind::Word;
+}
+
 struct Cluster {
     std::string id;
     std::uint32_t format = 0;
     std::vector<std::string> tokens;
+    std::vector<TokenKind> kinds;  // of tokens
     std::string text;
     std::size_t wildcards = 0;
     std::uint64_t count = 0;
@@ -60,12 +71,14 @@ struct Cluster {
     void rebuild_text() {
         text.clear();
         wildcards = 0;
+        kinds.clear();
         for (const auto& t : tokens) {
             if (!text.empty()) {
                 text.push_back(' ');
             }
             text += t;
-            wildcards += t == kWild ? 1 : 0;
+            kinds.push_back(kind_of(t));
+            wildcards += kinds.back() == TokenKind::Wild ? 1 : 0;
         }
     }
 };
@@ -91,8 +104,6 @@ struct FormatState {
     MinerOptions options;
     detail::Masker masker;
 };
-
-bool has_wild(std::string_view token) { return token.find(kWild) != std::string_view::npos; }
 
 // Length first: most tokens that differ differ in length.
 inline bool same_token(std::string_view a, std::string_view b) {
@@ -396,6 +407,11 @@ void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std
     std::lock_guard lock(shard.mu);
     Node* leaf = Impl::descend(shard, Impl::root_key(fmt, n), tokens, o);
 
+    thread_local std::vector<bool> line_has_wild;
+    line_has_wild.clear();
+    for (const auto& t : tokens) {
+        line_has_wild.push_back(has_wild(t));
+    }
     Cluster* best = nullptr;
     double best_sim = -1.0;
     std::size_t best_wild = 0;
@@ -405,9 +421,10 @@ void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std
         const bool settled = o.settled_after > 0 && c->count >= o.settled_after;
         for (std::size_t i = 0; i < n; ++i) {
             const auto& t = c->tokens[i];
+            const TokenKind kind = c->kinds[i];
             if (same_token(t, tokens[i])) {
                 ++same;
-            } else if (t != kWild && (has_wild(t) || has_wild(tokens[i]))) {
+            } else if (kind != TokenKind::Wild && (kind == TokenKind::Partial || line_has_wild[i])) {
                 // A partly masked token ("(uid=<*>)", "port:<*>") is structure: a token that
                 // fits it ("(uid=42)", "(host.name)") or that it fits agrees with the template;
                 // one that does not ("LOGIN(uid=<*>)") belongs to another template.
@@ -415,11 +432,11 @@ void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std
                     ++same;
                     continue;
                 }
-                if (has_wild(t) || settled) {
+                if (kind == TokenKind::Partial || settled) {
                     structural_mismatch = true;
                     break;
                 }
-            } else if (t != kWild && settled) {
+            } else if (kind != TokenKind::Wild && settled) {
                 // A word that stayed the same over many lines is part of the message, not a
                 // value: a line with another word there is another message.
                 structural_mismatch = true;
@@ -443,7 +460,7 @@ void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std
         bool changed = false;
         for (std::size_t i = 0; i < n; ++i) {
             auto& t = best->tokens[i];
-            if (same_token(t, tokens[i]) || t == kWild) {
+            if (best->kinds[i] == TokenKind::Wild || same_token(t, tokens[i])) {
                 continue;
             }
             switch (fits(t, tokens[i])) {
@@ -469,13 +486,14 @@ void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std
     for (std::size_t i = 0; i < n; ++i) {
         const auto b = line.first_masked[i];
         const auto e = line.first_masked[i + 1];
-        if (best->tokens[i] == kWild && !(e - b == 1 && tokens[i] == kWild)) {
+        const bool wild = best->kinds[i] == TokenKind::Wild;
+        if (wild && !(e - b == 1 && tokens[i] == kWild)) {
             out.params.emplace_back(line.raw_tokens[i]);
-        } else if (same_token(best->tokens[i], tokens[i]) || best->tokens[i] == kWild) {
+        } else if (wild || same_token(best->tokens[i], tokens[i])) {
             for (auto k = b; k < e; ++k) {
                 out.params.emplace_back(line.masked[k]);
             }
-        } else if (has_wild(best->tokens[i])) {
+        } else if (best->kinds[i] == TokenKind::Partial) {
             // The line fits a partly masked token: its values are what the <*> cover.
             const auto before = out.params.size();
             if (!glob_match(best->tokens[i], line.raw_tokens[i], &out.params)) {
