@@ -12,20 +12,46 @@ constexpr std::size_t kMaxScanBytes = 64 * 1024;
 constexpr std::size_t kMaxMatches = 4096;
 constexpr std::size_t kMaxEntities = 256;
 
-bool inside(const Entity& inner, const Entity& outer) {
+/// An entity chosen, before its text is copied out.
+struct Picked {
+    EntityType type;
+    std::size_t begin;
+    std::size_t end;
+    bool dropped;
+};
+
+bool inside(const Picked& inner, const Picked& outer) {
     return inner.begin >= outer.begin && inner.end <= outer.end && &inner != &outer;
 }
 
 // A domain or path inside a URL or e-mail address is part of it, not an entity of its own.
-bool part_of_another(const Entity& e, const std::vector<Entity>& all) {
+bool part_of_another(const Picked& e, const std::vector<Picked>& all) {
     if (e.type != EntityType::Domain && e.type != EntityType::UnixPath) {
         return false;
     }
-    return std::any_of(all.begin(), all.end(), [&](const Entity& o) {
+    return std::any_of(all.begin(), all.end(), [&](const Picked& o) {
         return (o.type == EntityType::Url || o.type == EntityType::Email ||
                 (o.type == EntityType::WindowsPath && e.type == EntityType::UnixPath)) &&
                inside(e, o);
     });
+}
+
+/// std::stable_sort allocates a buffer on every call; the few matches of a line are sorted
+/// in place (they come nearly in order).
+template <class T, class Less>
+void stable_sort_small(std::vector<T>& v, Less less) {
+    if (v.size() > 32) {
+        std::stable_sort(v.begin(), v.end(), less);
+        return;
+    }
+    for (std::size_t i = 1; i < v.size(); ++i) {
+        T x = v[i];
+        std::size_t j = i;
+        for (; j > 0 && less(x, v[j - 1]); --j) {
+            v[j] = v[j - 1];
+        }
+        v[j] = x;
+    }
 }
 
 }  // namespace
@@ -73,7 +99,6 @@ Entities EntityExtractor::extract(std::string_view text) const {
 }
 
 void EntityExtractor::extract(std::string_view text, Entities& out) const {
-    out.items.clear();
     out.outcome.clear();
     if (text.size() > kMaxScanBytes) {
         text = text.substr(0, kMaxScanBytes);
@@ -83,13 +108,11 @@ void EntityExtractor::extract(std::string_view text, Entities& out) const {
     detail::OutcomeWords words;
     detail::scan_entities(text, matches, kMaxMatches, words);
     out.outcome = words.failure ? "failure" : words.success ? "success" : words.unknown ? "unknown" : "";
-    if (matches.empty()) {
-        return;
-    }
     // In the order of the regular expressions' ends, each rule keeps a match only when it
     // does not overlap the rule's previous one; a longer one from the same start replaces it.
-    std::stable_sort(matches.begin(), matches.end(),
-                     [](const detail::ScanMatch& a, const detail::ScanMatch& b) { return a.report < b.report; });
+    stable_sort_small(matches, [](const detail::ScanMatch& a, const detail::ScanMatch& b) { return a.report < b.report; });
+    thread_local std::vector<Picked> picked;
+    picked.clear();
     std::array<int, static_cast<std::size_t>(detail::Rule::Count)> last{};
     last.fill(-1);
     for (const auto& m : matches) {
@@ -98,36 +121,34 @@ void EntityExtractor::extract(std::string_view text, Entities& out) const {
         }
         int& prev = last[static_cast<std::size_t>(m.rule)];
         if (prev >= 0) {
-            auto& p = out.items[static_cast<std::size_t>(prev)];
+            auto& p = picked[static_cast<std::size_t>(prev)];
             if (p.type == m.type && p.begin == m.begin) {
                 p.end = m.end;
-                p.value.assign(text.substr(m.begin, m.end - m.begin));
                 continue;
             }
             if (m.begin < p.end) {
                 continue;
             }
         }
-        if (out.items.size() < kMaxEntities) {
-            prev = static_cast<int>(out.items.size());
-            out.items.push_back({m.type, std::string(text.substr(m.begin, m.end - m.begin)), m.begin, m.end});
+        if (picked.size() < kMaxEntities) {
+            prev = static_cast<int>(picked.size());
+            picked.push_back({m.type, m.begin, m.end, false});
         }
     }
-    thread_local std::vector<char> dropped;
-    dropped.assign(out.items.size(), 0);
-    for (std::size_t i = 0; i < out.items.size(); ++i) {
-        dropped[i] = part_of_another(out.items[i], out.items);
+    for (auto& p : picked) {
+        p.dropped = part_of_another(p, picked);
     }
-    std::size_t kept = 0;
-    for (std::size_t i = 0; i < out.items.size(); ++i) {
-        if (!dropped[i]) {
-            if (kept != i) out.items[kept] = std::move(out.items[i]);
-            ++kept;
-        }
+    std::erase_if(picked, [](const Picked& p) { return p.dropped; });
+    stable_sort_small(picked, [](const Picked& a, const Picked& b) { return a.begin < b.begin; });
+    // Assigned over the previous line's entities, so that their strings are reused.
+    out.items.resize(picked.size());
+    for (std::size_t i = 0; i < picked.size(); ++i) {
+        auto& e = out.items[i];
+        e.type = picked[i].type;
+        e.value.assign(text.substr(picked[i].begin, picked[i].end - picked[i].begin));
+        e.begin = picked[i].begin;
+        e.end = picked[i].end;
     }
-    out.items.resize(kept);
-    std::stable_sort(out.items.begin(), out.items.end(),
-                     [](const Entity& a, const Entity& b) { return a.begin < b.begin; });
 }
 
 }  // namespace sai::parser

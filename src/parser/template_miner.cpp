@@ -110,9 +110,31 @@ inline bool same_token(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+/// Writes a line's parameters over those of the previous line, so that their strings are
+/// reused instead of allocated again; finish() drops what is left over.
+class ParamWriter {
+public:
+    explicit ParamWriter(std::vector<std::string>& params) : params_(params) {}
+    void add(std::string_view value) {
+        if (count_ < params_.size()) {
+            params_[count_].assign(value);
+        } else {
+            params_.emplace_back(value);
+        }
+        ++count_;
+    }
+    std::size_t size() const { return count_; }
+    void truncate(std::size_t size) { count_ = std::min(count_, size); }
+    void finish() { params_.resize(count_); }
+
+private:
+    std::vector<std::string>& params_;
+    std::size_t count_ = 0;
+};
+
 // Whether `text` fits `pattern`, where each <*> of the pattern stands for any text
-// (possibly empty). The texts the <*> cover are appended to `captures` when given.
-bool glob_match(std::string_view pattern, std::string_view text, std::vector<std::string>* captures) {
+// (possibly empty). The texts the <*> cover are added to `captures` when given.
+bool glob_match(std::string_view pattern, std::string_view text, ParamWriter* captures) {
     std::size_t wild = pattern.find(kWild);
     if (wild == std::string_view::npos) {
         return pattern == text;
@@ -130,14 +152,14 @@ bool glob_match(std::string_view pattern, std::string_view text, std::vector<std
             if (text.size() < pos + literal.size() || text.substr(text.size() - literal.size()) != literal) {
                 return false;
             }
-            if (captures) captures->emplace_back(text.substr(pos, text.size() - literal.size() - pos));
+            if (captures) captures->add(text.substr(pos, text.size() - literal.size() - pos));
             return true;
         }
         const std::size_t at = literal.empty() ? pos : text.find(literal, pos);
         if (at == std::string_view::npos) {
             return false;
         }
-        if (captures) captures->emplace_back(text.substr(pos, at - pos));
+        if (captures) captures->add(text.substr(pos, at - pos));
         pos = at + literal.size();
         pattern.remove_prefix(next + kWild.size());
     }
@@ -455,7 +477,6 @@ void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std
     }
 
     out.is_new = false;
-    out.params.clear();
     if (best && best_sim >= o.similarity) {
         bool changed = false;
         for (std::size_t i = 0; i < n; ++i) {
@@ -483,25 +504,27 @@ void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std
     best->last_seen_ms = std::max(best->last_seen_ms, now_ms);
     out.template_id.assign(best->id);
     out.template_text.assign(best->text);
+    ParamWriter params(out.params);
     for (std::size_t i = 0; i < n; ++i) {
         const auto b = line.first_masked[i];
         const auto e = line.first_masked[i + 1];
         const bool wild = best->kinds[i] == TokenKind::Wild;
         if (wild && !(e - b == 1 && tokens[i] == kWild)) {
-            out.params.emplace_back(line.raw_tokens[i]);
+            params.add(line.raw_tokens[i]);
         } else if (wild || same_token(best->tokens[i], tokens[i])) {
             for (auto k = b; k < e; ++k) {
-                out.params.emplace_back(line.masked[k]);
+                params.add(line.masked[k]);
             }
         } else if (best->kinds[i] == TokenKind::Partial) {
             // The line fits a partly masked token: its values are what the <*> cover.
-            const auto before = out.params.size();
-            if (!glob_match(best->tokens[i], line.raw_tokens[i], &out.params)) {
-                out.params.resize(before);
-                out.params.emplace_back(line.raw_tokens[i]);
+            const auto before = params.size();
+            if (!glob_match(best->tokens[i], line.raw_tokens[i], &params)) {
+                params.truncate(before);
+                params.add(line.raw_tokens[i]);
             }
         }
     }
+    params.finish();
 }
 
 std::vector<TemplateRecord> TemplateMiner::snapshot() const {
