@@ -97,7 +97,12 @@ struct Shard {
     std::unordered_map<std::string, std::unique_ptr<Cluster>, StringHash, std::equal_to<>> by_id;
     std::list<Cluster*> lru;  // most recently used first
     std::uint64_t evictions = 0;
+    std::uint64_t messages = 0;  // counted under the lock: no shared counter between workers
 };
+
+// Each change of any miner's formats takes a new number from here, so that a thread's cached
+// format (below) is never mistaken for one of another miner.
+std::atomic<std::uint64_t> next_formats_version{1};
 
 struct FormatState {
     std::string name;
@@ -208,9 +213,14 @@ struct TemplateMiner::Impl {
     std::vector<std::shared_ptr<const FormatState>> formats;
     std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> format_index;
 
+    // Changes (under the unique lock) whenever `formats` does: parse() then needs no lock
+    // while its thread's cached format is current.
+    std::atomic<std::uint64_t> formats_version{0};
+
     std::vector<std::unique_ptr<Shard>> shards;
-    std::atomic<std::uint64_t> messages{0};
     std::atomic<std::size_t> templates{0};
+
+    void formats_changed() { formats_version.store(next_formats_version.fetch_add(1), std::memory_order_release); }
 
     core::Result<std::shared_ptr<const FormatState>> make_state(const std::string& name, const MinerOptions& o) const {
         if (auto ok = check_options(o); !ok) {
@@ -239,6 +249,7 @@ struct TemplateMiner::Impl {
         const auto idx = static_cast<std::uint32_t>(formats.size());
         formats.push_back(state);
         format_index.emplace(std::string(name), idx);
+        formats_changed();
         return {idx, state};
     }
 
@@ -367,6 +378,7 @@ core::Result<std::unique_ptr<TemplateMiner>> TemplateMiner::create(MinerOptions 
     impl->defaults = std::move(defaults);
     impl->limits = limits;
     impl->shard_cap = std::max<std::size_t>(1, limits.max_templates / limits.shards);
+    impl->formats_changed();  // never 0, the version of no thread's cache
     if (auto probe = impl->make_state("default", impl->defaults); !probe) {
         return probe.error();
     }
@@ -388,6 +400,7 @@ core::Result<void> TemplateMiner::add_format(const std::string& format, const Mi
         impl_->format_index.emplace(format, static_cast<std::uint32_t>(impl_->formats.size()));
         impl_->formats.push_back(std::move(*state));
     }
+    impl_->formats_changed();
     return {};
 }
 
@@ -402,20 +415,22 @@ TemplateMatch TemplateMiner::parse(std::string_view format, std::string_view con
 void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std::int64_t now_ms,
                           TemplateMatch& out) {
     auto& impl = *impl_;
-    impl.messages.fetch_add(1, std::memory_order_relaxed);
     const std::uint32_t fmt = format_id;
-    const FormatState* state = nullptr;
-    {
+    // Formats are only ever added or replaced (never removed); a replaced state stays alive
+    // through the thread's cached reference. Taking the shared lock on every line would make
+    // the workers write to one cache line.
+    struct CachedFormat {
+        std::uint64_t version = 0;
+        std::uint32_t format = 0;
+        std::shared_ptr<const FormatState> state;
+    };
+    thread_local CachedFormat cached;
+    if (cached.version != impl.formats_version.load(std::memory_order_acquire) || cached.format != fmt) {
         std::shared_lock lock(impl.formats_mu);
-        // Formats are only ever added or replaced (never removed); a replaced state stays
-        // alive through the thread's cached reference below.
-        thread_local std::shared_ptr<const FormatState> cached;
         SAI_CHECK(fmt < impl.formats.size(), "format id not from format_id()");
-        if (cached != impl.formats[fmt]) {
-            cached = impl.formats[fmt];
-        }
-        state = cached.get();
+        cached = {impl.formats_version.load(std::memory_order_relaxed), fmt, impl.formats[fmt]};
     }
+    const FormatState* state = cached.state.get();
     const MinerOptions& o = state->options;
     if (content.size() > impl.limits.max_content_bytes) {
         content = content.substr(0, impl.limits.max_content_bytes);
@@ -427,6 +442,7 @@ void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std
 
     Shard& shard = impl.shard_for(fmt, n);
     std::lock_guard lock(shard.mu);
+    ++shard.messages;
     Node* leaf = Impl::descend(shard, Impl::root_key(fmt, n), tokens, o);
 
     thread_local std::vector<bool> line_has_wild;
@@ -620,9 +636,9 @@ core::Result<std::size_t> TemplateMiner::restore(const std::vector<TemplateRecor
 
 MinerStats TemplateMiner::stats() const {
     MinerStats s;
-    s.messages = impl_->messages.load(std::memory_order_relaxed);
     for (const auto& shard : impl_->shards) {
         std::lock_guard lock(shard->mu);
+        s.messages += shard->messages;
         s.templates += shard->by_id.size();
         s.evictions += shard->evictions;
     }
