@@ -47,8 +47,8 @@ struct Node;
 
 bool has_wild(std::string_view token) { return token.find(kWild) != std::string_view::npos; }
 
-// What a token holds, worked out once per template change and once per line rather than
-// for every comparison of a line with a template.
+// What a template's token holds, worked out when the template changes rather than at every
+// comparison of a line with it.
 enum class TokenKind : std::uint8_t { Word, Wild, Partial };  // Partial: "<*>" inside other text
 
 TokenKind kind_of(std::string_view token) {
@@ -445,11 +445,6 @@ void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std
     ++shard.messages;
     Node* leaf = Impl::descend(shard, Impl::root_key(fmt, n), tokens, o);
 
-    thread_local std::vector<bool> line_has_wild;
-    line_has_wild.clear();
-    for (const auto& t : tokens) {
-        line_has_wild.push_back(has_wild(t));
-    }
     Cluster* best = nullptr;
     double best_sim = -1.0;
     std::size_t best_wild = 0;
@@ -462,7 +457,7 @@ void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std
             const TokenKind kind = c->kinds[i];
             if (same_token(t, tokens[i])) {
                 ++same;
-            } else if (kind != TokenKind::Wild && (kind == TokenKind::Partial || line_has_wild[i])) {
+            } else if (kind != TokenKind::Wild && (kind == TokenKind::Partial || has_wild(tokens[i]))) {
                 // A partly masked token ("(uid=<*>)", "port:<*>") is structure: a token that
                 // fits it ("(uid=42)", "(host.name)") or that it fits agrees with the template;
                 // one that does not ("LOGIN(uid=<*>)") belongs to another template.
