@@ -230,18 +230,13 @@ private:
     }
 
     void keyword(std::size_t ws, std::size_t we) {
-        const std::string_view w = t_.substr(ws, we - ws);
+        const std::string_view w(t_.data() + ws, we - ws);
         if (!has(w[0], kLetter)) return;
         const auto range = kKeywordIndex[static_cast<std::size_t>((w[0] | 0x20) - 'a')];
         if (!((range.sizes >> w.size()) & 1u)) return;
-        char lower_buf[kLongestKeyword];
-        for (std::size_t k = 0; k < w.size(); ++k) {
-            lower_buf[k] = has(w[k], kLetter) ? static_cast<char>(w[k] | 0x20) : w[k];
-        }
-        const std::string_view lower(lower_buf, w.size());
         for (auto k = range.begin; k < range.end; ++k) {
             const auto& entry = kKeywords[k];
-            if ((entry.exact_case ? w : lower) == entry.word) {
+            if (entry.word.size() == w.size() && (entry.exact_case ? w == entry.word : iequal(w, entry.word))) {
                 on_keyword(entry.kind, ws, we);
                 return;
             }
@@ -389,10 +384,10 @@ private:
             const std::size_t at = std::min(colon, dash);
             const std::size_t rs = back(t_, at, run_char);
             const std::size_t re = forward(t_, at, run_char);
-            macs_in(rs, re);
+            if (re - rs >= 17) macs_in(rs, re);
             if (colon < re) ipv6_in(rs, re);
-            colon = next(':', std::max(colon, re));
-            dash = next('-', std::max(dash, re));
+            if (colon < re) colon = next(':', re);
+            if (dash < re) dash = next('-', re);
         }
     }
 
@@ -407,7 +402,8 @@ private:
     }
 
     void ipv6_in(std::size_t rs, std::size_t re) {
-        // Sub-runs of [0-9A-Fa-f:] (dashes split them); each is walked from its start.
+        // Sub-runs of [0-9A-Fa-f:] (dashes split them); each is walked from its start, when
+        // it has a "::" or seven colons (a time such as 12:30:45 has neither).
         std::size_t b = rs;
         while (b < re) {
             if (!ipv6_char(t_[b])) {
@@ -415,6 +411,10 @@ private:
                 continue;
             }
             const std::size_t e = forward(t_.substr(0, re), b, ipv6_char);
+            if (!may_hold_ipv6(b, e)) {
+                b = e;
+                continue;
+            }
             std::size_t colons = 0;
             bool double_colon = false;
             for (std::size_t to = b + 1; to <= e && to - b < 64; ++to) {
@@ -428,6 +428,17 @@ private:
             }
             b = e;
         }
+    }
+
+    bool may_hold_ipv6(std::size_t b, std::size_t e) const {
+        std::size_t colons = 0;
+        for (std::size_t k = b; k < e; ++k) {
+            if (t_[k] == ':') {
+                if (k > b && t_[k - 1] == ':') return true;
+                ++colons;
+            }
+        }
+        return colons >= 7;
     }
 
     void at_signs() {
