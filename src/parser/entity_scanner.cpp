@@ -182,7 +182,7 @@ public:
     void run() {
         words();
         const auto all = [this](std::uint8_t bits) { return (anchors_ & bits) == bits; };
-        if (all(kColon) || all(kDash)) colons_and_dashes();
+        if (mac_possible_ || ipv6_possible()) colons_and_dashes();
         if (all(kAtSign)) at_signs();
         if (all(kColon | kSlash)) schemes();
         if (all(kDot)) dots();
@@ -211,7 +211,9 @@ private:
         std::size_t i = 0;
         while (i < n_) {
             if (!word(t_[i])) {
-                anchors_ |= kAnchors[static_cast<unsigned char>(t_[i])];
+                const auto anchor = kAnchors[static_cast<unsigned char>(t_[i])];
+                anchors_ |= anchor;
+                if (anchor & (kColon | kDash)) separator(i);
                 ++i;
                 continue;
             }
@@ -375,6 +377,19 @@ private:
         emit(size == 32 ? EntityType::Md5 : size == 40 ? EntityType::Sha1 : EntityType::Sha256, Rule::Hash, ws, we, we);
     }
 
+    // What IPv6 and MAC addresses need, noted by the word pass: "::" or seven colons in the
+    // line; five ':' or '-' three characters apart. Dates and times have neither.
+    void separator(std::size_t i) {
+        if (t_[i] == ':') {
+            ++colons_;
+            double_colon_ = double_colon_ || (i > 0 && t_[i - 1] == ':');
+        }
+        separator_chain_ = last_separator_ + 3 == i ? separator_chain_ + 1 : 1;
+        last_separator_ = i;
+        mac_possible_ = mac_possible_ || separator_chain_ >= 5;
+    }
+    bool ipv6_possible() const { return double_colon_ || colons_ >= 7; }
+
     // IPv6 and MAC addresses: runs of [0-9A-Fa-f:-] with a ':' or '-' in them.
     void colons_and_dashes() {
         const auto run_char = [](char c) { return hex(c) || c == ':' || c == '-'; };
@@ -384,8 +399,8 @@ private:
             const std::size_t at = std::min(colon, dash);
             const std::size_t rs = back(t_, at, run_char);
             const std::size_t re = forward(t_, at, run_char);
-            if (re - rs >= 17) macs_in(rs, re);
-            if (colon < re) ipv6_in(rs, re);
+            if (mac_possible_ && re - rs >= 17) macs_in(rs, re);
+            if (colon < re && ipv6_possible()) ipv6_in(rs, re);
             if (colon < re) colon = next(':', re);
             if (dash < re) dash = next('-', re);
         }
@@ -594,6 +609,11 @@ private:
     std::size_t max_;
     OutcomeWords& outcome_;
     std::uint8_t anchors_ = 0;  // kAnchors bits of the characters seen
+    std::size_t colons_ = 0;
+    bool double_colon_ = false;
+    std::size_t last_separator_ = std::string_view::npos - 3;  // of ':' or '-'
+    std::size_t separator_chain_ = 0;  // separators three characters apart, ending at the last
+    bool mac_possible_ = false;
 };
 
 }  // namespace
