@@ -1,8 +1,9 @@
 #pragma once
 // Private: finds the candidate entities of a line with hand-written scans (no regular
-// expression engine). Each scan starts from a cheap anchor (a word, a '.', ':', '@', '/',
-// '[', "://", ":\", "HTTP/" or a hex run) and checks exactly what the regular expression
-// it replaced matched (word boundaries are ASCII [A-Za-z0-9_], as Hyperscan's \b) plus the
+// expression engine). One pass over the words finds keywords, IPv4 addresses and hashes;
+// the other scans start from an anchor character ('.', ':', '-', '@', '/', '[', '\') and
+// run only when the line has it. Each checks exactly what the regular expression it
+// replaced matched (word boundaries are ASCII [A-Za-z0-9_], as Hyperscan's \b) plus the
 // extractor's validation (inet_pton, run ends, one '@', names that are no user...):
 //
 //   ipv4       \b(\d{1,3}\.){3}\d{1,3}\b, a valid dotted quad not followed by ".<digit>";
