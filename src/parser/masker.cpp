@@ -232,26 +232,29 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
     // the spans replaced and generic masking applied to each delimiter-separated piece when
     // `generic_` is set; returns where the token ends. The token's bounds and the digit
     // statistics of its pieces are found in the same pass, so each byte is looked at once.
+    // Text that stays as it is (words, delimiters) is copied in one piece up to the next
+    // variable, not piece by piece.
     auto emit_token = [&](std::size_t b) {
+        std::size_t copied = b;  // content before this is in out.text
+        auto wild = [&](std::size_t from, std::size_t to) {
+            out.text.append(content.substr(copied, from - copied));
+            emit_wild(content.substr(from, to - from));
+            copied = to;
+        };
         std::size_t piece = b;
         std::size_t runs = 0;
         std::size_t run = 0;
         std::size_t max_run = 0;
         bool letter = false;
         auto flush_piece = [&](std::size_t upto) {
-            if (upto > piece) {
+            if (generic_ && runs > 0 && upto > piece) {
                 const auto text = content.substr(piece, upto - piece);
-                if (!generic_ || runs == 0) {
-                    out.text.append(text);
-                } else if (const auto tail = trailing_number(text); runs == 1 && tail > 0 && letter) {
+                if (const auto tail = trailing_number(text); runs == 1 && tail > 0 && letter) {
                     // "core.42", "blk_-42": a word with a number attached keeps the word.
-                    out.text.append(text.substr(0, text.size() - tail));
-                    emit_wild(text.substr(text.size() - tail));
+                    wild(upto - tail, upto);
                 } else if (runs >= 2 || max_run >= 3 || is_digit(text[0]) ||
                            ((text[0] == '-' || text[0] == '+') && text.size() > 1 && is_digit(text[1]))) {
-                    emit_wild(text);
-                } else {
-                    out.text.append(text);
+                    wild(piece, upto);
                 }
             }
             runs = run = max_run = 0;
@@ -261,7 +264,7 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
         while (k < n) {
             if (next_span < nspans && sp[next_span].from == k) {
                 flush_piece(k);
-                emit_wild(content.substr(k, sp[next_span].to - k));
+                wild(k, sp[next_span].to);
                 k = sp[next_span].to;
                 piece = k;
                 ++next_span;
@@ -274,7 +277,6 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
             const auto cls = kClass[static_cast<unsigned char>(c)];
             if (cls & kDelimiterClass) {
                 flush_piece(k);
-                out.text.push_back(c);
                 piece = k + 1;
             } else if (cls & kDigitClass) {
                 if (++run == 1) {
@@ -288,6 +290,9 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
             ++k;
         }
         flush_piece(k);
+        if (k > copied) {
+            out.text.append(content.substr(copied, k - copied));
+        }
         return k;
     };
 
