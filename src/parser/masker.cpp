@@ -35,11 +35,15 @@ constexpr std::array<NamedMask, 11> kNamedMasks{{
 constexpr std::uint8_t kDelimiterClass = 1;
 constexpr std::uint8_t kDigitClass = 2;
 constexpr std::uint8_t kLetterClass = 4;
+constexpr std::uint8_t kSpaceClass = 8;  // as is_space()
 
 constexpr std::array<std::uint8_t, 256> make_classes() {
     std::array<std::uint8_t, 256> t{};
     for (unsigned char c : std::string_view("=:,;()[]{}<>@#|/\"'")) {
         t[c] = kDelimiterClass;
+    }
+    for (unsigned char c : std::string_view(" \t\r\n\f\v")) {
+        t[c] = kSpaceClass;
     }
     for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = kDigitClass;
     for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = kLetterClass;
@@ -246,8 +250,9 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
         std::size_t run = 0;
         std::size_t max_run = 0;
         bool letter = false;
+        // Only a piece with digits can be a variable; others stay as they are.
         auto flush_piece = [&](std::size_t upto) {
-            if (generic_ && runs > 0 && upto > piece) {
+            if (generic_ && upto > piece) {
                 const auto text = content.substr(piece, upto - piece);
                 if (const auto tail = trailing_number(text); runs == 1 && tail > 0 && letter) {
                     // "core.42", "blk_-42": a word with a number attached keeps the word.
@@ -258,25 +263,29 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
                 }
             }
             runs = run = max_run = 0;
+        };
+        auto end_piece = [&](std::size_t upto) {
+            if (runs > 0) {
+                flush_piece(upto);
+            }
             letter = false;
         };
         std::size_t k = b;
         while (k < n) {
             if (next_span < nspans && sp[next_span].from == k) {
-                flush_piece(k);
+                end_piece(k);
                 wild(k, sp[next_span].to);
                 k = sp[next_span].to;
                 piece = k;
                 ++next_span;
                 continue;
             }
-            const char c = content[k];
-            if (is_space(c)) {
+            const auto cls = kClass[static_cast<unsigned char>(content[k])];
+            if (cls & kSpaceClass) {
                 break;
             }
-            const auto cls = kClass[static_cast<unsigned char>(c)];
             if (cls & kDelimiterClass) {
-                flush_piece(k);
+                end_piece(k);
                 piece = k + 1;
             } else if (cls & kDigitClass) {
                 if (++run == 1) {
@@ -289,7 +298,7 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
             }
             ++k;
         }
-        flush_piece(k);
+        end_piece(k);
         if (k > copied) {
             out.text.append(content.substr(copied, k - copied));
         }
