@@ -30,7 +30,7 @@ public:
     Matcher(const std::vector<LogFormat::Element>& elements, std::string_view line, HeaderMatch& out)
         : elements_(elements), line_(line), out_(out) {}
 
-    bool run() { return step(0, 0); }
+    bool run() { return first_path() || step(0, 0); }
 
 private:
     // Index of the first element at or after i that consumes input (GroupEnd consumes nothing).
@@ -47,6 +47,67 @@ private:
                 out_.values[static_cast<std::size_t>(elements_[k].field)] = {};
             }
         }
+    }
+
+    /// The path the search tries first (every field as short as possible, every optional group
+    /// present), walked without recursion: when it fits the whole line it is the match, and
+    /// well-formed lines take it.
+    bool first_path() {
+        std::size_t pos = 0;
+        for (std::size_t i = 0; i < elements_.size(); ++i) {
+            const auto& e = elements_[i];
+            switch (e.kind) {
+                case Kind::Literal:
+                    if (line_.substr(pos, e.text.size()) != e.text) {
+                        return false;
+                    }
+                    pos += e.text.size();
+                    break;
+                case Kind::Space: {
+                    const std::size_t start = pos;
+                    while (pos < line_.size() && is_space(line_[pos])) {
+                        ++pos;
+                    }
+                    if (pos == start) {
+                        return false;
+                    }
+                    break;
+                }
+                case Kind::GroupStart:
+                case Kind::GroupEnd: break;
+                case Kind::Field: {
+                    const std::size_t end = shortest_field_end(i, pos);
+                    if (end == std::string_view::npos) {
+                        return false;
+                    }
+                    out_.values[static_cast<std::size_t>(e.field)] = line_.substr(pos, end - pos);
+                    pos = end;
+                    break;
+                }
+            }
+        }
+        return pos == line_.size();
+    }
+
+    /// Where the field at element i, starting at pos, ends at the earliest: before the next
+    /// occurrence of the literal or space that follows it, at pos when a field or group
+    /// follows, at the end of the line when it is last; npos when it cannot end.
+    std::size_t shortest_field_end(std::size_t i, std::size_t pos) const {
+        const std::size_t next = next_consuming(i + 1);
+        if (next == elements_.size()) {
+            return line_.size();
+        }
+        const auto& n = elements_[next];
+        if (n.kind == Kind::Literal) {
+            return line_.find(n.text, pos);
+        }
+        if (n.kind == Kind::Space) {
+            while (pos < line_.size() && !is_space(line_[pos])) {
+                ++pos;
+            }
+            return pos == line_.size() ? std::string_view::npos : pos;
+        }
+        return pos;
     }
 
     bool step(std::size_t i, std::size_t pos) {

@@ -35,11 +35,15 @@ constexpr std::array<NamedMask, 11> kNamedMasks{{
 constexpr std::uint8_t kDelimiterClass = 1;
 constexpr std::uint8_t kDigitClass = 2;
 constexpr std::uint8_t kLetterClass = 4;
+constexpr std::uint8_t kSpaceClass = 8;  // as is_space()
 
 constexpr std::array<std::uint8_t, 256> make_classes() {
     std::array<std::uint8_t, 256> t{};
     for (unsigned char c : std::string_view("=:,;()[]{}<>@#|/\"'")) {
         t[c] = kDelimiterClass;
+    }
+    for (unsigned char c : std::string_view(" \t\r\n\f\v")) {
+        t[c] = kSpaceClass;
     }
     for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = kDigitClass;
     for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = kLetterClass;
@@ -228,49 +232,60 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
         out.text.append(kWild);
         out.masked.push_back(raw);
     };
-    // Appends content[b, e) with configured-mask spans replaced, applying generic masking
-    // to each delimiter-separated piece when `generic` is set. The digit statistics of a
-    // piece are gathered while scanning it, so each byte is looked at once.
-    auto emit_range = [&](std::size_t b, std::size_t e, std::size_t span_from, bool generic) {
-        std::size_t s = span_from;
+    // Appends the token starting at b, up to a space outside a configured-mask span, with
+    // the spans replaced and generic masking applied to each delimiter-separated piece when
+    // `generic_` is set; returns where the token ends. The token's bounds and the digit
+    // statistics of its pieces are found in the same pass, so each byte is looked at once.
+    // Text that stays as it is (words, delimiters) is copied in one piece up to the next
+    // variable, not piece by piece.
+    auto emit_token = [&](std::size_t b) {
+        std::size_t copied = b;  // content before this is in out.text
+        auto wild = [&](std::size_t from, std::size_t to) {
+            out.text.append(content.substr(copied, from - copied));
+            emit_wild(content.substr(from, to - from));
+            copied = to;
+        };
         std::size_t piece = b;
         std::size_t runs = 0;
         std::size_t run = 0;
         std::size_t max_run = 0;
         bool letter = false;
+        // Only a piece with digits can be a variable; others stay as they are.
         auto flush_piece = [&](std::size_t upto) {
-            if (upto > piece) {
+            if (generic_ && upto > piece) {
                 const auto text = content.substr(piece, upto - piece);
-                if (!generic || runs == 0) {
-                    out.text.append(text);
-                } else if (const auto tail = trailing_number(text); runs == 1 && tail > 0 && letter) {
+                if (const auto tail = trailing_number(text); runs == 1 && tail > 0 && letter) {
                     // "core.42", "blk_-42": a word with a number attached keeps the word.
-                    out.text.append(text.substr(0, text.size() - tail));
-                    emit_wild(text.substr(text.size() - tail));
+                    wild(upto - tail, upto);
                 } else if (runs >= 2 || max_run >= 3 || is_digit(text[0]) ||
                            ((text[0] == '-' || text[0] == '+') && text.size() > 1 && is_digit(text[1]))) {
-                    emit_wild(text);
-                } else {
-                    out.text.append(text);
+                    wild(piece, upto);
                 }
             }
             runs = run = max_run = 0;
+        };
+        auto end_piece = [&](std::size_t upto) {
+            if (runs > 0) {
+                flush_piece(upto);
+            }
             letter = false;
         };
         std::size_t k = b;
-        while (k < e) {
-            if (s < nspans && sp[s].from == k) {
-                flush_piece(k);
-                emit_wild(content.substr(k, sp[s].to - k));
-                k = sp[s].to;
+        while (k < n) {
+            if (next_span < nspans && sp[next_span].from == k) {
+                end_piece(k);
+                wild(k, sp[next_span].to);
+                k = sp[next_span].to;
                 piece = k;
-                ++s;
+                ++next_span;
                 continue;
             }
             const auto cls = kClass[static_cast<unsigned char>(content[k])];
+            if (cls & kSpaceClass) {
+                break;
+            }
             if (cls & kDelimiterClass) {
-                flush_piece(k);
-                out.text.push_back(content[k]);
+                end_piece(k);
                 piece = k + 1;
             } else if (cls & kDigitClass) {
                 if (++run == 1) {
@@ -283,7 +298,11 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
             }
             ++k;
         }
-        flush_piece(e);
+        end_piece(k);
+        if (k > copied) {
+            out.text.append(content.substr(copied, k - copied));
+        }
+        return k;
     };
 
     while (i < n) {
@@ -294,39 +313,27 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
             break;
         }
         const std::size_t b = i;
-        const std::size_t first_span = next_span;
-        if (offsets.size() + 1 >= max_tokens_) {
-            i = n;  // the rest of an overlong message is one variable token
-        } else {
-            while (i < n) {
-                if (next_span < nspans && sp[next_span].from == i) {
-                    i = sp[next_span].to;
-                    ++next_span;
-                    continue;
-                }
-                if (is_space(content[i])) {
-                    break;
-                }
-                ++i;
-            }
-        }
-        std::size_t e = i;
-        while (e > b && is_space(content[e - 1])) {
-            --e;
-        }
         if (!out.text.empty()) {
             out.text.push_back(' ');
         }
         const auto start = static_cast<std::uint32_t>(out.text.size());
-        out.first_masked.push_back(static_cast<std::uint32_t>(out.masked.size()));
+        const auto masked_before = out.masked.size();
+        out.first_masked.push_back(static_cast<std::uint32_t>(masked_before));
+        const bool overlong = offsets.size() + 1 >= max_tokens_;
+        // The rest of an overlong message is one variable token.
+        i = overlong ? n : emit_token(b);
+        std::size_t e = i;
+        while (e > b && is_space(content[e - 1])) {
+            --e;  // a configured span that ended with spaces
+        }
         const auto raw = content.substr(b, e - b);
         out.raw_tokens.push_back(raw);
-        if (i == n && offsets.size() + 1 >= max_tokens_ && b < n) {
+        if (overlong || (generic_ && (looks_like_path(raw) || is_date_word(raw)))) {
+            // A whole token that is a path or date word is one variable: what emit_token
+            // wrote for its pieces is replaced.
+            out.text.resize(start);
+            out.masked.resize(masked_before);
             emit_wild(raw);
-        } else if (generic_ && (looks_like_path(raw) || is_date_word(raw))) {
-            emit_wild(raw);
-        } else {
-            emit_range(b, e, first_span, generic_);
         }
         offsets.emplace_back(start, static_cast<std::uint32_t>(out.text.size()));
         while (next_span < nspans && sp[next_span].to <= i) {

@@ -45,10 +45,21 @@ std::string hex_id(std::uint64_t h) {
 
 struct Node;
 
+bool has_wild(std::string_view token) { return token.find(kWild) != std::string_view::npos; }
+
+// What a template's token holds, worked out when the template changes rather than at every
+// comparison of a line with it.
+enum class TokenKind : std::uint8_t { Word, Wild, Partial };  // Partial: "<*>" inside other text
+
+TokenKind kind_of(std::string_view token) {
+    return token == kWild ? TokenKind::Wild : has_wild(token) ? TokenKind::Partial : TokenKind::Word;
+}
+
 struct Cluster {
     std::string id;
     std::uint32_t format = 0;
     std::vector<std::string> tokens;
+    std::vector<TokenKind> kinds;  // of tokens
     std::string text;
     std::size_t wildcards = 0;
     std::uint64_t count = 0;
@@ -60,12 +71,14 @@ struct Cluster {
     void rebuild_text() {
         text.clear();
         wildcards = 0;
+        kinds.clear();
         for (const auto& t : tokens) {
             if (!text.empty()) {
                 text.push_back(' ');
             }
             text += t;
-            wildcards += t == kWild ? 1 : 0;
+            kinds.push_back(kind_of(t));
+            wildcards += kinds.back() == TokenKind::Wild ? 1 : 0;
         }
     }
 };
@@ -84,7 +97,12 @@ struct Shard {
     std::unordered_map<std::string, std::unique_ptr<Cluster>, StringHash, std::equal_to<>> by_id;
     std::list<Cluster*> lru;  // most recently used first
     std::uint64_t evictions = 0;
+    std::uint64_t messages = 0;  // counted under the lock: no shared counter between workers
 };
+
+// Each change of any miner's formats takes a new number from here, so that a thread's cached
+// format (below) is never mistaken for one of another miner.
+std::atomic<std::uint64_t> next_formats_version{1};
 
 struct FormatState {
     std::string name;
@@ -92,16 +110,36 @@ struct FormatState {
     detail::Masker masker;
 };
 
-bool has_wild(std::string_view token) { return token.find(kWild) != std::string_view::npos; }
-
 // Length first: most tokens that differ differ in length.
 inline bool same_token(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+/// Writes a line's parameters over those of the previous line, so that their strings are
+/// reused instead of allocated again; finish() drops what is left over.
+class ParamWriter {
+public:
+    explicit ParamWriter(std::vector<std::string>& params) : params_(params) {}
+    void add(std::string_view value) {
+        if (count_ < params_.size()) {
+            params_[count_].assign(value);
+        } else {
+            params_.emplace_back(value);
+        }
+        ++count_;
+    }
+    std::size_t size() const { return count_; }
+    void truncate(std::size_t size) { count_ = std::min(count_, size); }
+    void finish() { params_.resize(count_); }
+
+private:
+    std::vector<std::string>& params_;
+    std::size_t count_ = 0;
+};
+
 // Whether `text` fits `pattern`, where each <*> of the pattern stands for any text
-// (possibly empty). The texts the <*> cover are appended to `captures` when given.
-bool glob_match(std::string_view pattern, std::string_view text, std::vector<std::string>* captures) {
+// (possibly empty). The texts the <*> cover are added to `captures` when given.
+bool glob_match(std::string_view pattern, std::string_view text, ParamWriter* captures) {
     std::size_t wild = pattern.find(kWild);
     if (wild == std::string_view::npos) {
         return pattern == text;
@@ -119,14 +157,14 @@ bool glob_match(std::string_view pattern, std::string_view text, std::vector<std
             if (text.size() < pos + literal.size() || text.substr(text.size() - literal.size()) != literal) {
                 return false;
             }
-            if (captures) captures->emplace_back(text.substr(pos, text.size() - literal.size() - pos));
+            if (captures) captures->add(text.substr(pos, text.size() - literal.size() - pos));
             return true;
         }
         const std::size_t at = literal.empty() ? pos : text.find(literal, pos);
         if (at == std::string_view::npos) {
             return false;
         }
-        if (captures) captures->emplace_back(text.substr(pos, at - pos));
+        if (captures) captures->add(text.substr(pos, at - pos));
         pos = at + literal.size();
         pattern.remove_prefix(next + kWild.size());
     }
@@ -175,9 +213,14 @@ struct TemplateMiner::Impl {
     std::vector<std::shared_ptr<const FormatState>> formats;
     std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> format_index;
 
+    // Changes (under the unique lock) whenever `formats` does: parse() then needs no lock
+    // while its thread's cached format is current.
+    std::atomic<std::uint64_t> formats_version{0};
+
     std::vector<std::unique_ptr<Shard>> shards;
-    std::atomic<std::uint64_t> messages{0};
     std::atomic<std::size_t> templates{0};
+
+    void formats_changed() { formats_version.store(next_formats_version.fetch_add(1), std::memory_order_release); }
 
     core::Result<std::shared_ptr<const FormatState>> make_state(const std::string& name, const MinerOptions& o) const {
         if (auto ok = check_options(o); !ok) {
@@ -206,6 +249,7 @@ struct TemplateMiner::Impl {
         const auto idx = static_cast<std::uint32_t>(formats.size());
         formats.push_back(state);
         format_index.emplace(std::string(name), idx);
+        formats_changed();
         return {idx, state};
     }
 
@@ -334,6 +378,7 @@ core::Result<std::unique_ptr<TemplateMiner>> TemplateMiner::create(MinerOptions 
     impl->defaults = std::move(defaults);
     impl->limits = limits;
     impl->shard_cap = std::max<std::size_t>(1, limits.max_templates / limits.shards);
+    impl->formats_changed();  // never 0, the version of no thread's cache
     if (auto probe = impl->make_state("default", impl->defaults); !probe) {
         return probe.error();
     }
@@ -355,6 +400,7 @@ core::Result<void> TemplateMiner::add_format(const std::string& format, const Mi
         impl_->format_index.emplace(format, static_cast<std::uint32_t>(impl_->formats.size()));
         impl_->formats.push_back(std::move(*state));
     }
+    impl_->formats_changed();
     return {};
 }
 
@@ -369,20 +415,22 @@ TemplateMatch TemplateMiner::parse(std::string_view format, std::string_view con
 void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std::int64_t now_ms,
                           TemplateMatch& out) {
     auto& impl = *impl_;
-    impl.messages.fetch_add(1, std::memory_order_relaxed);
     const std::uint32_t fmt = format_id;
-    const FormatState* state = nullptr;
-    {
+    // Formats are only ever added or replaced (never removed); a replaced state stays alive
+    // through the thread's cached reference. Taking the shared lock on every line would make
+    // the workers write to one cache line.
+    struct CachedFormat {
+        std::uint64_t version = 0;
+        std::uint32_t format = 0;
+        std::shared_ptr<const FormatState> state;
+    };
+    thread_local CachedFormat cached;
+    if (cached.version != impl.formats_version.load(std::memory_order_acquire) || cached.format != fmt) {
         std::shared_lock lock(impl.formats_mu);
-        // Formats are only ever added or replaced (never removed); a replaced state stays
-        // alive through the thread's cached reference below.
-        thread_local std::shared_ptr<const FormatState> cached;
         SAI_CHECK(fmt < impl.formats.size(), "format id not from format_id()");
-        if (cached != impl.formats[fmt]) {
-            cached = impl.formats[fmt];
-        }
-        state = cached.get();
+        cached = {impl.formats_version.load(std::memory_order_relaxed), fmt, impl.formats[fmt]};
     }
+    const FormatState* state = cached.state.get();
     const MinerOptions& o = state->options;
     if (content.size() > impl.limits.max_content_bytes) {
         content = content.substr(0, impl.limits.max_content_bytes);
@@ -394,6 +442,7 @@ void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std
 
     Shard& shard = impl.shard_for(fmt, n);
     std::lock_guard lock(shard.mu);
+    ++shard.messages;
     Node* leaf = Impl::descend(shard, Impl::root_key(fmt, n), tokens, o);
 
     Cluster* best = nullptr;
@@ -405,9 +454,10 @@ void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std
         const bool settled = o.settled_after > 0 && c->count >= o.settled_after;
         for (std::size_t i = 0; i < n; ++i) {
             const auto& t = c->tokens[i];
+            const TokenKind kind = c->kinds[i];
             if (same_token(t, tokens[i])) {
                 ++same;
-            } else if (t != kWild && (has_wild(t) || has_wild(tokens[i]))) {
+            } else if (kind != TokenKind::Wild && (kind == TokenKind::Partial || has_wild(tokens[i]))) {
                 // A partly masked token ("(uid=<*>)", "port:<*>") is structure: a token that
                 // fits it ("(uid=42)", "(host.name)") or that it fits agrees with the template;
                 // one that does not ("LOGIN(uid=<*>)") belongs to another template.
@@ -415,11 +465,11 @@ void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std
                     ++same;
                     continue;
                 }
-                if (has_wild(t) || settled) {
+                if (kind == TokenKind::Partial || settled) {
                     structural_mismatch = true;
                     break;
                 }
-            } else if (t != kWild && settled) {
+            } else if (kind != TokenKind::Wild && settled) {
                 // A word that stayed the same over many lines is part of the message, not a
                 // value: a line with another word there is another message.
                 structural_mismatch = true;
@@ -438,12 +488,11 @@ void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std
     }
 
     out.is_new = false;
-    out.params.clear();
     if (best && best_sim >= o.similarity) {
         bool changed = false;
         for (std::size_t i = 0; i < n; ++i) {
             auto& t = best->tokens[i];
-            if (same_token(t, tokens[i]) || t == kWild) {
+            if (best->kinds[i] == TokenKind::Wild || same_token(t, tokens[i])) {
                 continue;
             }
             switch (fits(t, tokens[i])) {
@@ -466,24 +515,27 @@ void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std
     best->last_seen_ms = std::max(best->last_seen_ms, now_ms);
     out.template_id.assign(best->id);
     out.template_text.assign(best->text);
+    ParamWriter params(out.params);
     for (std::size_t i = 0; i < n; ++i) {
         const auto b = line.first_masked[i];
         const auto e = line.first_masked[i + 1];
-        if (best->tokens[i] == kWild && !(e - b == 1 && tokens[i] == kWild)) {
-            out.params.emplace_back(line.raw_tokens[i]);
-        } else if (same_token(best->tokens[i], tokens[i]) || best->tokens[i] == kWild) {
+        const bool wild = best->kinds[i] == TokenKind::Wild;
+        if (wild && !(e - b == 1 && tokens[i] == kWild)) {
+            params.add(line.raw_tokens[i]);
+        } else if (wild || same_token(best->tokens[i], tokens[i])) {
             for (auto k = b; k < e; ++k) {
-                out.params.emplace_back(line.masked[k]);
+                params.add(line.masked[k]);
             }
-        } else if (has_wild(best->tokens[i])) {
+        } else if (best->kinds[i] == TokenKind::Partial) {
             // The line fits a partly masked token: its values are what the <*> cover.
-            const auto before = out.params.size();
-            if (!glob_match(best->tokens[i], line.raw_tokens[i], &out.params)) {
-                out.params.resize(before);
-                out.params.emplace_back(line.raw_tokens[i]);
+            const auto before = params.size();
+            if (!glob_match(best->tokens[i], line.raw_tokens[i], &params)) {
+                params.truncate(before);
+                params.add(line.raw_tokens[i]);
             }
         }
     }
+    params.finish();
 }
 
 std::vector<TemplateRecord> TemplateMiner::snapshot() const {
@@ -579,9 +631,9 @@ core::Result<std::size_t> TemplateMiner::restore(const std::vector<TemplateRecor
 
 MinerStats TemplateMiner::stats() const {
     MinerStats s;
-    s.messages = impl_->messages.load(std::memory_order_relaxed);
     for (const auto& shard : impl_->shards) {
         std::lock_guard lock(shard->mu);
+        s.messages += shard->messages;
         s.templates += shard->by_id.size();
         s.evictions += shard->evictions;
     }

@@ -114,6 +114,28 @@ TEST_F(EntityExtractorTest, Outcome) {
     EXPECT_EQ(extractor_->extract("unfailedness closedown").outcome, "");
 }
 
+TEST_F(EntityExtractorTest, WordBoundariesAndCase) {
+    EXPECT_THAT(values("PORT=8080 and Port: 22", EntityType::Port), ElementsAre("8080", "22"));
+    EXPECT_THAT(values("ports 22 and port_1 22 and port 123456", EntityType::Port), IsEmpty());
+    EXPECT_THAT(values("USERNAME=carol", EntityType::User), ElementsAre("carol"));
+    EXPECT_THAT(values("For root from 1.2.3.4", EntityType::User), IsEmpty()) << "\"for X from\" is case-sensitive";
+    EXPECT_THAT(values("POST https://api.example.com/v1 and get /x", EntityType::HttpMethod), ElementsAre("POST"));
+    EXPECT_THAT(values("Status Code: 404 and status 4040", EntityType::HttpStatus), ElementsAre("404"));
+    EXPECT_THAT(values("x1.2.3.4 and a.10.0.0.1 and 10.0.0.1x", EntityType::Ipv4), IsEmpty());
+    EXPECT_THAT(values(std::string("_").append(32, 'a').append(" ").append(32, 'g'), EntityType::Md5), IsEmpty());
+    EXPECT_EQ(extractor_->extract("Connection TIMED OUT").outcome, "unknown");
+    EXPECT_EQ(extractor_->extract("timed  out, failed_login, error1").outcome, "");
+}
+
+TEST_F(EntityExtractorTest, EntityAtTheEndOfTheLineIsFoundAsInTheMiddle) {
+    // An e-mail address followed by '_' is not one, wherever it is (its domain is).
+    for (const std::string tail : {"", " next"}) {
+        const auto text = "mail 404@failed.io_" + tail;
+        EXPECT_THAT(values(text, EntityType::Email), IsEmpty()) << text;
+        EXPECT_THAT(values(text, EntityType::Domain), ElementsAre("failed.io")) << text;
+    }
+}
+
 TEST_F(EntityExtractorTest, BadInputIsHandled) {
     EXPECT_TRUE(extractor_->extract("").items.empty());
     static constexpr char kBinary[] = "\x00\xff 10.0.0.1 \x80\x00";

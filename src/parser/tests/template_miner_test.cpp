@@ -237,5 +237,53 @@ TEST(TemplateMinerTest, ConcurrentWorkersAgreeOnIds) {
     }
 }
 
+TEST(TemplateMinerTest, MinersInOneThreadKeepTheirOwnFormatOptions) {
+    // Each thread caches the format it parsed last; a second miner whose format has the same
+    // id must not be parsed with the first one's options.
+    MinerOptions masked;
+    masked.masks = {"@ipv4"};
+    MinerOptions plain;
+    plain.generic_masking = false;
+    auto a = TemplateMiner::create(masked).value();
+    auto b = TemplateMiner::create(plain).value();
+    const auto fa = a->format_id("f");
+    const auto fb = b->format_id("f");
+    ASSERT_EQ(fa, fb);
+    TemplateMatch ma;
+    TemplateMatch mb;
+    for (int i = 0; i < 3; ++i) {
+        a->parse(fa, "from 10.0.0.1 now", 0, ma);
+        b->parse(fb, "from 10.0.0.1 now", 0, mb);
+    }
+    EXPECT_EQ(ma.template_text, "from <*> now");
+    EXPECT_EQ(mb.template_text, "from 10.0.0.1 now");
+}
+
+TEST(TemplateMinerTest, FormatsAddedWhileWorkersParse) {
+    auto m = make();
+    const auto id = m->format_id("ssh");
+    std::vector<std::thread> workers;
+    std::vector<std::string> ids(2);
+    for (int t = 0; t < 2; ++t) {
+        workers.emplace_back([&, t] {
+            TemplateMatch out;
+            for (int r = 0; r < 3000; ++r) {
+                m->parse(id, "Accepted password for alice from 10.0.0.1 port 22 ssh2", 0, out);
+            }
+            ids[static_cast<std::size_t>(t)] = out.template_id;
+        });
+    }
+    for (int f = 0; f < 200; ++f) {
+        MinerOptions o;
+        o.masks = {"@ipv4"};
+        ASSERT_TRUE(m->add_format("other" + std::to_string(f), o));
+    }
+    ASSERT_TRUE(m->add_format("ssh", MinerOptions{}));  // replaced options, same templates
+    for (auto& w : workers) w.join();
+    EXPECT_EQ(ids[0], ids[1]);
+    EXPECT_EQ(m->stats().messages, 6000u);
+    EXPECT_EQ(m->format_id("ssh"), id);
+}
+
 }  // namespace
 }  // namespace sai::parser

@@ -1,5 +1,6 @@
 #pragma once
-// Typed entities in a log line, found by one Hyperscan database compiled once.
+// Typed entities in a log line, found by hand-written scans (entity_scanner.hpp has the
+// exact rules: the regular expressions they replaced):
 //
 //   ipv4, ipv6 (validated with inet_pton), mac, email, url, domain (common TLDs),
 //   unix_path (two or more components), windows_path (C:\...), md5 / sha1 / sha256
@@ -62,22 +63,19 @@ struct Entities {
     const Entity* first(EntityType type) const;
 };
 
-/// The compiled entity patterns. Build once with create() and share: extract() is const
-/// and thread-safe (each thread gets its own Hyperscan scratch).
+/// The entity extractor. Create once and share: extract() is const and thread-safe.
+/// create() keeps the shape of a construction that can fail, for extractors with
+/// configured patterns; this one cannot fail.
 class EntityExtractor {
 public:
     static core::Result<std::shared_ptr<const EntityExtractor>> create();
-    ~EntityExtractor();
 
-    /// Scans at most max_bytes of `text` (64 KiB by default); never fails.
+    /// Scans at most the first 64 KiB of `text`; never fails.
     Entities extract(std::string_view text) const;
     void extract(std::string_view text, Entities& out) const;
 
-    struct Impl;
-
 private:
-    explicit EntityExtractor(std::unique_ptr<Impl> impl);
-    std::unique_ptr<Impl> impl_;
+    EntityExtractor() = default;
 };
 
 }  // namespace sai::parser
