@@ -83,11 +83,6 @@ struct HsDatabase {
     HsDatabase& operator=(HsDatabase&&) = delete;
 };
 
-/// The per-field matchers: one database on the lowercased values, one on the raw values.
-struct SlotMatchers {
-    HsDatabase lower, raw;
-};
-
 struct CompiledRuleSet::Impl {
     std::vector<CompiledRule> rules;
     std::unique_ptr<RuleCounters[]> counters;
@@ -106,7 +101,9 @@ struct CompiledRuleSet::Impl {
     };
     // lowercased event path -> slots
     std::unordered_map<std::string, std::vector<std::uint32_t>, StringHash, std::equal_to<>> path_slots;
-    std::vector<SlotMatchers> matchers;                              // per slot
+    // Per slot: one database of the field's patterns, case-insensitive ones (Sigma's default)
+    // with HS_FLAG_CASELESS, scanned over the raw values.
+    std::vector<HsDatabase> matchers;
     std::vector<std::vector<std::uint32_t>> direct_rules;            // slot -> rules with non-pattern atoms
     std::vector<std::uint32_t> always_rules;
     std::vector<std::uint32_t> class_rule;  // logsource class -> a rule of that class

@@ -56,16 +56,8 @@ std::optional<double> number_of(std::string_view s) {
 struct Scratch {
     struct Value {
         std::uint32_t next = kNone;
-        bool lowered = false;
         bool keyword = false;  // also searched by keyword selections
-        std::string raw, low;
-        const std::string& lower() {
-            if (!lowered) {
-                ascii_lower(raw, low);
-                lowered = true;
-            }
-            return low;
-        }
+        std::string raw;
     };
     std::uint64_t generation = 0;
     hs_scratch_t* hs = nullptr;
@@ -88,10 +80,8 @@ struct Scratch {
         set = &s;
         if (generation == s.generation) return;
         for (const auto& m : s.matchers) {
-            for (const auto* db : {m.lower.db, m.raw.db}) {
-                if (db != nullptr && hs_alloc_scratch(db, &hs) != HS_SUCCESS) {
-                    throw std::runtime_error("hyperscan: cannot allocate scratch");
-                }
+            if (m.db != nullptr && hs_alloc_scratch(m.db, &hs) != HS_SUCCESS) {
+                throw std::runtime_error("hyperscan: cannot allocate scratch");
             }
         }
         slot_head.assign(s.slot_names.size(), kNone);
@@ -126,7 +116,6 @@ struct Scratch {
         if (used == values.size()) values.emplace_back();
         auto& v = values[used];
         v.raw.assign(text.substr(0, kMaxScannedBytes));
-        v.lowered = false;
         v.keyword = keyword;
         v.next = kNone;
         if (keyword && !has(set->keyword_slot)) {
@@ -181,13 +170,9 @@ struct Scratch {
         }
     }
 
-    void scan(const HsDatabase& lower, const HsDatabase& raw, Value& v) {
-        if (lower.db != nullptr) {
-            const auto& l = v.lower();
-            hs_scan(lower.db, l.data(), static_cast<unsigned>(l.size()), 0, hs, on_match_thunk, this);
-        }
-        if (raw.db != nullptr) {
-            hs_scan(raw.db, v.raw.data(), static_cast<unsigned>(v.raw.size()), 0, hs, on_match_thunk, this);
+    void scan(const HsDatabase& matcher, const Value& v) {
+        if (matcher.db != nullptr) {
+            hs_scan(matcher.db, v.raw.data(), static_cast<unsigned>(v.raw.size()), 0, hs, on_match_thunk, this);
         }
     }
 
@@ -306,24 +291,22 @@ void scan_event(Scratch& s, bool windows) {
     // Keyword values are searched as one text, one value per line: one scan per database.
     auto& text = s.keyword_text;
     text.raw.clear();
-    text.lowered = false;
     auto keywords = [&](Scratch::Value& v) {
         text.raw += v.raw;
         text.raw += '\n';
     };
     for (std::size_t p = 0; p < s.present.size(); ++p) {
         const auto slot = s.present[p];
-        const auto& m = set.matchers[slot];
         for (auto i = s.slot_head[slot]; i != kNone; i = s.values[i].next) {
             auto& v = s.values[i];
-            s.scan(m.lower, m.raw, v);
+            s.scan(set.matchers[slot], v);
             if (v.keyword) keywords(v);
         }
     }
     for (auto i : s.keyword_only) keywords(s.values[i]);
     if (!text.raw.empty()) {
         for (auto k : {set.keyword_slots[0], set.keyword_slots[windows ? 1 : 2]}) {
-            s.scan(set.matchers[k].lower, set.matchers[k].raw, text);
+            s.scan(set.matchers[k], text);
         }
     }
     for (auto slot : s.present) {

@@ -65,6 +65,8 @@ std::vector<Token> wildcard_tokens(std::string_view s, bool literal) {
 }
 
 /// Hyperscan expression of a wildcard value; empty optional when it matches any value.
+/// `fold` lowercases the letters of caseless patterns, so that spellings differing in
+/// case are one Hyperscan pattern.
 std::optional<std::string> hs_expression(std::vector<Token> tokens, bool fold, bool per_line) {
     const bool lead = !tokens.empty() && tokens.front().kind == Token::Kind::Star;
     const bool trail = !tokens.empty() && tokens.back().kind == Token::Kind::Star;
@@ -182,7 +184,6 @@ std::optional<double> number_of(std::string_view s) {
 
 struct PendingPattern {
     std::uint32_t slot;
-    bool raw;
     std::string expr;
     unsigned flags;
     std::uint32_t atom;  // local to the rule until committed
@@ -352,7 +353,7 @@ struct RuleBuilder {
                     return unprocessable("field '" + spec + "': regular expression not supported (" + why + ")");
                 }
                 hs_free_database(db);
-                patterns.push_back({test.slot, true, text, flags, atom, 1});
+                patterns.push_back({test.slot, text, flags, atom, 1});
                 continue;
             }
             std::vector<std::string> variants{text};
@@ -395,7 +396,9 @@ struct RuleBuilder {
                 // Keyword text is one value per line: wildcards stay within a value.
                 unsigned flags = HS_FLAG_SINGLEMATCH | (parts[0].empty() ? HS_FLAG_MULTILINE : HS_FLAG_DOTALL);
                 if (*expr == "^\\z" || *expr == "^$") flags |= HS_FLAG_ALLOWEMPTY;
-                patterns.push_back({test.slot, raw, std::move(*expr), flags, atom, fixed});
+                // Hyperscan folds ASCII case only, as Sigma's case-insensitive match does.
+                if (!raw) flags |= HS_FLAG_CASELESS;
+                patterns.push_back({test.slot, std::move(*expr), flags, atom, fixed});
             }
             if (atoms[atom].kind == Atom::Kind::Exists) {
                 std::erase_if(patterns, [&](const PendingPattern& p) { return p.atom == atom; });
@@ -1058,14 +1061,9 @@ private:
 
     void build_matchers() {
         impl_->matchers.resize(impl_->slot_names.size());
-        std::vector<std::vector<PendingPattern*>> lower_lists(impl_->slot_names.size()), raw_lists(impl_->slot_names.size());
-        for (auto& p : pending_patterns_) {
-            (p.raw ? raw_lists : lower_lists)[p.slot].push_back(&p);
-        }
-        for (std::size_t s = 0; s < impl_->slot_names.size(); ++s) {
-            compile_db(lower_lists[s], impl_->matchers[s].lower);
-            compile_db(raw_lists[s], impl_->matchers[s].raw);
-        }
+        std::vector<std::vector<PendingPattern*>> lists(impl_->slot_names.size());
+        for (auto& p : pending_patterns_) lists[p.slot].push_back(&p);
+        for (std::size_t s = 0; s < impl_->slot_names.size(); ++s) compile_db(lists[s], impl_->matchers[s]);
         for (auto r : broken_rules_) {
             // Keep the rule out of evaluation: its atoms may be missing from the databases.
             auto& rule = impl_->rules[r];
@@ -1137,10 +1135,8 @@ std::size_t CompiledRuleSet::memory_bytes() const noexcept {
                         (impl_->pattern_atoms.capacity() + impl_->pattern_first.capacity()) * sizeof(std::uint32_t) + impl_->pattern_bytes +
                         impl_->rules.capacity() * (sizeof(CompiledRule) + sizeof(RuleCounters));
     for (const auto& m : impl_->matchers) {
-        for (const auto* db : {m.lower.db, m.raw.db}) {
-            std::size_t size = 0;
-            if (db != nullptr && hs_database_size(db, &size) == HS_SUCCESS) bytes += size;
-        }
+        std::size_t size = 0;
+        if (m.db != nullptr && hs_database_size(m.db, &size) == HS_SUCCESS) bytes += size;
     }
     for (const auto& r : impl_->rules) {
         bytes += r.info.title.size() + r.info.description.size() + r.info.id.size() + r.info.file.size();
