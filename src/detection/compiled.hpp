@@ -83,12 +83,30 @@ struct HsDatabase {
     HsDatabase& operator=(HsDatabase&&) = delete;
 };
 
+/// Logsource classes, one bit each.
+using ClassSet = std::vector<std::uint64_t>;
+
+inline bool has_class(const ClassSet& set, std::uint32_t c) { return (set[c / 64] >> (c % 64)) & 1; }
+
+/// The rules of some logsource classes with their own databases: an event scans the
+/// smallest partition holding every class whose logsource applies to it (or, when none
+/// does, every partition holding one of them), so that a Sysmon process creation event
+/// does not meet the patterns of registry or Linux rules. Every class is in a partition.
+struct Partition {
+    ClassSet classes;
+    std::size_t rules = 0;
+    // Per slot: one database of the field's patterns, case-insensitive ones (Sigma's
+    // default) with HS_FLAG_CASELESS, scanned over the raw values.
+    std::vector<HsDatabase> matchers;
+};
+
 struct CompiledRuleSet::Impl {
     std::vector<CompiledRule> rules;
     std::unique_ptr<RuleCounters[]> counters;
     std::vector<Atom> atoms;
     // Hyperscan pattern id -> its atoms: pattern_atoms[pattern_first[id] .. pattern_first[id + 1]).
-    // Identical expressions of different rules are one pattern.
+    // Identical expressions of different rules are one pattern (in each database; ids are
+    // distinct across databases).
     std::vector<std::uint32_t> pattern_first{0};
     std::vector<std::uint32_t> pattern_atoms;
     std::vector<Correlation> correlations;
@@ -101,12 +119,11 @@ struct CompiledRuleSet::Impl {
     };
     // lowercased event path -> slots
     std::unordered_map<std::string, std::vector<std::uint32_t>, StringHash, std::equal_to<>> path_slots;
-    // Per slot: one database of the field's patterns, case-insensitive ones (Sigma's default)
-    // with HS_FLAG_CASELESS, scanned over the raw values.
-    std::vector<HsDatabase> matchers;
+    std::vector<Partition> partitions;  // fewest rules first
     std::vector<std::vector<std::uint32_t>> direct_rules;            // slot -> rules with non-pattern atoms
     std::vector<std::uint32_t> always_rules;
     std::vector<std::uint32_t> class_rule;  // logsource class -> a rule of that class
+    std::vector<std::size_t> class_size;    // logsource class -> its number of rules
     // Keyword selections, by the product of their rule: [0] any product, [1] Windows,
     // [2] other products; an event searches [0] and the one of its kind. keyword_slot == [0].
     std::uint32_t keyword_slot = 0;

@@ -67,8 +67,13 @@ struct Scratch {
     std::vector<std::uint32_t> present, candidates, keyword_only;
     Value keyword_text;
     std::vector<std::int8_t> selection_memo;
-    std::vector<std::uint32_t> class_epoch;
-    std::vector<std::uint8_t> class_ok;
+    /// What an event source implies: the logsource classes that apply, the partitions to scan.
+    struct SourceClasses {
+        ClassSet applies;
+        std::vector<const Partition*> partitions;
+    };
+    std::unordered_map<std::string, SourceClasses, CompiledRuleSet::Impl::StringHash, std::equal_to<>> sources;
+    std::string source_key;
     std::uint32_t epoch = 0;
     const CompiledRuleSet::Impl* set = nullptr;
 
@@ -79,17 +84,18 @@ struct Scratch {
     void prepare(const CompiledRuleSet::Impl& s) {
         set = &s;
         if (generation == s.generation) return;
-        for (const auto& m : s.matchers) {
-            if (m.db != nullptr && hs_alloc_scratch(m.db, &hs) != HS_SUCCESS) {
-                throw std::runtime_error("hyperscan: cannot allocate scratch");
+        for (const auto& p : s.partitions) {
+            for (const auto& m : p.matchers) {
+                if (m.db != nullptr && hs_alloc_scratch(m.db, &hs) != HS_SUCCESS) {
+                    throw std::runtime_error("hyperscan: cannot allocate scratch");
+                }
             }
         }
         slot_head.assign(s.slot_names.size(), kNone);
         slot_epoch.assign(s.slot_names.size(), 0);
         atom_epoch.assign(s.atoms.size(), 0);
         rule_epoch.assign(s.rules.size(), 0);
-        class_epoch.assign(s.class_rule.size(), 0);
-        class_ok.assign(s.class_rule.size(), 0);
+        sources.clear();
         epoch = 0;
         generation = s.generation;
     }
@@ -99,7 +105,6 @@ struct Scratch {
             std::fill(slot_epoch.begin(), slot_epoch.end(), 0);
             std::fill(atom_epoch.begin(), atom_epoch.end(), 0);
             std::fill(rule_epoch.begin(), rule_epoch.end(), 0);
-            std::fill(class_epoch.begin(), class_epoch.end(), 0);
             epoch = 1;
         }
         used = 0;
@@ -284,9 +289,9 @@ void load_event(Scratch& s, const model::Event& e) {
     }
 }
 
-/// Hyperscan: one scan per field value for every pattern of every rule on that field;
-/// keyword values against the keyword patterns of rules for this kind of event.
-void scan_event(Scratch& s, bool windows) {
+/// Hyperscan: one scan per field value for every pattern on that field of the rules of
+/// `parts`; keyword values against their keyword patterns for this kind of event.
+void scan_event(Scratch& s, const std::vector<const Partition*>& parts, bool windows) {
     const auto& set = *s.set;
     // Keyword values are searched as one text, one value per line: one scan per database.
     auto& text = s.keyword_text;
@@ -299,14 +304,14 @@ void scan_event(Scratch& s, bool windows) {
         const auto slot = s.present[p];
         for (auto i = s.slot_head[slot]; i != kNone; i = s.values[i].next) {
             auto& v = s.values[i];
-            s.scan(set.matchers[slot], v);
+            for (const auto* part : parts) s.scan(part->matchers[slot], v);
             if (v.keyword) keywords(v);
         }
     }
     for (auto i : s.keyword_only) keywords(s.values[i]);
     if (!text.raw.empty()) {
         for (auto k : {set.keyword_slots[0], set.keyword_slots[windows ? 1 : 2]}) {
-            s.scan(set.matchers[k], text);
+            for (const auto* part : parts) s.scan(part->matchers[k], text);
         }
     }
     for (auto slot : s.present) {
@@ -337,6 +342,49 @@ EventSource event_source(const Scratch& s) {
         s.for_values(set.module_slot, [&](const Scratch::Value& v) { ascii_lower(v.raw, src.product); return true; });
     }
     return src;
+}
+
+constexpr std::size_t kMaxSourcesRemembered = 4096;
+
+/// The logsource classes that apply to `src` and the partition to scan, remembered per
+/// thread by source (events of one kind share it).
+const Scratch::SourceClasses& classes_of(Scratch& s, const EventSource& src) {
+    auto& key = s.source_key;
+    key.assign(src.windows ? "w" : "o");
+    for (const auto* part : {&src.product, &src.channel, &src.provider, &src.category}) {
+        key += '\x1f';
+        key += *part;
+    }
+    key += '\x1f';
+    key += std::to_string(src.event_id);
+    if (auto it = s.sources.find(key); it != s.sources.end()) return it->second;
+    if (s.sources.size() >= kMaxSourcesRemembered) s.sources.clear();
+    const auto& set = *s.set;
+    Scratch::SourceClasses out;
+    out.applies.assign(set.partitions.front().classes.size(), 0);
+    for (std::uint32_t c = 0; c < set.class_rule.size(); ++c) {
+        if (logsource_applies(set.rules[set.class_rule[c]], src)) out.applies[c / 64] |= std::uint64_t{1} << (c % 64);
+    }
+    auto covers = [&](const Partition& part) {
+        for (std::size_t w = 0; w < out.applies.size(); ++w) {
+            if ((out.applies[w] & ~part.classes[w]) != 0) return false;
+        }
+        return true;
+    };
+    auto meets = [&](const Partition& part) {
+        for (std::size_t w = 0; w < out.applies.size(); ++w) {
+            if ((out.applies[w] & part.classes[w]) != 0) return true;
+        }
+        return false;
+    };
+    if (auto it = std::find_if(set.partitions.begin(), set.partitions.end(), covers); it != set.partitions.end()) {
+        out.partitions = {&*it};
+    } else {
+        for (const auto& part : set.partitions) {
+            if (meets(part)) out.partitions.push_back(&part);
+        }
+    }
+    return s.sources.emplace(key, std::move(out)).first->second;
 }
 
 bool atom_true(const Scratch& s, const Atom& a, std::uint32_t id) {
@@ -619,17 +667,12 @@ std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
         s.next_event();
         load_event(s, e);
         const EventSource src = event_source(s);
-        scan_event(s, src.windows);
+        const auto& classes = classes_of(s, src);
+        scan_event(s, classes.partitions, src.windows);
         const bool timed = index % 16 == 0;
         for (auto r : s.candidates) {
             const auto& rule = set.rules[r];
-            if (rule.info.correlation) continue;
-            const auto cls = rule.logsource_class;
-            if (s.class_epoch[cls] != s.epoch) {
-                s.class_epoch[cls] = s.epoch;
-                s.class_ok[cls] = logsource_applies(set.rules[set.class_rule[cls]], src);
-            }
-            if (!s.class_ok[cls]) continue;
+            if (rule.info.correlation || !has_class(classes.applies, rule.logsource_class)) continue;
             const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
             s.selection_memo.assign(rule.selections.size(), -2);
             const bool match = evaluate_condition(rule.condition, [&](std::size_t i) {

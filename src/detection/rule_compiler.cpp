@@ -2,6 +2,7 @@
 // atoms of all rules to one Hyperscan database pair per field, and the indexes.
 
 #include "compiled.hpp"
+#include "logsource.hpp"
 #include "model/event.hpp"
 #include "yaml_guard.hpp"
 
@@ -712,7 +713,8 @@ public:
 
     std::shared_ptr<const CompiledRuleSet> finish() {
         resolve_correlations();
-        build_matchers();
+        assign_classes();
+        build_partitions();
         build_indexes();
         report_.compiled = impl_->rules.size() - broken_rules_.size();
         impl_->generation = g_generation.fetch_add(1);
@@ -1059,18 +1061,105 @@ private:
         }
     }
 
-    void build_matchers() {
-        impl_->matchers.resize(impl_->slot_names.size());
-        std::vector<std::vector<PendingPattern*>> lists(impl_->slot_names.size());
-        for (auto& p : pending_patterns_) lists[p.slot].push_back(&p);
-        for (std::size_t s = 0; s < impl_->slot_names.size(); ++s) compile_db(lists[s], impl_->matchers[s]);
+    /// Class sets of the partitions, fewest rules first: the classes applying to each
+    /// typical source, similar sets merged (fewer databases to compile), and the classes
+    /// no typical source meets (e.g. a Windows service the tables do not name).
+    std::vector<ClassSet> partition_classes() const {
+        const std::size_t classes = impl_->class_rule.size();
+        const ClassSet none((classes + 63) / 64, 0);
+        auto size = [&](const ClassSet& set) {
+            std::size_t n = 0;
+            for (std::uint32_t c = 0; c < classes; ++c) n += has_class(set, c) ? impl_->class_size[c] : 0;
+            return n;
+        };
+        auto unite = [](ClassSet a, const ClassSet& b) {
+            for (std::size_t w = 0; w < a.size(); ++w) a[w] |= b[w];
+            return a;
+        };
+        std::set<std::string> product_names;
+        for (const auto& r : impl_->rules) {
+            if (!r.logsource.product.empty()) product_names.insert(r.logsource.product);
+        }
+        // Non-Windows events of any product share one partition, as do Windows events
+        // that no category applies to (their channel only selects service rules).
+        ClassSet other = none, windows_plain = none;
+        std::vector<ClassSet> sets;
+        for (const auto& source : typical_sources({product_names.begin(), product_names.end()})) {
+            ClassSet set = none;
+            for (std::uint32_t c = 0; c < classes; ++c) {
+                if (logsource_applies(impl_->rules[impl_->class_rule[c]], source)) set[c / 64] |= std::uint64_t{1} << (c % 64);
+            }
+            if (!source.windows) other = unite(other, set);
+            else if (source.event_id < 0) windows_plain = unite(windows_plain, set);
+            else sets.push_back(std::move(set));
+        }
+        sets.push_back(std::move(other));
+        sets.push_back(std::move(windows_plain));
+        // Merge two sets when their union is at most a fifth larger than either (e.g. Sysmon
+        // and Security process creation): little more to scan, one compile.
+        for (bool merged = true; merged;) {
+            merged = false;
+            for (std::size_t i = 0; i < sets.size() && !merged; ++i) {
+                for (std::size_t j = i + 1; j < sets.size() && !merged; ++j) {
+                    ClassSet u = unite(sets[i], sets[j]);
+                    if (size(u) * 5 <= std::min(size(sets[i]), size(sets[j])) * 6) {
+                        sets[i] = std::move(u);
+                        sets.erase(sets.begin() + static_cast<std::ptrdiff_t>(j));
+                        merged = true;
+                    }
+                }
+            }
+        }
+        ClassSet rest = none;
+        for (std::uint32_t c = 0; c < classes; ++c) {
+            if (std::none_of(sets.begin(), sets.end(), [&](const ClassSet& set) { return has_class(set, c); })) {
+                rest[c / 64] |= std::uint64_t{1} << (c % 64);
+            }
+        }
+        if (rest != none) sets.push_back(std::move(rest));
+        std::stable_sort(sets.begin(), sets.end(), [&](const ClassSet& a, const ClassSet& b) { return size(a) < size(b); });
+        return sets;
+    }
+
+    void build_partitions() {
+        for (auto& classes : partition_classes()) {
+            Partition part;
+            part.classes = std::move(classes);
+            part.matchers.resize(impl_->slot_names.size());
+            for (std::uint32_t c = 0; c < impl_->class_rule.size(); ++c) {
+                if (has_class(part.classes, c)) part.rules += impl_->class_size[c];
+            }
+            std::vector<std::vector<PendingPattern*>> lists(impl_->slot_names.size());
+            for (auto& p : pending_patterns_) {
+                if (has_class(part.classes, impl_->rules[impl_->atoms[p.atom].rule].logsource_class)) {
+                    lists[p.slot].push_back(&p);
+                }
+            }
+            for (std::size_t s = 0; s < impl_->slot_names.size(); ++s) compile_db(lists[s], part.matchers[s]);
+            impl_->partitions.push_back(std::move(part));
+        }
         for (auto r : broken_rules_) {
             // Keep the rule out of evaluation: its atoms may be missing from the databases.
             auto& rule = impl_->rules[r];
             fail(rule.info.file, rule.info.id, broken_reason_);
             rule.selections.clear();
             rule.condition = ConditionNode{ConditionNode::Kind::Or, 0, {}};
-            rule.always_candidate = false;
+        }
+    }
+
+    /// Rules of equal logsource (and absence matching) share a logsource class.
+    void assign_classes() {
+        std::map<std::tuple<std::string, std::string, std::string, bool>, std::uint32_t> classes;
+        for (std::uint32_t i = 0; i < impl_->rules.size(); ++i) {
+            auto& r = impl_->rules[i];
+            const auto key = std::make_tuple(r.logsource.product, r.logsource.category, r.logsource.service, r.always_candidate);
+            auto [it, inserted] = classes.try_emplace(key, static_cast<std::uint32_t>(impl_->class_rule.size()));
+            if (inserted) {
+                impl_->class_rule.push_back(i);
+                impl_->class_size.push_back(0);
+            }
+            r.logsource_class = it->second;
+            ++impl_->class_size[it->second];
         }
     }
 
@@ -1088,14 +1177,8 @@ private:
             add(a.slot, a.rule);
             if (a.kind == Atom::Kind::FieldRef) add(a.other_slot, a.rule);
         }
-        std::map<std::tuple<std::string, std::string, std::string, bool>, std::uint32_t> classes;
         for (std::uint32_t i = 0; i < impl_->rules.size(); ++i) {
-            auto& r = impl_->rules[i];
-            if (r.always_candidate) impl_->always_rules.push_back(i);
-            const auto key = std::make_tuple(r.logsource.product, r.logsource.category, r.logsource.service, r.always_candidate);
-            auto [it, inserted] = classes.try_emplace(key, static_cast<std::uint32_t>(impl_->class_rule.size()));
-            if (inserted) impl_->class_rule.push_back(i);
-            r.logsource_class = it->second;
+            if (impl_->rules[i].always_candidate && broken_rules_.count(i) == 0) impl_->always_rules.push_back(i);
         }
         impl_->counters = std::make_unique<RuleCounters[]>(impl_->rules.size());
     }
@@ -1134,9 +1217,11 @@ std::size_t CompiledRuleSet::memory_bytes() const noexcept {
     std::size_t bytes = sizeof(Impl) + impl_->atoms.capacity() * sizeof(Atom) +
                         (impl_->pattern_atoms.capacity() + impl_->pattern_first.capacity()) * sizeof(std::uint32_t) + impl_->pattern_bytes +
                         impl_->rules.capacity() * (sizeof(CompiledRule) + sizeof(RuleCounters));
-    for (const auto& m : impl_->matchers) {
-        std::size_t size = 0;
-        if (m.db != nullptr && hs_database_size(m.db, &size) == HS_SUCCESS) bytes += size;
+    for (const auto& p : impl_->partitions) {
+        for (const auto& m : p.matchers) {
+            std::size_t size = 0;
+            if (m.db != nullptr && hs_database_size(m.db, &size) == HS_SUCCESS) bytes += size;
+        }
     }
     for (const auto& r : impl_->rules) {
         bytes += r.info.title.size() + r.info.description.size() + r.info.id.size() + r.info.file.size();
