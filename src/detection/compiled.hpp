@@ -24,8 +24,16 @@ struct Atom {
     bool flag = false;                 // Exists: expected presence
     bool trigger = false;              // Pattern: a match makes the rule a candidate
     double number = 0;                 // numeric comparisons
-    std::string low, high;             // Cidr: ip_sort_key range
     std::uint32_t other_slot = 0;      // FieldRef
+    std::uint32_t range = 0;           // Cidr: index in CompiledRuleSet::Impl::cidr_ranges
+};
+
+/// An atom of a Hyperscan pattern, with the rule it makes a candidate (its trigger atoms
+/// only): what a match needs, without reading the Atom.
+struct PatternAtom {
+    static constexpr std::uint32_t kNoCandidate = UINT32_MAX;
+    std::uint32_t atom = 0;
+    std::uint32_t candidate = kNoCandidate;
 };
 
 /// AND (`all`) or OR of atoms on one field: one `Field|mods: values` entry.
@@ -48,16 +56,17 @@ struct Logsource {
 };
 
 struct CompiledRule {
+    // What evaluation reads first, together.
+    std::vector<Selection> selections;
+    ConditionNode condition;
+    std::uint32_t logsource_class = 0;  // rules with equal logsource (and absence matching) share a class
+    bool always_candidate = false;  // true on an event without any of its fields (e.g. "not x")
+    bool needs_pattern = false;     // cannot be true unless one of its Hyperscan patterns matched
+    bool generate = true;           // false when only correlations consume its matches
+    bool generate_asked = false;    // a correlation over it said generate: true
     RuleInfo info;
     std::string name;  // Sigma `name`, referenced by correlations
     Logsource logsource;
-    std::vector<Selection> selections;
-    ConditionNode condition;
-    bool always_candidate = false;  // true on an event without any of its fields (e.g. "not x")
-    bool needs_pattern = false;     // cannot be true unless one of its Hyperscan patterns matched
-    std::uint32_t logsource_class = 0;  // rules with equal logsource (and absence matching) share a class
-    bool generate = true;           // false when only correlations consume its matches
-    bool generate_asked = false;    // a correlation over it said generate: true
 };
 
 /// A Sigma v2 correlation (or the new_value extension) over base rules.
@@ -104,11 +113,12 @@ struct CompiledRuleSet::Impl {
     std::vector<CompiledRule> rules;
     std::unique_ptr<RuleCounters[]> counters;
     std::vector<Atom> atoms;
+    std::vector<std::pair<std::string, std::string>> cidr_ranges;  // ip_sort_key low, high
     // Hyperscan pattern id -> its atoms: pattern_atoms[pattern_first[id] .. pattern_first[id + 1]).
     // Identical expressions of different rules are one pattern (in each database; ids are
     // distinct across databases).
     std::vector<std::uint32_t> pattern_first{0};
-    std::vector<std::uint32_t> pattern_atoms;
+    std::vector<PatternAtom> pattern_atoms;
     std::vector<Correlation> correlations;
     std::vector<std::vector<std::uint32_t>> correlations_of_rule;  // base rule -> correlations
 

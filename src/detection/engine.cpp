@@ -190,10 +190,10 @@ int Scratch::on_match_thunk(unsigned id, unsigned long long, unsigned long long,
     auto& s = *static_cast<Scratch*>(ctx);
     const auto& set = *s.set;
     for (auto i = set.pattern_first[id]; i < set.pattern_first[id + 1]; ++i) {
-        const auto atom = set.pattern_atoms[i];
+        const auto [atom, rule] = set.pattern_atoms[i];
         if (s.atom_epoch[atom] != s.epoch) {
             s.atom_epoch[atom] = s.epoch;
-            if (set.atoms[atom].trigger) s.candidate(set.atoms[atom].rule);
+            if (rule != PatternAtom::kNoCandidate) s.candidate(rule);
         }
     }
     return 0;
@@ -402,7 +402,8 @@ bool atom_true(const Scratch& s, const Atom& a, std::uint32_t id) {
             bool hit = false;
             s.for_values(a.slot, [&](const Scratch::Value& v) {
                 const auto key = model::ip_sort_key(v.raw);
-                return hit = !key.empty() && key >= a.low && key <= a.high;
+                const auto& [low, high] = s.set->cidr_ranges[a.range];
+                return hit = !key.empty() && key >= low && key <= high;
             });
             return hit;
         }
@@ -672,7 +673,7 @@ std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
         const bool timed = index % 16 == 0;
         for (auto r : s.candidates) {
             const auto& rule = set.rules[r];
-            if (rule.info.correlation || !has_class(classes.applies, rule.logsource_class)) continue;
+            if (!has_class(classes.applies, rule.logsource_class) || rule.info.correlation) continue;
             const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
             s.selection_memo.assign(rule.selections.size(), -2);
             const bool match = evaluate_condition(rule.condition, [&](std::size_t i) {

@@ -214,6 +214,7 @@ struct RuleBuilder {
     Builder& b;
     std::uint32_t rule_index;
     std::vector<Atom> atoms;
+    std::vector<std::pair<std::string, std::string>> cidr_ranges;
     std::vector<PendingPattern> patterns;
     std::uint32_t keyword_target = 0;
     bool uses_keywords = false;
@@ -328,8 +329,8 @@ struct RuleBuilder {
                 auto range = model::cidr_range(text);
                 if (!range) return unprocessable("field '" + spec + "': '" + text + "' is not a CIDR range");
                 a.kind = Atom::Kind::Cidr;
-                a.low = range->first;
-                a.high = range->second;
+                a.range = static_cast<std::uint32_t>(cidr_ranges.size());
+                cidr_ranges.push_back(std::move(*range));
                 test.atoms.push_back(add_atom(a));
                 continue;
             }
@@ -836,7 +837,11 @@ private:
             s = s == 0 ? p.literal_bytes : std::min(s, p.literal_bytes);
         }
         choose_triggers(rule, rb.atoms, base, selectivity);
-        for (auto& a : rb.atoms) impl_->atoms.push_back(std::move(a));
+        for (auto& a : rb.atoms) {
+            if (a.kind == Atom::Kind::Cidr) a.range += static_cast<std::uint32_t>(impl_->cidr_ranges.size());
+            impl_->atoms.push_back(a);
+        }
+        for (auto& r : rb.cidr_ranges) impl_->cidr_ranges.push_back(std::move(r));
         for (auto& p : rb.patterns) {
             p.atom += base;
             pending_patterns_.push_back(std::move(p));
@@ -1036,7 +1041,10 @@ private:
                                  HS_MODE_BLOCK, nullptr, &db, &err) == HS_SUCCESS) {
                 for (const auto& key : order) {
                     const auto& atoms = distinct[key];
-                    impl_->pattern_atoms.insert(impl_->pattern_atoms.end(), atoms.begin(), atoms.end());
+                    for (auto a : atoms) {
+                        const auto& atom = impl_->atoms[a];
+                        impl_->pattern_atoms.push_back({a, atom.trigger ? atom.rule : PatternAtom::kNoCandidate});
+                    }
                     impl_->pattern_first.push_back(static_cast<std::uint32_t>(impl_->pattern_atoms.size()));
                     impl_->pattern_bytes += key.first.size();
                 }
@@ -1215,7 +1223,7 @@ std::size_t CompiledRuleSet::find(std::string_view id) const noexcept {
 
 std::size_t CompiledRuleSet::memory_bytes() const noexcept {
     std::size_t bytes = sizeof(Impl) + impl_->atoms.capacity() * sizeof(Atom) +
-                        (impl_->pattern_atoms.capacity() + impl_->pattern_first.capacity()) * sizeof(std::uint32_t) + impl_->pattern_bytes +
+                        impl_->pattern_atoms.capacity() * sizeof(PatternAtom) + impl_->pattern_first.capacity() * sizeof(std::uint32_t) + impl_->pattern_bytes +
                         impl_->rules.capacity() * (sizeof(CompiledRule) + sizeof(RuleCounters));
     for (const auto& p : impl_->partitions) {
         for (const auto& m : p.matchers) {
@@ -1229,7 +1237,7 @@ std::size_t CompiledRuleSet::memory_bytes() const noexcept {
             for (const auto& alt : s.alternatives) bytes += alt.size() * sizeof(FieldTest);
         }
     }
-    for (const auto& a : impl_->atoms) bytes += a.low.size() + a.high.size();
+    for (const auto& [low, high] : impl_->cidr_ranges) bytes += sizeof(low) + sizeof(high) + low.size() + high.size();
     return bytes;
 }
 
