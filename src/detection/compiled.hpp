@@ -42,6 +42,7 @@ struct FieldTest {
     std::string field;
     std::vector<std::uint32_t> atoms;
     bool all = false;
+    bool patterns_only = false;  // every atom is a Pattern: its truth is its match mark
 };
 
 /// A named selection: OR of alternatives, each an AND of field tests.

@@ -74,6 +74,7 @@ struct Scratch {
     };
     std::unordered_map<std::string, SourceClasses, CompiledRuleSet::Impl::StringHash, std::equal_to<>> sources;
     std::string source_key;
+    EventSource source;
     std::uint32_t epoch = 0;
     const CompiledRuleSet::Impl* set = nullptr;
 
@@ -325,9 +326,11 @@ void scan_event(Scratch& s, const std::vector<const Partition*>& parts, bool win
     for (auto r : set.always_rules) s.candidate(r);
 }
 
-EventSource event_source(const Scratch& s) {
+/// The event's source, into `src` (reused per thread: its strings keep their capacity).
+void event_source(const Scratch& s, EventSource& src) {
     const auto& set = *s.set;
-    EventSource src;
+    for (auto* text : {&src.product, &src.channel, &src.provider, &src.category}) text->clear();
+    src.event_id = -1;
     s.for_values(set.channel_slot, [&](const Scratch::Value& v) { ascii_lower(v.raw, src.channel); return true; });
     s.for_values(set.provider_slot, [&](const Scratch::Value& v) { ascii_lower(v.raw, src.provider); return true; });
     s.for_values(set.event_id_slot, [&](const Scratch::Value& v) {
@@ -341,7 +344,6 @@ EventSource event_source(const Scratch& s) {
     } else {
         s.for_values(set.module_slot, [&](const Scratch::Value& v) { ascii_lower(v.raw, src.product); return true; });
     }
-    return src;
 }
 
 constexpr std::size_t kMaxSourcesRemembered = 4096;
@@ -434,9 +436,16 @@ bool atom_true(const Scratch& s, const Atom& a, std::uint32_t id) {
 }
 
 bool test_true(const Scratch& s, const FieldTest& t) {
+    // any: the first true atom decides; all: the first false one.
+    if (t.patterns_only) {
+        for (auto id : t.atoms) {
+            if ((s.atom_epoch[id] == s.epoch) != t.all) return !t.all;
+        }
+        return t.all;
+    }
     for (auto id : t.atoms) {
         const bool a = atom_true(s, s.set->atoms[id], id);
-        if (t.all != a) return a;  // any: first true decides; all: first false decides
+        if (t.all != a) return a;
     }
     return t.all;
 }
@@ -667,7 +676,8 @@ std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
         const model::Event& e = events[index];
         s.next_event();
         load_event(s, e);
-        const EventSource src = event_source(s);
+        EventSource& src = s.source;
+        event_source(s, src);
         const auto& classes = classes_of(s, src);
         scan_event(s, classes.partitions, src.windows);
         const bool timed = index % 16 == 0;

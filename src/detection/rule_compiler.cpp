@@ -406,6 +406,8 @@ struct RuleBuilder {
                 std::erase_if(patterns, [&](const PendingPattern& p) { return p.atom == atom; });
             }
         }
+        test.patterns_only = std::all_of(test.atoms.begin(), test.atoms.end(),
+                                         [&](std::uint32_t id) { return atoms[id].kind == Atom::Kind::Pattern; });
         return test;
     }
 
