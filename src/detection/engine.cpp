@@ -281,10 +281,15 @@ void load_event(Scratch& s, const model::Event& e) {
         s.add_path(path, text, path == "message");
     });
     if (!e.extra.empty()) {
-        bj::parse_options opt;
-        opt.max_depth = 32;
-        bj::basic_parser<ExtraHandler> parser(opt);
-        parser.handler().s = &s;
+        // One parser per thread: its handler's key and value buffers keep their capacity.
+        thread_local bj::basic_parser<ExtraHandler> parser(bj::parse_options{.max_depth = 32});
+        parser.reset();
+        auto& h = parser.handler();
+        h.s = &s;
+        h.depth = 0;
+        h.array2 = false;
+        h.key_part.clear();
+        h.text.clear();
         boost::system::error_code ec;
         parser.write_some(false, e.extra.data(), e.extra.size(), ec);
     }
