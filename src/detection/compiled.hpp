@@ -97,6 +97,7 @@ struct HsDatabase {
 using ClassSet = std::vector<std::uint64_t>;
 
 inline bool has_class(const ClassSet& set, std::uint32_t c) { return (set[c / 64] >> (c % 64)) & 1; }
+inline void add_class(ClassSet& set, std::uint32_t c) { set[c / 64] |= std::uint64_t{1} << (c % 64); }
 
 /// The rules of some logsource classes with their own databases: an event scans the
 /// smallest partition holding every class whose logsource applies to it (or, when none
@@ -104,7 +105,6 @@ inline bool has_class(const ClassSet& set, std::uint32_t c) { return (set[c / 64
 /// does not meet the patterns of registry or Linux rules. Every class is in a partition.
 struct Partition {
     ClassSet classes;
-    std::size_t rules = 0;
     // Per slot: one database of the field's patterns, case-insensitive ones (Sigma's
     // default) with HS_FLAG_CASELESS, scanned over the raw values.
     std::vector<HsDatabase> matchers;

@@ -368,10 +368,7 @@ const Scratch::SourceClasses& classes_of(Scratch& s, const EventSource& src) {
     if (s.sources.size() >= kMaxSourcesRemembered) s.sources.clear();
     const auto& set = *s.set;
     Scratch::SourceClasses out;
-    out.applies.assign(set.partitions.front().classes.size(), 0);
-    for (std::uint32_t c = 0; c < set.class_rule.size(); ++c) {
-        if (logsource_applies(set.rules[set.class_rule[c]], src)) out.applies[c / 64] |= std::uint64_t{1} << (c % 64);
-    }
+    out.applies = applying_classes(set, src);
     auto covers = [&](const Partition& part) {
         for (std::size_t w = 0; w < out.applies.size(); ++w) {
             if ((out.applies[w] & ~part.classes[w]) != 0) return false;

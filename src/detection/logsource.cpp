@@ -202,6 +202,14 @@ bool logsource_applies(const CompiledRule& compiled, const EventSource& event) {
     return rule.category.empty() || event.category.empty() || ecs_category_matches(rule.category, event.category);
 }
 
+ClassSet applying_classes(const CompiledRuleSet::Impl& set, const EventSource& event) {
+    ClassSet out((set.class_rule.size() + 63) / 64, 0);
+    for (std::uint32_t c = 0; c < set.class_rule.size(); ++c) {
+        if (logsource_applies(set.rules[set.class_rule[c]], event)) add_class(out, c);
+    }
+    return out;
+}
+
 std::vector<EventSource> typical_sources(const std::vector<std::string>& products) {
     std::vector<EventSource> out;
     auto windows = [&](std::string_view channel, std::string_view provider, std::int64_t event_id) {

@@ -1071,48 +1071,27 @@ private:
         }
     }
 
-    /// Class sets of the partitions, fewest rules first: the classes applying to each
-    /// typical source, similar sets merged (fewer databases to compile), and the classes
-    /// no typical source meets (e.g. a Windows service the tables do not name).
-    std::vector<ClassSet> partition_classes() const {
-        const std::size_t classes = impl_->class_rule.size();
-        const ClassSet none((classes + 63) / 64, 0);
-        auto size = [&](const ClassSet& set) {
-            std::size_t n = 0;
-            for (std::uint32_t c = 0; c < classes; ++c) n += has_class(set, c) ? impl_->class_size[c] : 0;
-            return n;
-        };
-        auto unite = [](ClassSet a, const ClassSet& b) {
-            for (std::size_t w = 0; w < a.size(); ++w) a[w] |= b[w];
-            return a;
-        };
-        std::set<std::string> product_names;
-        for (const auto& r : impl_->rules) {
-            if (!r.logsource.product.empty()) product_names.insert(r.logsource.product);
-        }
-        // Non-Windows events of any product share one partition, as do Windows events
-        // that no category applies to (their channel only selects service rules).
-        ClassSet other = none, windows_plain = none;
-        std::vector<ClassSet> sets;
-        for (const auto& source : typical_sources({product_names.begin(), product_names.end()})) {
-            ClassSet set = none;
-            for (std::uint32_t c = 0; c < classes; ++c) {
-                if (logsource_applies(impl_->rules[impl_->class_rule[c]], source)) set[c / 64] |= std::uint64_t{1} << (c % 64);
-            }
-            if (!source.windows) other = unite(other, set);
-            else if (source.event_id < 0) windows_plain = unite(windows_plain, set);
-            else sets.push_back(std::move(set));
-        }
-        sets.push_back(std::move(other));
-        sets.push_back(std::move(windows_plain));
-        // Merge two sets when their union is at most a fifth larger than either (e.g. Sysmon
-        // and Security process creation): little more to scan, one compile.
+    /// Rules in the classes of `set`.
+    std::size_t rules_in(const ClassSet& set) const {
+        std::size_t n = 0;
+        for (std::uint32_t c = 0; c < impl_->class_rule.size(); ++c) n += has_class(set, c) ? impl_->class_size[c] : 0;
+        return n;
+    }
+
+    static ClassSet unite(ClassSet a, const ClassSet& b) {
+        for (std::size_t w = 0; w < a.size(); ++w) a[w] |= b[w];
+        return a;
+    }
+
+    /// Merges two sets while their union is at most a fifth larger than either (e.g. Sysmon
+    /// and Security process creation): little more to scan, one compile.
+    void merge_similar(std::vector<ClassSet>& sets) const {
         for (bool merged = true; merged;) {
             merged = false;
             for (std::size_t i = 0; i < sets.size() && !merged; ++i) {
                 for (std::size_t j = i + 1; j < sets.size() && !merged; ++j) {
                     ClassSet u = unite(sets[i], sets[j]);
-                    if (size(u) * 5 <= std::min(size(sets[i]), size(sets[j])) * 6) {
+                    if (rules_in(u) * 5 <= std::min(rules_in(sets[i]), rules_in(sets[j])) * 6) {
                         sets[i] = std::move(u);
                         sets.erase(sets.begin() + static_cast<std::ptrdiff_t>(j));
                         merged = true;
@@ -1120,14 +1099,39 @@ private:
                 }
             }
         }
+    }
+
+    /// Class sets of the partitions, fewest rules first: the classes applying to each
+    /// typical source, similar sets merged (fewer databases to compile), and the classes
+    /// no typical source meets (e.g. a Windows service the tables do not name).
+    std::vector<ClassSet> partition_classes() const {
+        const ClassSet none((impl_->class_rule.size() + 63) / 64, 0);
+        std::set<std::string> products;
+        for (const auto& r : impl_->rules) {
+            if (!r.logsource.product.empty()) products.insert(r.logsource.product);
+        }
+        // Non-Windows events of any product share one partition, as do Windows events
+        // that no category applies to (their channel only selects service rules).
+        ClassSet other = none, windows_plain = none;
+        std::vector<ClassSet> sets;
+        for (const auto& source : typical_sources({products.begin(), products.end()})) {
+            ClassSet set = applying_classes(*impl_, source);
+            if (!source.windows) other = unite(other, set);
+            else if (source.event_id < 0) windows_plain = unite(windows_plain, set);
+            else sets.push_back(std::move(set));
+        }
+        sets.push_back(std::move(other));
+        sets.push_back(std::move(windows_plain));
+        merge_similar(sets);
         ClassSet rest = none;
-        for (std::uint32_t c = 0; c < classes; ++c) {
+        for (std::uint32_t c = 0; c < impl_->class_rule.size(); ++c) {
             if (std::none_of(sets.begin(), sets.end(), [&](const ClassSet& set) { return has_class(set, c); })) {
-                rest[c / 64] |= std::uint64_t{1} << (c % 64);
+                add_class(rest, c);
             }
         }
         if (rest != none) sets.push_back(std::move(rest));
-        std::stable_sort(sets.begin(), sets.end(), [&](const ClassSet& a, const ClassSet& b) { return size(a) < size(b); });
+        std::stable_sort(sets.begin(), sets.end(),
+                         [&](const ClassSet& a, const ClassSet& b) { return rules_in(a) < rules_in(b); });
         return sets;
     }
 
@@ -1136,9 +1140,6 @@ private:
             Partition part;
             part.classes = std::move(classes);
             part.matchers.resize(impl_->slot_names.size());
-            for (std::uint32_t c = 0; c < impl_->class_rule.size(); ++c) {
-                if (has_class(part.classes, c)) part.rules += impl_->class_size[c];
-            }
             std::vector<std::vector<PendingPattern*>> lists(impl_->slot_names.size());
             for (auto& p : pending_patterns_) {
                 if (has_class(part.classes, impl_->rules[impl_->atoms[p.atom].rule].logsource_class)) {
