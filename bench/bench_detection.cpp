@@ -138,6 +138,25 @@ void BM_Detect(benchmark::State& state) {
 }
 BENCHMARK(BM_Detect)->Arg(100)->Arg(1000)->Arg(0)->Unit(benchmark::kMillisecond);
 
+/// All rules, one part of the mix at a time: 0 Windows, 1 sshd, 2 network flows.
+void BM_DetectPart(benchmark::State& state) {
+    const auto set = rules(0);
+    static const auto events = event_mix();
+    std::vector<model::Event> part;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        const auto kind = i % 2 == 0 ? 0 : i % 4 == 1 ? 1 : 2;
+        if (kind == state.range(0)) part.push_back(events[i]);
+    }
+    if (set->size() == 0 || part.empty()) {
+        state.SkipWithError("no Sigma data (../shared/data/sigma or SAI_SIGMA_DIR)");
+        return;
+    }
+    detection::Engine engine(set);
+    for (auto _ : state) benchmark::DoNotOptimize(engine.evaluate(part));
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * part.size()));
+}
+BENCHMARK(BM_DetectPart)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+
 void BM_CompileAll(benchmark::State& state) {
     static const auto sources = all_sources();
     if (sources.empty()) {

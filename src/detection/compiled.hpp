@@ -24,8 +24,16 @@ struct Atom {
     bool flag = false;                 // Exists: expected presence
     bool trigger = false;              // Pattern: a match makes the rule a candidate
     double number = 0;                 // numeric comparisons
-    std::string low, high;             // Cidr: ip_sort_key range
     std::uint32_t other_slot = 0;      // FieldRef
+    std::uint32_t range = 0;           // Cidr: index in CompiledRuleSet::Impl::cidr_ranges
+};
+
+/// An atom of a Hyperscan pattern, with the rule it makes a candidate (its trigger atoms
+/// only): what a match needs, without reading the Atom.
+struct PatternAtom {
+    static constexpr std::uint32_t kNoCandidate = UINT32_MAX;
+    std::uint32_t atom = 0;
+    std::uint32_t candidate = kNoCandidate;
 };
 
 /// AND (`all`) or OR of atoms on one field: one `Field|mods: values` entry.
@@ -34,6 +42,7 @@ struct FieldTest {
     std::string field;
     std::vector<std::uint32_t> atoms;
     bool all = false;
+    bool patterns_only = false;  // every atom is a Pattern: its truth is its match mark
 };
 
 /// A named selection: OR of alternatives, each an AND of field tests.
@@ -48,16 +57,17 @@ struct Logsource {
 };
 
 struct CompiledRule {
+    // What evaluation reads first, together.
+    std::vector<Selection> selections;
+    ConditionNode condition;
+    std::uint32_t logsource_class = 0;  // rules with equal logsource (and absence matching) share a class
+    bool always_candidate = false;  // true on an event without any of its fields (e.g. "not x")
+    bool needs_pattern = false;     // cannot be true unless one of its Hyperscan patterns matched
+    bool generate = true;           // false when only correlations consume its matches
+    bool generate_asked = false;    // a correlation over it said generate: true
     RuleInfo info;
     std::string name;  // Sigma `name`, referenced by correlations
     Logsource logsource;
-    std::vector<Selection> selections;
-    ConditionNode condition;
-    bool always_candidate = false;  // true on an event without any of its fields (e.g. "not x")
-    bool needs_pattern = false;     // cannot be true unless one of its Hyperscan patterns matched
-    std::uint32_t logsource_class = 0;  // rules with equal logsource (and absence matching) share a class
-    bool generate = true;           // false when only correlations consume its matches
-    bool generate_asked = false;    // a correlation over it said generate: true
 };
 
 /// A Sigma v2 correlation (or the new_value extension) over base rules.
@@ -83,19 +93,33 @@ struct HsDatabase {
     HsDatabase& operator=(HsDatabase&&) = delete;
 };
 
-/// The per-field matchers: one database on the lowercased values, one on the raw values.
-struct SlotMatchers {
-    HsDatabase lower, raw;
+/// Logsource classes, one bit each.
+using ClassSet = std::vector<std::uint64_t>;
+
+inline bool has_class(const ClassSet& set, std::uint32_t c) { return (set[c / 64] >> (c % 64)) & 1; }
+inline void add_class(ClassSet& set, std::uint32_t c) { set[c / 64] |= std::uint64_t{1} << (c % 64); }
+
+/// The rules of some logsource classes with their own databases: an event scans the
+/// smallest partition holding every class whose logsource applies to it (or, when none
+/// does, every partition holding one of them), so that a Sysmon process creation event
+/// does not meet the patterns of registry or Linux rules. Every class is in a partition.
+struct Partition {
+    ClassSet classes;
+    // Per slot: one database of the field's patterns, case-insensitive ones (Sigma's
+    // default) with HS_FLAG_CASELESS, scanned over the raw values.
+    std::vector<HsDatabase> matchers;
 };
 
 struct CompiledRuleSet::Impl {
     std::vector<CompiledRule> rules;
     std::unique_ptr<RuleCounters[]> counters;
     std::vector<Atom> atoms;
+    std::vector<std::pair<std::string, std::string>> cidr_ranges;  // ip_sort_key low, high
     // Hyperscan pattern id -> its atoms: pattern_atoms[pattern_first[id] .. pattern_first[id + 1]).
-    // Identical expressions of different rules are one pattern.
+    // Identical expressions of different rules are one pattern (in each database; ids are
+    // distinct across databases).
     std::vector<std::uint32_t> pattern_first{0};
-    std::vector<std::uint32_t> pattern_atoms;
+    std::vector<PatternAtom> pattern_atoms;
     std::vector<Correlation> correlations;
     std::vector<std::vector<std::uint32_t>> correlations_of_rule;  // base rule -> correlations
 
@@ -106,10 +130,11 @@ struct CompiledRuleSet::Impl {
     };
     // lowercased event path -> slots
     std::unordered_map<std::string, std::vector<std::uint32_t>, StringHash, std::equal_to<>> path_slots;
-    std::vector<SlotMatchers> matchers;                              // per slot
+    std::vector<Partition> partitions;  // fewest rules first
     std::vector<std::vector<std::uint32_t>> direct_rules;            // slot -> rules with non-pattern atoms
     std::vector<std::uint32_t> always_rules;
     std::vector<std::uint32_t> class_rule;  // logsource class -> a rule of that class
+    std::vector<std::size_t> class_size;    // logsource class -> its number of rules
     // Keyword selections, by the product of their rule: [0] any product, [1] Windows,
     // [2] other products; an event searches [0] and the one of its kind. keyword_slot == [0].
     std::uint32_t keyword_slot = 0;

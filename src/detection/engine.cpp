@@ -56,16 +56,8 @@ std::optional<double> number_of(std::string_view s) {
 struct Scratch {
     struct Value {
         std::uint32_t next = kNone;
-        bool lowered = false;
         bool keyword = false;  // also searched by keyword selections
-        std::string raw, low;
-        const std::string& lower() {
-            if (!lowered) {
-                ascii_lower(raw, low);
-                lowered = true;
-            }
-            return low;
-        }
+        std::string raw;
     };
     std::uint64_t generation = 0;
     hs_scratch_t* hs = nullptr;
@@ -75,8 +67,14 @@ struct Scratch {
     std::vector<std::uint32_t> present, candidates, keyword_only;
     Value keyword_text;
     std::vector<std::int8_t> selection_memo;
-    std::vector<std::uint32_t> class_epoch;
-    std::vector<std::uint8_t> class_ok;
+    /// What an event source implies: the logsource classes that apply, the partitions to scan.
+    struct SourceClasses {
+        ClassSet applies;
+        std::vector<const Partition*> partitions;
+    };
+    std::unordered_map<std::string, SourceClasses, CompiledRuleSet::Impl::StringHash, std::equal_to<>> sources;
+    std::string source_key;
+    EventSource source;
     std::uint32_t epoch = 0;
     const CompiledRuleSet::Impl* set = nullptr;
 
@@ -87,9 +85,9 @@ struct Scratch {
     void prepare(const CompiledRuleSet::Impl& s) {
         set = &s;
         if (generation == s.generation) return;
-        for (const auto& m : s.matchers) {
-            for (const auto* db : {m.lower.db, m.raw.db}) {
-                if (db != nullptr && hs_alloc_scratch(db, &hs) != HS_SUCCESS) {
+        for (const auto& p : s.partitions) {
+            for (const auto& m : p.matchers) {
+                if (m.db != nullptr && hs_alloc_scratch(m.db, &hs) != HS_SUCCESS) {
                     throw std::runtime_error("hyperscan: cannot allocate scratch");
                 }
             }
@@ -98,8 +96,7 @@ struct Scratch {
         slot_epoch.assign(s.slot_names.size(), 0);
         atom_epoch.assign(s.atoms.size(), 0);
         rule_epoch.assign(s.rules.size(), 0);
-        class_epoch.assign(s.class_rule.size(), 0);
-        class_ok.assign(s.class_rule.size(), 0);
+        sources.clear();
         epoch = 0;
         generation = s.generation;
     }
@@ -109,7 +106,6 @@ struct Scratch {
             std::fill(slot_epoch.begin(), slot_epoch.end(), 0);
             std::fill(atom_epoch.begin(), atom_epoch.end(), 0);
             std::fill(rule_epoch.begin(), rule_epoch.end(), 0);
-            std::fill(class_epoch.begin(), class_epoch.end(), 0);
             epoch = 1;
         }
         used = 0;
@@ -126,7 +122,6 @@ struct Scratch {
         if (used == values.size()) values.emplace_back();
         auto& v = values[used];
         v.raw.assign(text.substr(0, kMaxScannedBytes));
-        v.lowered = false;
         v.keyword = keyword;
         v.next = kNone;
         if (keyword && !has(set->keyword_slot)) {
@@ -181,13 +176,9 @@ struct Scratch {
         }
     }
 
-    void scan(const HsDatabase& lower, const HsDatabase& raw, Value& v) {
-        if (lower.db != nullptr) {
-            const auto& l = v.lower();
-            hs_scan(lower.db, l.data(), static_cast<unsigned>(l.size()), 0, hs, on_match_thunk, this);
-        }
-        if (raw.db != nullptr) {
-            hs_scan(raw.db, v.raw.data(), static_cast<unsigned>(v.raw.size()), 0, hs, on_match_thunk, this);
+    void scan(const HsDatabase& matcher, const Value& v) {
+        if (matcher.db != nullptr) {
+            hs_scan(matcher.db, v.raw.data(), static_cast<unsigned>(v.raw.size()), 0, hs, on_match_thunk, this);
         }
     }
 
@@ -200,10 +191,10 @@ int Scratch::on_match_thunk(unsigned id, unsigned long long, unsigned long long,
     auto& s = *static_cast<Scratch*>(ctx);
     const auto& set = *s.set;
     for (auto i = set.pattern_first[id]; i < set.pattern_first[id + 1]; ++i) {
-        const auto atom = set.pattern_atoms[i];
+        const auto [atom, rule] = set.pattern_atoms[i];
         if (s.atom_epoch[atom] != s.epoch) {
             s.atom_epoch[atom] = s.epoch;
-            if (set.atoms[atom].trigger) s.candidate(set.atoms[atom].rule);
+            if (rule != PatternAtom::kNoCandidate) s.candidate(rule);
         }
     }
     return 0;
@@ -290,40 +281,43 @@ void load_event(Scratch& s, const model::Event& e) {
         s.add_path(path, text, path == "message");
     });
     if (!e.extra.empty()) {
-        bj::parse_options opt;
-        opt.max_depth = 32;
-        bj::basic_parser<ExtraHandler> parser(opt);
-        parser.handler().s = &s;
+        // One parser per thread: its handler's key and value buffers keep their capacity.
+        thread_local bj::basic_parser<ExtraHandler> parser(bj::parse_options{.max_depth = 32});
+        parser.reset();
+        auto& h = parser.handler();
+        h.s = &s;
+        h.depth = 0;
+        h.array2 = false;
+        h.key_part.clear();
+        h.text.clear();
         boost::system::error_code ec;
         parser.write_some(false, e.extra.data(), e.extra.size(), ec);
     }
 }
 
-/// Hyperscan: one scan per field value for every pattern of every rule on that field;
-/// keyword values against the keyword patterns of rules for this kind of event.
-void scan_event(Scratch& s, bool windows) {
+/// Hyperscan: one scan per field value for every pattern on that field of the rules of
+/// `parts`; keyword values against their keyword patterns for this kind of event.
+void scan_event(Scratch& s, const std::vector<const Partition*>& parts, bool windows) {
     const auto& set = *s.set;
     // Keyword values are searched as one text, one value per line: one scan per database.
     auto& text = s.keyword_text;
     text.raw.clear();
-    text.lowered = false;
     auto keywords = [&](Scratch::Value& v) {
         text.raw += v.raw;
         text.raw += '\n';
     };
     for (std::size_t p = 0; p < s.present.size(); ++p) {
         const auto slot = s.present[p];
-        const auto& m = set.matchers[slot];
         for (auto i = s.slot_head[slot]; i != kNone; i = s.values[i].next) {
             auto& v = s.values[i];
-            s.scan(m.lower, m.raw, v);
+            for (const auto* part : parts) s.scan(part->matchers[slot], v);
             if (v.keyword) keywords(v);
         }
     }
     for (auto i : s.keyword_only) keywords(s.values[i]);
     if (!text.raw.empty()) {
         for (auto k : {set.keyword_slots[0], set.keyword_slots[windows ? 1 : 2]}) {
-            s.scan(set.matchers[k].lower, set.matchers[k].raw, text);
+            for (const auto* part : parts) s.scan(part->matchers[k], text);
         }
     }
     for (auto slot : s.present) {
@@ -337,9 +331,11 @@ void scan_event(Scratch& s, bool windows) {
     for (auto r : set.always_rules) s.candidate(r);
 }
 
-EventSource event_source(const Scratch& s) {
+/// The event's source, into `src` (reused per thread: its strings keep their capacity).
+void event_source(const Scratch& s, EventSource& src) {
     const auto& set = *s.set;
-    EventSource src;
+    for (auto* text : {&src.product, &src.channel, &src.provider, &src.category}) text->clear();
+    src.event_id = -1;
     s.for_values(set.channel_slot, [&](const Scratch::Value& v) { ascii_lower(v.raw, src.channel); return true; });
     s.for_values(set.provider_slot, [&](const Scratch::Value& v) { ascii_lower(v.raw, src.provider); return true; });
     s.for_values(set.event_id_slot, [&](const Scratch::Value& v) {
@@ -353,7 +349,46 @@ EventSource event_source(const Scratch& s) {
     } else {
         s.for_values(set.module_slot, [&](const Scratch::Value& v) { ascii_lower(v.raw, src.product); return true; });
     }
-    return src;
+}
+
+constexpr std::size_t kMaxSourcesRemembered = 4096;
+
+/// The logsource classes that apply to `src` and the partition to scan, remembered per
+/// thread by source (events of one kind share it).
+const Scratch::SourceClasses& classes_of(Scratch& s, const EventSource& src) {
+    auto& key = s.source_key;
+    key.assign(src.windows ? "w" : "o");
+    for (const auto* part : {&src.product, &src.channel, &src.provider, &src.category}) {
+        key += '\x1f';
+        key += *part;
+    }
+    key += '\x1f';
+    key += std::to_string(src.event_id);
+    if (auto it = s.sources.find(key); it != s.sources.end()) return it->second;
+    if (s.sources.size() >= kMaxSourcesRemembered) s.sources.clear();
+    const auto& set = *s.set;
+    Scratch::SourceClasses out;
+    out.applies = applying_classes(set, src);
+    auto covers = [&](const Partition& part) {
+        for (std::size_t w = 0; w < out.applies.size(); ++w) {
+            if ((out.applies[w] & ~part.classes[w]) != 0) return false;
+        }
+        return true;
+    };
+    auto meets = [&](const Partition& part) {
+        for (std::size_t w = 0; w < out.applies.size(); ++w) {
+            if ((out.applies[w] & part.classes[w]) != 0) return true;
+        }
+        return false;
+    };
+    if (auto it = std::find_if(set.partitions.begin(), set.partitions.end(), covers); it != set.partitions.end()) {
+        out.partitions = {&*it};
+    } else {
+        for (const auto& part : set.partitions) {
+            if (meets(part)) out.partitions.push_back(&part);
+        }
+    }
+    return s.sources.emplace(key, std::move(out)).first->second;
 }
 
 bool atom_true(const Scratch& s, const Atom& a, std::uint32_t id) {
@@ -371,7 +406,8 @@ bool atom_true(const Scratch& s, const Atom& a, std::uint32_t id) {
             bool hit = false;
             s.for_values(a.slot, [&](const Scratch::Value& v) {
                 const auto key = model::ip_sort_key(v.raw);
-                return hit = !key.empty() && key >= a.low && key <= a.high;
+                const auto& [low, high] = s.set->cidr_ranges[a.range];
+                return hit = !key.empty() && key >= low && key <= high;
             });
             return hit;
         }
@@ -402,9 +438,16 @@ bool atom_true(const Scratch& s, const Atom& a, std::uint32_t id) {
 }
 
 bool test_true(const Scratch& s, const FieldTest& t) {
+    // any: the first true atom decides; all: the first false one.
+    if (t.patterns_only) {
+        for (auto id : t.atoms) {
+            if ((s.atom_epoch[id] == s.epoch) != t.all) return !t.all;
+        }
+        return t.all;
+    }
     for (auto id : t.atoms) {
         const bool a = atom_true(s, s.set->atoms[id], id);
-        if (t.all != a) return a;  // any: first true decides; all: first false decides
+        if (t.all != a) return a;
     }
     return t.all;
 }
@@ -635,18 +678,14 @@ std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
         const model::Event& e = events[index];
         s.next_event();
         load_event(s, e);
-        const EventSource src = event_source(s);
-        scan_event(s, src.windows);
+        EventSource& src = s.source;
+        event_source(s, src);
+        const auto& classes = classes_of(s, src);
+        scan_event(s, classes.partitions, src.windows);
         const bool timed = index % 16 == 0;
         for (auto r : s.candidates) {
             const auto& rule = set.rules[r];
-            if (rule.info.correlation) continue;
-            const auto cls = rule.logsource_class;
-            if (s.class_epoch[cls] != s.epoch) {
-                s.class_epoch[cls] = s.epoch;
-                s.class_ok[cls] = logsource_applies(set.rules[set.class_rule[cls]], src);
-            }
-            if (!s.class_ok[cls]) continue;
+            if (!has_class(classes.applies, rule.logsource_class) || rule.info.correlation) continue;
             const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
             s.selection_memo.assign(rule.selections.size(), -2);
             const bool match = evaluate_condition(rule.condition, [&](std::size_t i) {

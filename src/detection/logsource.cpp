@@ -105,6 +105,22 @@ const CategoryEvents kSysmonCategories[] = {
     {"sysmon_error", {255}},
 };
 
+// Categories of other Windows events: one channel and event id each.
+struct ChannelCategory {
+    std::string_view category;
+    std::string_view channel;  // lowercased
+    std::int64_t event_id;
+};
+
+constexpr ChannelCategory kChannelCategories[] = {
+    {"process_creation", "security", 4688},
+    {"ps_script", "microsoft-windows-powershell/operational", 4104},
+    {"ps_module", "microsoft-windows-powershell/operational", 4103},
+    {"ps_classic_start", "windows powershell", 400},
+    {"ps_classic_provider_start", "windows powershell", 600},
+    {"ps_classic_script", "windows powershell", 800},
+};
+
 bool windows_service_matches(std::string_view service, std::string_view channel) {
     bool known = false;
     for (const auto& s : kServices) {
@@ -129,23 +145,10 @@ bool windows_category_matches(std::string_view category, const EventSource& e) {
         }
         return false;
     }
-    if (category == "process_creation") {
-        return e.channel == "security" && e.event_id == 4688;
-    }
-    if (category == "ps_script") {
-        return e.channel == "microsoft-windows-powershell/operational" && e.event_id == 4104;
-    }
-    if (category == "ps_module") {
-        return e.channel == "microsoft-windows-powershell/operational" && e.event_id == 4103;
-    }
-    if (category == "ps_classic_start") {
-        return e.channel == "windows powershell" && e.event_id == 400;
-    }
-    if (category == "ps_classic_provider_start") {
-        return e.channel == "windows powershell" && e.event_id == 600;
-    }
-    if (category == "ps_classic_script") {
-        return e.channel == "windows powershell" && e.event_id == 800;
+    for (const auto& c : kChannelCategories) {
+        if (c.category == category) {
+            return e.channel == c.channel && e.event_id == c.event_id;
+        }
     }
     if (category == "antivirus") {
         return e.channel == "microsoft-windows-windows defender/operational";
@@ -197,6 +200,29 @@ bool logsource_applies(const CompiledRule& compiled, const EventSource& event) {
         return false;
     }
     return rule.category.empty() || event.category.empty() || ecs_category_matches(rule.category, event.category);
+}
+
+ClassSet applying_classes(const CompiledRuleSet::Impl& set, const EventSource& event) {
+    ClassSet out((set.class_rule.size() + 63) / 64, 0);
+    for (std::uint32_t c = 0; c < set.class_rule.size(); ++c) {
+        if (logsource_applies(set.rules[set.class_rule[c]], event)) add_class(out, c);
+    }
+    return out;
+}
+
+std::vector<EventSource> typical_sources(const std::vector<std::string>& products) {
+    std::vector<EventSource> out;
+    auto windows = [&](std::string_view channel, std::string_view provider, std::int64_t event_id) {
+        out.push_back({true, "windows", std::string(channel), std::string(provider), event_id, {}});
+    };
+    for (const auto& s : kServices) windows(s.channel, "", -1);
+    for (const auto& c : kSysmonCategories) {
+        for (auto id : c.sysmon) windows(kSysmonChannel, "microsoft-windows-sysmon", id);
+    }
+    for (const auto& c : kChannelCategories) windows(c.channel, "", c.event_id);
+    out.push_back({});
+    for (const auto& p : products) out.push_back({false, p, {}, {}, -1, {}});
+    return out;
 }
 
 }  // namespace sai::detection

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sai::detection {
 
@@ -28,5 +29,14 @@ struct EventSource {
 };
 
 bool logsource_applies(const CompiledRule& rule, const EventSource& event);
+
+/// The logsource classes of `set` whose logsource applies to `event`.
+ClassSet applying_classes(const CompiledRuleSet::Impl& set, const EventSource& event);
+
+/// Sources standing for the kinds of events rules are written for: each Windows channel
+/// of the tables (any event id), each Windows event id the tables give a category, and
+/// non-Windows events of each of `products` and of no known product. The compiler
+/// groups rules by the sources they apply to.
+std::vector<EventSource> typical_sources(const std::vector<std::string>& products);
 
 }  // namespace sai::detection

@@ -2,6 +2,7 @@
 // atoms of all rules to one Hyperscan database pair per field, and the indexes.
 
 #include "compiled.hpp"
+#include "logsource.hpp"
 #include "model/event.hpp"
 #include "yaml_guard.hpp"
 
@@ -65,6 +66,8 @@ std::vector<Token> wildcard_tokens(std::string_view s, bool literal) {
 }
 
 /// Hyperscan expression of a wildcard value; empty optional when it matches any value.
+/// `fold` lowercases the letters of caseless patterns, so that spellings differing in
+/// case are one Hyperscan pattern.
 std::optional<std::string> hs_expression(std::vector<Token> tokens, bool fold, bool per_line) {
     const bool lead = !tokens.empty() && tokens.front().kind == Token::Kind::Star;
     const bool trail = !tokens.empty() && tokens.back().kind == Token::Kind::Star;
@@ -182,7 +185,6 @@ std::optional<double> number_of(std::string_view s) {
 
 struct PendingPattern {
     std::uint32_t slot;
-    bool raw;
     std::string expr;
     unsigned flags;
     std::uint32_t atom;  // local to the rule until committed
@@ -212,6 +214,7 @@ struct RuleBuilder {
     Builder& b;
     std::uint32_t rule_index;
     std::vector<Atom> atoms;
+    std::vector<std::pair<std::string, std::string>> cidr_ranges;
     std::vector<PendingPattern> patterns;
     std::uint32_t keyword_target = 0;
     bool uses_keywords = false;
@@ -326,8 +329,8 @@ struct RuleBuilder {
                 auto range = model::cidr_range(text);
                 if (!range) return unprocessable("field '" + spec + "': '" + text + "' is not a CIDR range");
                 a.kind = Atom::Kind::Cidr;
-                a.low = range->first;
-                a.high = range->second;
+                a.range = static_cast<std::uint32_t>(cidr_ranges.size());
+                cidr_ranges.push_back(std::move(*range));
                 test.atoms.push_back(add_atom(a));
                 continue;
             }
@@ -352,7 +355,7 @@ struct RuleBuilder {
                     return unprocessable("field '" + spec + "': regular expression not supported (" + why + ")");
                 }
                 hs_free_database(db);
-                patterns.push_back({test.slot, true, text, flags, atom, 1});
+                patterns.push_back({test.slot, text, flags, atom, 1});
                 continue;
             }
             std::vector<std::string> variants{text};
@@ -395,12 +398,16 @@ struct RuleBuilder {
                 // Keyword text is one value per line: wildcards stay within a value.
                 unsigned flags = HS_FLAG_SINGLEMATCH | (parts[0].empty() ? HS_FLAG_MULTILINE : HS_FLAG_DOTALL);
                 if (*expr == "^\\z" || *expr == "^$") flags |= HS_FLAG_ALLOWEMPTY;
-                patterns.push_back({test.slot, raw, std::move(*expr), flags, atom, fixed});
+                // Hyperscan folds ASCII case only, as Sigma's case-insensitive match does.
+                if (!raw) flags |= HS_FLAG_CASELESS;
+                patterns.push_back({test.slot, std::move(*expr), flags, atom, fixed});
             }
             if (atoms[atom].kind == Atom::Kind::Exists) {
                 std::erase_if(patterns, [&](const PendingPattern& p) { return p.atom == atom; });
             }
         }
+        test.patterns_only = std::all_of(test.atoms.begin(), test.atoms.end(),
+                                         [&](std::uint32_t id) { return atoms[id].kind == Atom::Kind::Pattern; });
         return test;
     }
 
@@ -709,7 +716,8 @@ public:
 
     std::shared_ptr<const CompiledRuleSet> finish() {
         resolve_correlations();
-        build_matchers();
+        assign_classes();
+        build_partitions();
         build_indexes();
         report_.compiled = impl_->rules.size() - broken_rules_.size();
         impl_->generation = g_generation.fetch_add(1);
@@ -831,7 +839,11 @@ private:
             s = s == 0 ? p.literal_bytes : std::min(s, p.literal_bytes);
         }
         choose_triggers(rule, rb.atoms, base, selectivity);
-        for (auto& a : rb.atoms) impl_->atoms.push_back(std::move(a));
+        for (auto& a : rb.atoms) {
+            if (a.kind == Atom::Kind::Cidr) a.range += static_cast<std::uint32_t>(impl_->cidr_ranges.size());
+            impl_->atoms.push_back(a);
+        }
+        for (auto& r : rb.cidr_ranges) impl_->cidr_ranges.push_back(std::move(r));
         for (auto& p : rb.patterns) {
             p.atom += base;
             pending_patterns_.push_back(std::move(p));
@@ -1031,7 +1043,10 @@ private:
                                  HS_MODE_BLOCK, nullptr, &db, &err) == HS_SUCCESS) {
                 for (const auto& key : order) {
                     const auto& atoms = distinct[key];
-                    impl_->pattern_atoms.insert(impl_->pattern_atoms.end(), atoms.begin(), atoms.end());
+                    for (auto a : atoms) {
+                        const auto& atom = impl_->atoms[a];
+                        impl_->pattern_atoms.push_back({a, atom.trigger ? atom.rule : PatternAtom::kNoCandidate});
+                    }
                     impl_->pattern_first.push_back(static_cast<std::uint32_t>(impl_->pattern_atoms.size()));
                     impl_->pattern_bytes += key.first.size();
                 }
@@ -1056,15 +1071,83 @@ private:
         }
     }
 
-    void build_matchers() {
-        impl_->matchers.resize(impl_->slot_names.size());
-        std::vector<std::vector<PendingPattern*>> lower_lists(impl_->slot_names.size()), raw_lists(impl_->slot_names.size());
-        for (auto& p : pending_patterns_) {
-            (p.raw ? raw_lists : lower_lists)[p.slot].push_back(&p);
+    /// Rules in the classes of `set`.
+    std::size_t rules_in(const ClassSet& set) const {
+        std::size_t n = 0;
+        for (std::uint32_t c = 0; c < impl_->class_rule.size(); ++c) n += has_class(set, c) ? impl_->class_size[c] : 0;
+        return n;
+    }
+
+    static ClassSet unite(ClassSet a, const ClassSet& b) {
+        for (std::size_t w = 0; w < a.size(); ++w) a[w] |= b[w];
+        return a;
+    }
+
+    /// Merges two sets while their union is at most a fifth larger than either (e.g. Sysmon
+    /// and Security process creation): little more to scan, one compile.
+    void merge_similar(std::vector<ClassSet>& sets) const {
+        for (bool merged = true; merged;) {
+            merged = false;
+            for (std::size_t i = 0; i < sets.size() && !merged; ++i) {
+                for (std::size_t j = i + 1; j < sets.size() && !merged; ++j) {
+                    ClassSet u = unite(sets[i], sets[j]);
+                    if (rules_in(u) * 5 <= std::min(rules_in(sets[i]), rules_in(sets[j])) * 6) {
+                        sets[i] = std::move(u);
+                        sets.erase(sets.begin() + static_cast<std::ptrdiff_t>(j));
+                        merged = true;
+                    }
+                }
+            }
         }
-        for (std::size_t s = 0; s < impl_->slot_names.size(); ++s) {
-            compile_db(lower_lists[s], impl_->matchers[s].lower);
-            compile_db(raw_lists[s], impl_->matchers[s].raw);
+    }
+
+    /// Class sets of the partitions, fewest rules first: the classes applying to each
+    /// typical source, similar sets merged (fewer databases to compile), and the classes
+    /// no typical source meets (e.g. a Windows service the tables do not name).
+    std::vector<ClassSet> partition_classes() const {
+        const ClassSet none((impl_->class_rule.size() + 63) / 64, 0);
+        std::set<std::string> products;
+        for (const auto& r : impl_->rules) {
+            if (!r.logsource.product.empty()) products.insert(r.logsource.product);
+        }
+        // Non-Windows events of any product share one partition, as do Windows events
+        // that no category applies to (their channel only selects service rules).
+        ClassSet other = none, windows_plain = none;
+        std::vector<ClassSet> sets;
+        for (const auto& source : typical_sources({products.begin(), products.end()})) {
+            ClassSet set = applying_classes(*impl_, source);
+            if (!source.windows) other = unite(other, set);
+            else if (source.event_id < 0) windows_plain = unite(windows_plain, set);
+            else sets.push_back(std::move(set));
+        }
+        sets.push_back(std::move(other));
+        sets.push_back(std::move(windows_plain));
+        merge_similar(sets);
+        ClassSet rest = none;
+        for (std::uint32_t c = 0; c < impl_->class_rule.size(); ++c) {
+            if (std::none_of(sets.begin(), sets.end(), [&](const ClassSet& set) { return has_class(set, c); })) {
+                add_class(rest, c);
+            }
+        }
+        if (rest != none) sets.push_back(std::move(rest));
+        std::stable_sort(sets.begin(), sets.end(),
+                         [&](const ClassSet& a, const ClassSet& b) { return rules_in(a) < rules_in(b); });
+        return sets;
+    }
+
+    void build_partitions() {
+        for (auto& classes : partition_classes()) {
+            Partition part;
+            part.classes = std::move(classes);
+            part.matchers.resize(impl_->slot_names.size());
+            std::vector<std::vector<PendingPattern*>> lists(impl_->slot_names.size());
+            for (auto& p : pending_patterns_) {
+                if (has_class(part.classes, impl_->rules[impl_->atoms[p.atom].rule].logsource_class)) {
+                    lists[p.slot].push_back(&p);
+                }
+            }
+            for (std::size_t s = 0; s < impl_->slot_names.size(); ++s) compile_db(lists[s], part.matchers[s]);
+            impl_->partitions.push_back(std::move(part));
         }
         for (auto r : broken_rules_) {
             // Keep the rule out of evaluation: its atoms may be missing from the databases.
@@ -1072,7 +1155,22 @@ private:
             fail(rule.info.file, rule.info.id, broken_reason_);
             rule.selections.clear();
             rule.condition = ConditionNode{ConditionNode::Kind::Or, 0, {}};
-            rule.always_candidate = false;
+        }
+    }
+
+    /// Rules of equal logsource (and absence matching) share a logsource class.
+    void assign_classes() {
+        std::map<std::tuple<std::string, std::string, std::string, bool>, std::uint32_t> classes;
+        for (std::uint32_t i = 0; i < impl_->rules.size(); ++i) {
+            auto& r = impl_->rules[i];
+            const auto key = std::make_tuple(r.logsource.product, r.logsource.category, r.logsource.service, r.always_candidate);
+            auto [it, inserted] = classes.try_emplace(key, static_cast<std::uint32_t>(impl_->class_rule.size()));
+            if (inserted) {
+                impl_->class_rule.push_back(i);
+                impl_->class_size.push_back(0);
+            }
+            r.logsource_class = it->second;
+            ++impl_->class_size[it->second];
         }
     }
 
@@ -1090,14 +1188,8 @@ private:
             add(a.slot, a.rule);
             if (a.kind == Atom::Kind::FieldRef) add(a.other_slot, a.rule);
         }
-        std::map<std::tuple<std::string, std::string, std::string, bool>, std::uint32_t> classes;
         for (std::uint32_t i = 0; i < impl_->rules.size(); ++i) {
-            auto& r = impl_->rules[i];
-            if (r.always_candidate) impl_->always_rules.push_back(i);
-            const auto key = std::make_tuple(r.logsource.product, r.logsource.category, r.logsource.service, r.always_candidate);
-            auto [it, inserted] = classes.try_emplace(key, static_cast<std::uint32_t>(impl_->class_rule.size()));
-            if (inserted) impl_->class_rule.push_back(i);
-            r.logsource_class = it->second;
+            if (impl_->rules[i].always_candidate && broken_rules_.count(i) == 0) impl_->always_rules.push_back(i);
         }
         impl_->counters = std::make_unique<RuleCounters[]>(impl_->rules.size());
     }
@@ -1134,12 +1226,12 @@ std::size_t CompiledRuleSet::find(std::string_view id) const noexcept {
 
 std::size_t CompiledRuleSet::memory_bytes() const noexcept {
     std::size_t bytes = sizeof(Impl) + impl_->atoms.capacity() * sizeof(Atom) +
-                        (impl_->pattern_atoms.capacity() + impl_->pattern_first.capacity()) * sizeof(std::uint32_t) + impl_->pattern_bytes +
+                        impl_->pattern_atoms.capacity() * sizeof(PatternAtom) + impl_->pattern_first.capacity() * sizeof(std::uint32_t) + impl_->pattern_bytes +
                         impl_->rules.capacity() * (sizeof(CompiledRule) + sizeof(RuleCounters));
-    for (const auto& m : impl_->matchers) {
-        for (const auto* db : {m.lower.db, m.raw.db}) {
+    for (const auto& p : impl_->partitions) {
+        for (const auto& m : p.matchers) {
             std::size_t size = 0;
-            if (db != nullptr && hs_database_size(db, &size) == HS_SUCCESS) bytes += size;
+            if (m.db != nullptr && hs_database_size(m.db, &size) == HS_SUCCESS) bytes += size;
         }
     }
     for (const auto& r : impl_->rules) {
@@ -1148,7 +1240,7 @@ std::size_t CompiledRuleSet::memory_bytes() const noexcept {
             for (const auto& alt : s.alternatives) bytes += alt.size() * sizeof(FieldTest);
         }
     }
-    for (const auto& a : impl_->atoms) bytes += a.low.size() + a.high.size();
+    for (const auto& [low, high] : impl_->cidr_ranges) bytes += sizeof(low) + sizeof(high) + low.size() + high.size();
     return bytes;
 }
 
