@@ -16,6 +16,7 @@ namespace {
 constexpr float kConstantFeature = 1e-7f;
 constexpr std::size_t kBlockRows = 128;
 static_assert(kBlockRows <= detail::FlatTrees::kMaxRows);
+static_assert(detail::kChunkRows % kBlockRows == 0);  // a thread's chunk is whole blocks
 
 struct Tree {
     std::vector<IsolationForest::Node> nodes;

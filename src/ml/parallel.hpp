@@ -61,7 +61,15 @@ bool parallel_for(std::size_t tasks, const TrainControl& control, F&& fn) {
     return done.load() == tasks;
 }
 
-/// Splits [0, n) into contiguous chunks, one per thread, for batch scoring.
+/// Rows a batch-scoring thread takes at a time: a multiple of the forests'
+/// row blocks (64, 128), and small enough (a few ms of work) to balance.
+inline constexpr std::size_t kChunkRows = 1024;
+
+/// Runs fn(begin, end) over [0, n) in chunks of kChunkRows that `threads`
+/// threads take in turn from a shared counter, for batch scoring. Taken in
+/// turn rather than split in equal halves up front, as the cores are not
+/// equally fast when other processes share the machine, nor the rows equally
+/// costly (deep and shallow leaves): a thread that is ahead takes more chunks.
 template <class F>
 void parallel_chunks(std::size_t n, unsigned threads, F&& fn) {
     const unsigned t = resolve_threads(threads, n / 256 + 1);
@@ -69,13 +77,15 @@ void parallel_chunks(std::size_t n, unsigned threads, F&& fn) {
         fn(std::size_t{0}, n);
         return;
     }
+    std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+        for (std::size_t b = next.fetch_add(kChunkRows); b < n; b = next.fetch_add(kChunkRows)) {
+            fn(b, std::min(n, b + kChunkRows));
+        }
+    };
     std::vector<std::thread> pool;
-    const std::size_t step = (n + t - 1) / t;
-    for (unsigned k = 1; k < t; ++k) {
-        const std::size_t b = std::min(n, k * step), e = std::min(n, (k + 1) * step);
-        pool.emplace_back([&fn, b, e] { fn(b, e); });
-    }
-    fn(std::size_t{0}, std::min(n, step));
+    for (unsigned k = 1; k < t; ++k) pool.emplace_back(worker);
+    worker();
     for (auto& th : pool) th.join();
 }
 

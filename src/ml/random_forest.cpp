@@ -19,6 +19,7 @@ namespace {
 constexpr float kConstantFeature = 1e-7f;  // sklearn's FEATURE_THRESHOLD
 constexpr std::size_t kBlockRows = 64;  // rows walking a tree together (measured best of 64-512)
 static_assert(kBlockRows <= detail::FlatTrees::kMaxRows);
+static_assert(detail::kChunkRows % kBlockRows == 0);  // a thread's chunk is whole blocks
 
 /// Maps a float to an unsigned key with the same order (sign-magnitude to offset binary).
 std::uint32_t sortable(float v) {

@@ -99,6 +99,11 @@ TEST(RandomForestTest, BatchEqualsOneRowOnDeepUnbalancedTrees) {
         ASSERT_EQ(one[0], batch[i * 2]) << "row " << i;
         ASSERT_EQ(one[1], batch[i * 2 + 1]) << "row " << i;
     }
+    // Three threads take the 1,500 rows in chunks (one whole, one partial):
+    // every row is scored, and scored the same.
+    std::vector<double> threaded(m.rows * 2);
+    f->predict_proba_batch(m, threaded, 3);
+    EXPECT_EQ(threaded, batch);
 }
 
 TEST(RandomForestTest, SameSeedSameForestWhateverTheThreads) {
