@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 
 namespace sai::parser::detail {
@@ -171,6 +172,27 @@ constexpr std::array<KeywordRange, 26> make_keyword_index() {
 constexpr auto kKeywordIndex = make_keyword_index();
 
 constexpr std::size_t kLongestKeyword = 13;  // "authenticated"
+
+/// Up to 8 letters, lower-cased, one per byte (letters are never 0, so lengths differ too).
+constexpr std::uint64_t pack_lower(std::string_view letters) {
+    std::uint64_t packed = 0;
+    for (std::size_t i = 0; i < letters.size(); ++i) {
+        packed |= std::uint64_t{static_cast<unsigned char>(letters[i] | 0x20)} << (8 * i);
+    }
+    return packed;
+}
+
+/// The common top-level domains of the domain rule, packed and sorted for a binary search.
+constexpr auto kTlds = [] {
+    constexpr std::array<std::string_view, 41> names{
+        "com", "net", "org", "edu", "gov", "mil", "int", "io", "info", "biz", "dev", "app", "cloud", "local",
+        "lan", "internal", "arpa", "uk", "de", "fr", "jp", "cn", "ru", "hk", "nl", "it", "es", "ca", "au", "br",
+        "in", "kr", "ch", "se", "no", "pl", "eu", "us", "me", "tv", "co"};
+    std::array<std::uint64_t, names.size()> packed{};
+    for (std::size_t i = 0; i < names.size(); ++i) packed[i] = pack_lower(names[i]);
+    std::sort(packed.begin(), packed.end());
+    return packed;
+}();
 
 class Scanner {
 public:
@@ -509,12 +531,10 @@ private:
     }
 
     static bool common_tld(std::string_view tld) {
-        static constexpr std::array<std::string_view, 41> kTlds{
-            "com", "net", "org", "edu", "gov", "mil", "int", "io", "info", "biz", "dev", "app", "cloud", "local",
-            "lan", "internal", "arpa", "uk", "de", "fr", "jp", "cn", "ru", "hk", "nl", "it", "es", "ca", "au", "br",
-            "in", "kr", "ch", "se", "no", "pl", "eu", "us", "me", "tv", "co"};
+        // `tld` is letters only, so a label and a TLD are equal ignoring case exactly when
+        // their lower-cased packings are equal: one binary search instead of 41 comparisons.
         if (tld.size() < 2 || tld.size() > 8) return false;
-        return std::any_of(kTlds.begin(), kTlds.end(), [tld](std::string_view t) { return iequal(tld, t); });
+        return std::binary_search(kTlds.begin(), kTlds.end(), pack_lower(tld));
     }
 
     // Domains: <alnum>.<tld>.

@@ -104,13 +104,25 @@ std::size_t trailing_number(std::string_view piece) {
 }
 
 // Month and weekday names: parts of timestamps inside messages ("at Sun Jul 10 ...").
+constexpr std::array<std::string_view, 38> kDateWords{
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    "January", "February", "March", "April", "June", "July", "August", "September", "October",
+    "November", "December", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Monday", "Tuesday",
+    "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Sept"};
+
+// Per capital letter, a bit per length of the date words starting with it, so that most
+// capitalised words ("Created", "Address") are rejected without a comparison.
+constexpr auto kDateWordShapes = [] {
+    std::array<std::uint16_t, 26> shapes{};
+    for (const auto w : kDateWords) {
+        shapes[static_cast<std::size_t>(w[0] - 'A')] |= static_cast<std::uint16_t>(1u << w.size());
+    }
+    return shapes;
+}();
+
 bool is_date_word(std::string_view token) {
-    static constexpr std::array<std::string_view, 38> kWords{
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-        "January", "February", "March", "April", "June", "July", "August", "September", "October",
-        "November", "December", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Monday", "Tuesday",
-        "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Sept"};
-    if (token.size() < 3 || token.size() > 9 || token[0] < 'A' || token[0] > 'Z') {
+    if (token.size() < 3 || token.size() > 9 || token[0] < 'A' || token[0] > 'Z' ||
+        !((kDateWordShapes[static_cast<std::size_t>(token[0] - 'A')] >> token.size()) & 1u)) {
         return false;
     }
     for (char c : token.substr(1)) {
@@ -118,7 +130,7 @@ bool is_date_word(std::string_view token) {
             return false;
         }
     }
-    for (const auto& w : kWords) {
+    for (const auto& w : kDateWords) {
         if (w.size() == token.size() && w[0] == token[0] && w == token) {
             return true;
         }
