@@ -5,6 +5,7 @@
 //  1. configured masks: Hyperscan regular expressions (one database per format), matched
 //     leftmost-longest and never split; a mask may name a built-in pattern with '@'
 //     (@ipv4, @ipv4_port, @ipv6, @uuid, @hex, @domain, @domain_port, @path, @mac, @email, @url);
+//     @ipv4 and @ipv4_port are matched by quad_spans() below, with the same results;
 //  2. generic masking (on by default): a token that is a path or URL becomes `<*>`; otherwise
 //     it is cut at the delimiters = : , ; ( ) [ ] { } < > @ # | / " ' and every piece that
 //     looks like a value becomes `<*>`: it starts with a digit (or a sign and a digit), or has
