@@ -57,8 +57,9 @@ enum : std::uint8_t {
 };
 
 // The word pass classifies 16 bytes at a time with SSE2 (part of x86-64, which Hyperscan
-// requires anyway): a bit mask of the word characters, the ':' and '-' that IPv6 and MAC
-// detection count, and which anchor characters occur.
+// requires anyway): a bit mask of the word characters and one of the anchor characters
+// (the ':' and '-' among them are what IPv6 and MAC detection count). Word ends found from
+// masks are fewer mispredicted branches than a test per byte.
 struct Block {
     __m128i bytes;
     explicit Block(__m128i b) : bytes(b) {}
@@ -304,6 +305,7 @@ private:
         return _mm_load_si128(reinterpret_cast<const __m128i*>(tail));
     }
 
+    // Inlined into words(): a call per word cost about as much as the classification saved.
     [[gnu::always_inline]] void on_word(std::size_t ws, std::size_t we) {
         const std::size_t size = we - ws;
         if (is_digit(t_[ws])) {
