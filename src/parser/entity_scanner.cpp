@@ -3,9 +3,12 @@
 #include "text.hpp"
 
 #include <arpa/inet.h>
+#include <emmintrin.h>
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstdint>
 #include <cstring>
 
 namespace sai::parser::detail {
@@ -52,6 +55,37 @@ enum : std::uint8_t {
     kBracket = 32,
     kBackslash = 64,
 };
+
+// The word pass classifies 16 bytes at a time with SSE2 (part of x86-64, which Hyperscan
+// requires anyway): a bit mask of the word characters and one of the anchor characters
+// (the ':' and '-' among them are what IPv6 and MAC detection count). Word ends found from
+// masks are fewer mispredicted branches than a test per byte.
+struct Block {
+    __m128i bytes;
+    explicit Block(__m128i b) : bytes(b) {}
+
+    __m128i equal(char c) const { return _mm_cmpeq_epi8(bytes, _mm_set1_epi8(c)); }
+    /// Bytes b with b - low < count (unsigned), through a signed comparison.
+    static __m128i in_range(__m128i b, char low, int count) {
+        const __m128i shifted = _mm_xor_si128(_mm_sub_epi8(b, _mm_set1_epi8(low)), _mm_set1_epi8(static_cast<char>(0x80)));
+        return _mm_cmplt_epi8(shifted, _mm_set1_epi8(static_cast<char>(count - 128)));
+    }
+    /// [A-Za-z0-9_], bit i for byte i.
+    unsigned words() const {
+        const __m128i letter = in_range(_mm_or_si128(bytes, _mm_set1_epi8(0x20)), 'a', 26);
+        const __m128i digit = in_range(bytes, '0', 10);
+        return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), equal('_'))));
+    }
+};
+
+/// Bit i set when byte i of the block is an anchor character.
+unsigned anchor_mask(const Block& b) {
+    const __m128i any = _mm_or_si128(
+        _mm_or_si128(_mm_or_si128(b.equal(':'), b.equal('-')), _mm_or_si128(b.equal('@'), b.equal('.'))),
+        _mm_or_si128(_mm_or_si128(b.equal('/'), b.equal('[')), b.equal('\\')));
+    return static_cast<unsigned>(_mm_movemask_epi8(any));
+}
+
 constexpr std::array<std::uint8_t, 256> make_anchors() {
     std::array<std::uint8_t, 256> t{};
     t[':'] = kColon;
@@ -172,6 +206,27 @@ constexpr auto kKeywordIndex = make_keyword_index();
 
 constexpr std::size_t kLongestKeyword = 13;  // "authenticated"
 
+/// Up to 8 letters, lower-cased, one per byte (letters are never 0, so lengths differ too).
+constexpr std::uint64_t pack_lower(std::string_view letters) {
+    std::uint64_t packed = 0;
+    for (std::size_t i = 0; i < letters.size(); ++i) {
+        packed |= std::uint64_t{static_cast<unsigned char>(letters[i] | 0x20)} << (8 * i);
+    }
+    return packed;
+}
+
+/// The common top-level domains of the domain rule, packed and sorted for a binary search.
+constexpr auto kTlds = [] {
+    constexpr std::array<std::string_view, 41> names{
+        "com", "net", "org", "edu", "gov", "mil", "int", "io", "info", "biz", "dev", "app", "cloud", "local",
+        "lan", "internal", "arpa", "uk", "de", "fr", "jp", "cn", "ru", "hk", "nl", "it", "es", "ca", "au", "br",
+        "in", "kr", "ch", "se", "no", "pl", "eu", "us", "me", "tv", "co"};
+    std::array<std::uint64_t, names.size()> packed{};
+    for (std::size_t i = 0; i < names.size(); ++i) packed[i] = pack_lower(names[i]);
+    std::sort(packed.begin(), packed.end());
+    return packed;
+}();
+
 class Scanner {
 public:
     Scanner(std::string_view text, std::vector<ScanMatch>& out, std::size_t max, OutcomeWords& outcome)
@@ -206,29 +261,60 @@ private:
         return p ? static_cast<std::size_t>(static_cast<const char*>(p) - t_.data()) : n_;
     }
 
-    // A maximal run of word characters is a whole word: \b on both sides.
+    // A maximal run of word characters is a whole word: \b on both sides. The line is read
+    // 16 bytes at a time; the words are found from where the bit mask of word characters
+    // changes, 64 bytes at a time. The anchors and separators are noted on the way.
     void words() {
-        std::size_t i = 0;
-        while (i < n_) {
-            if (!word(t_[i])) {
+        std::uint64_t chunk = 0;  // word characters of the 64 bytes being read, bit i for byte i
+        std::uint64_t carry = 0;  // whether the byte before them was a word character
+        bool in_word = false;
+        std::size_t ws = 0;
+        for (std::size_t at = 0; at < n_; at += 16) {
+            const Block block(load16(at));
+            chunk |= std::uint64_t{block.words()} << (at % 64);
+            for (unsigned found = anchor_mask(block); found != 0; found &= found - 1) {
+                const std::size_t i = at + static_cast<std::size_t>(std::countr_zero(found));
                 const auto anchor = kAnchors[static_cast<unsigned char>(t_[i])];
                 anchors_ |= anchor;
                 if (anchor & (kColon | kDash)) separator(i);
-                ++i;
-                continue;
             }
-            const std::size_t ws = i;
-            const std::size_t we = forward(t_, i, word);
-            const std::size_t size = we - ws;
-            if (is_digit(t_[ws])) {
-                // A dotted quad starts a run of [0-9.]: not after a '.'.
-                if (ws == 0 || t_[ws - 1] != '.') ipv4_from(ws);
-            } else if (size <= kLongestKeyword) {
-                keyword(ws, we);
+            if (at % 64 != 48 && at + 16 < n_) continue;
+            // Each change is a word's start or, past it, its end (the zeros past the end of
+            // the line end the last word unless the line fills the 64 bytes).
+            const std::size_t base = at - at % 64;
+            for (std::uint64_t changes = chunk ^ ((chunk << 1) | carry); changes != 0; changes &= changes - 1) {
+                const std::size_t p = base + static_cast<std::size_t>(std::countr_zero(changes));
+                if (in_word) {
+                    on_word(ws, p);
+                } else {
+                    ws = p;
+                }
+                in_word = !in_word;
             }
-            if (size == 32 || size == 40 || size == 64) hash(ws, we);
-            i = we;
+            carry = chunk >> 63;
+            chunk = 0;
         }
+        if (in_word) on_word(ws, n_);
+    }
+
+    /// The 16 bytes at `at`, zeros past the end of the line.
+    __m128i load16(std::size_t at) const {
+        if (n_ - at >= 16) return _mm_loadu_si128(reinterpret_cast<const __m128i*>(t_.data() + at));
+        alignas(16) char tail[16] = {};
+        std::memcpy(tail, t_.data() + at, n_ - at);
+        return _mm_load_si128(reinterpret_cast<const __m128i*>(tail));
+    }
+
+    // Inlined into words(): a call per word cost about as much as the classification saved.
+    [[gnu::always_inline]] void on_word(std::size_t ws, std::size_t we) {
+        const std::size_t size = we - ws;
+        if (is_digit(t_[ws])) {
+            // A dotted quad starts a run of [0-9.]: not after a '.'.
+            if (ws == 0 || t_[ws - 1] != '.') ipv4_from(ws);
+        } else if (size <= kLongestKeyword) {
+            keyword(ws, we);
+        }
+        if (size == 32 || size == 40 || size == 64) hash(ws, we);
     }
 
     void keyword(std::size_t ws, std::size_t we) {
@@ -509,12 +595,10 @@ private:
     }
 
     static bool common_tld(std::string_view tld) {
-        static constexpr std::array<std::string_view, 41> kTlds{
-            "com", "net", "org", "edu", "gov", "mil", "int", "io", "info", "biz", "dev", "app", "cloud", "local",
-            "lan", "internal", "arpa", "uk", "de", "fr", "jp", "cn", "ru", "hk", "nl", "it", "es", "ca", "au", "br",
-            "in", "kr", "ch", "se", "no", "pl", "eu", "us", "me", "tv", "co"};
+        // `tld` is letters only, so a label and a TLD are equal ignoring case exactly when
+        // their lower-cased packings are equal: one binary search instead of 41 comparisons.
         if (tld.size() < 2 || tld.size() > 8) return false;
-        return std::any_of(kTlds.begin(), kTlds.end(), [tld](std::string_view t) { return iequal(tld, t); });
+        return std::binary_search(kTlds.begin(), kTlds.end(), pack_lower(tld));
     }
 
     // Domains: <alnum>.<tld>.

@@ -13,6 +13,10 @@ using Kind = LogFormat::Element::Kind;
 // Backtracking is bounded so that a hostile line cannot make one match quadratic
 // in its length times the number of fields.
 constexpr std::size_t kStepBudget = 20'000;
+// How far the first path may look for a field's end before an optional group (see
+// field_end_before_group): the search gets there in three steps per character, so within
+// this distance it cannot run out of its budget first.
+constexpr std::size_t kGroupSkipLimit = 1'000;
 
 using detail::is_space;
 
@@ -107,7 +111,30 @@ private:
             }
             return pos == line_.size() ? std::string_view::npos : pos;
         }
+        if (n.kind == Kind::GroupStart) {
+            return field_end_before_group(next, pos);
+        }
         return pos;
+    }
+
+    /// A field followed by an optional group that starts with a literal ("<Component>(\[<Pid>\])?: "):
+    /// the search tries each end from pos with the group present, which fails until that
+    /// literal, then absent, which fails until the literal after the group. When the group's
+    /// literal comes first, the search's first path ends the field there (at pos otherwise).
+    std::size_t field_end_before_group(std::size_t group, std::size_t pos) const {
+        const std::size_t group_end = elements_[group].end;
+        const std::size_t inside = next_consuming(group + 1);
+        const std::size_t after = next_consuming(group_end + 1);
+        if (inside >= group_end || elements_[inside].kind != Kind::Literal || after == elements_.size() ||
+            elements_[after].kind != Kind::Literal) {
+            return pos;
+        }
+        const std::size_t present = line_.find(elements_[inside].text, pos);
+        if (present == std::string_view::npos || present - pos > kGroupSkipLimit ||
+            line_.find(elements_[after].text, pos) < present) {
+            return pos;
+        }
+        return present;
     }
 
     bool step(std::size_t i, std::size_t pos) {

@@ -70,17 +70,23 @@ struct Span {
     std::size_t to;
 };
 
+void add_span(void* ctx, std::size_t from, std::size_t to);
+
 bool collect_span(void* ctx, unsigned, std::size_t from, std::size_t to) {
+    add_span(ctx, from, to);
+    return true;
+}
+
+void add_span(void* ctx, std::size_t from, std::size_t to) {
     auto* spans = static_cast<std::vector<Span>*>(ctx);
     // A repeated tail ("\d+") reports every end from the same start: keep the longest.
     if (!spans->empty() && spans->back().from == from) {
         spans->back().to = std::max(spans->back().to, to);
-        return true;
+        return;
     }
     if (spans->size() < 100'000) {
         spans->push_back({from, to});
     }
-    return true;
 }
 
 // Length of a run of digits ending `piece` after '.', '_' or '-' ("core.42", "name_7",
@@ -104,13 +110,25 @@ std::size_t trailing_number(std::string_view piece) {
 }
 
 // Month and weekday names: parts of timestamps inside messages ("at Sun Jul 10 ...").
+constexpr std::array<std::string_view, 38> kDateWords{
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    "January", "February", "March", "April", "June", "July", "August", "September", "October",
+    "November", "December", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Monday", "Tuesday",
+    "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Sept"};
+
+// Per capital letter, a bit per length of the date words starting with it, so that most
+// capitalised words ("Created", "Address") are rejected without a comparison.
+constexpr auto kDateWordShapes = [] {
+    std::array<std::uint16_t, 26> shapes{};
+    for (const auto w : kDateWords) {
+        shapes[static_cast<std::size_t>(w[0] - 'A')] |= static_cast<std::uint16_t>(1u << w.size());
+    }
+    return shapes;
+}();
+
 bool is_date_word(std::string_view token) {
-    static constexpr std::array<std::string_view, 38> kWords{
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-        "January", "February", "March", "April", "June", "July", "August", "September", "October",
-        "November", "December", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Monday", "Tuesday",
-        "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Sept"};
-    if (token.size() < 3 || token.size() > 9 || token[0] < 'A' || token[0] > 'Z') {
+    if (token.size() < 3 || token.size() > 9 || token[0] < 'A' || token[0] > 'Z' ||
+        !((kDateWordShapes[static_cast<std::size_t>(token[0] - 'A')] >> token.size()) & 1u)) {
         return false;
     }
     for (char c : token.substr(1)) {
@@ -118,7 +136,7 @@ bool is_date_word(std::string_view token) {
             return false;
         }
     }
-    for (const auto& w : kWords) {
+    for (const auto& w : kDateWords) {
         if (w.size() == token.size() && w[0] == token[0] && w == token) {
             return true;
         }
@@ -126,7 +144,67 @@ bool is_date_word(std::string_view token) {
     return false;
 }
 
+// Calls on_end(e), in increasing order, for every end e of a match of
+// `/?(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?` (or, without slash and port, of
+// `(?:\d{1,3}\.){3}\d{1,3}`) that starts at `s`.
+template <class OnEnd>
+void quad_ends(std::string_view t, std::size_t s, bool with_slash_and_port, OnEnd on_end) {
+    const std::size_t n = t.size();
+    std::size_t k = s;
+    if (with_slash_and_port && k < n && t[k] == '/') {
+        ++k;  // from a '/', "/?" has to take it
+    }
+    for (int group = 0; group < 3; ++group) {
+        // \d{1,3}\. : the '.' can only be the first non-digit.
+        std::size_t d = k;
+        while (d < n && d - k < 3 && is_digit(t[d])) ++d;
+        if (d == k || d >= n || t[d] != '.') return;
+        k = d + 1;
+    }
+    std::size_t digits = 0;  // the last group ends after each of its up to 3 digits
+    while (digits < 3 && k + digits < n && is_digit(t[k + digits])) {
+        on_end(k + ++digits);
+    }
+    if (digits == 0 || !with_slash_and_port) return;
+    // ":\d{1,5}" can follow only the longest last group (a shorter one is followed by a digit).
+    const std::size_t colon = k + digits;
+    if (colon >= n || t[colon] != ':') return;
+    for (std::size_t port = 1; port <= 5 && colon + port < n && is_digit(t[colon + port]); ++port) {
+        on_end(colon + port + 1);
+    }
+}
+
 }  // namespace
+
+void quad_spans(std::string_view text, bool with_slash_and_port, void (*on_span)(void*, std::size_t, std::size_t),
+                void* context) {
+    if (std::memchr(text.data(), '.', text.size()) == nullptr) {
+        return;
+    }
+    // Starts are tried left to right, so an end seen for the first time has its leftmost
+    // start. A match is at most 22 bytes long: ends are remembered relative to the start.
+    std::uint64_t taken = 0;  // bit i: end s + i already has a start
+    std::size_t base = 0;
+    for (std::size_t s = 0; s < text.size(); ++s) {
+        const char c = text[s];
+        if (!is_digit(c) && !(with_slash_and_port && c == '/')) {
+            continue;
+        }
+        taken = s - base < 64 ? taken >> (s - base) : 0;
+        base = s;
+        std::size_t furthest = 0;
+        quad_ends(text, s, with_slash_and_port, [&](std::size_t e) {
+            const std::uint64_t bit = std::uint64_t{1} << (e - s);
+            if (!(taken & bit)) {
+                taken |= bit;
+                furthest = e;
+            }
+        });
+        if (furthest != 0) {
+            on_span(context, s, furthest);
+        }
+    }
+}
 
 bool looks_variable(std::string_view piece) {
     if (piece.empty()) {
@@ -167,7 +245,12 @@ std::string_view Masker::builtin_mask(std::string_view name) {
 core::Result<Masker> Masker::create(const std::vector<std::string>& masks, bool generic, std::size_t max_tokens) {
     std::vector<HsPattern> patterns;
     unsigned id = 0;
+    Masker masker;
     for (const auto& m : masks) {
+        if (m == "@ipv4" || m == "@ipv4_port") {
+            (m == "@ipv4" ? masker.ipv4_ : masker.ipv4_port_) = true;
+            continue;
+        }
         std::string regex = m;
         if (!m.empty() && m.front() == '@') {
             const auto builtin = builtin_mask(m);
@@ -185,7 +268,6 @@ core::Result<Masker> Masker::create(const std::vector<std::string>& masks, bool 
     if (!db) {
         return db.error();
     }
-    Masker masker;
     masker.db_ = std::move(*db);
     masker.generic_ = generic;
     masker.max_tokens_ = std::max<std::size_t>(max_tokens, 2);
@@ -203,6 +285,8 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
     thread_local std::vector<Span> spans;
     spans.clear();
     db_->scan(content, collect_span, &spans);
+    if (ipv4_) quad_spans(content, false, add_span, &spans);
+    if (ipv4_port_) quad_spans(content, true, add_span, &spans);
     if (!spans.empty()) {
         std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
             return a.from != b.from ? a.from < b.from : a.to > b.to;

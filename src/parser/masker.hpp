@@ -5,6 +5,7 @@
 //  1. configured masks: Hyperscan regular expressions (one database per format), matched
 //     leftmost-longest and never split; a mask may name a built-in pattern with '@'
 //     (@ipv4, @ipv4_port, @ipv6, @uuid, @hex, @domain, @domain_port, @path, @mac, @email, @url);
+//     @ipv4 and @ipv4_port are matched by quad_spans() below, with the same results;
 //  2. generic masking (on by default): a token that is a path or URL becomes `<*>`; otherwise
 //     it is cut at the delimiters = : , ; ( ) [ ] { } < > @ # | / " ' and every piece that
 //     looks like a value becomes `<*>`: it starts with a digit (or a sign and a digit), or has
@@ -44,9 +45,20 @@ public:
 
 private:
     std::shared_ptr<const HsDatabase> db_;
+    // @ipv4 / @ipv4_port masks, matched by quad_spans() instead of Hyperscan.
+    bool ipv4_ = false;
+    bool ipv4_port_ = false;
     bool generic_ = true;
     std::size_t max_tokens_ = 256;
 };
+
+/// The matches of the built-in mask @ipv4 (`with_slash_and_port` false) or @ipv4_port in
+/// `text` as Hyperscan reports them with start-of-match: for each end, the leftmost start.
+/// Calls on_span(from, to) once per start, with the furthest end that start is reported
+/// with (the masker keeps no shorter span from the same start). Hand-written because
+/// Hyperscan's start-of-match tracking costs thousands of instructions per line of numbers.
+void quad_spans(std::string_view text, bool with_slash_and_port, void (*on_span)(void*, std::size_t, std::size_t),
+                void* context);
 
 /// True when a piece of a token looks like a value rather than a word (see the header comment).
 bool looks_variable(std::string_view piece);

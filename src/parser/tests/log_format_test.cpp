@@ -32,6 +32,31 @@ TEST(LogFormatTest, OptionalGroupPresentAndAbsent) {
     EXPECT_EQ(m.content, "Linux version 2.6.5");
 }
 
+TEST(LogFormatTest, FieldBeforeAnOptionalGroupTakesTheSearchsFirstMatch) {
+    // The field before "(\[<Pid>\])?: " ends at the first place where either the group or
+    // what follows it fits, whichever comes first, as the backtracking search finds it.
+    auto f = LogFormat::compile(R"(<Component>(\[<Pid>\])?: <Content>)").value();
+    HeaderMatch m;
+    ASSERT_TRUE(f.match("app: text [x]: more", m));  // ": " before "[": the group is absent
+    EXPECT_EQ(field(f, m, "Component"), "app");
+    EXPECT_EQ(field(f, m, "Pid"), "");
+    EXPECT_EQ(m.content, "text [x]: more");
+    ASSERT_TRUE(f.match("a[b: c", m));  // a "[" without "]": the group cannot be present
+    EXPECT_EQ(field(f, m, "Component"), "a[b");
+    EXPECT_EQ(field(f, m, "Pid"), "");
+    EXPECT_EQ(m.content, "c");
+    ASSERT_TRUE(f.match("s(x)[7]: [y]: z", m));
+    EXPECT_EQ(field(f, m, "Component"), "s(x)");
+    EXPECT_EQ(field(f, m, "Pid"), "7");
+    EXPECT_EQ(m.content, "[y]: z");
+    const std::string far = std::string(3000, 'c') + "[9]: tail";  // far: the search itself
+    ASSERT_TRUE(f.match(far, m));
+    EXPECT_EQ(field(f, m, "Pid"), "9");
+    EXPECT_EQ(m.content, "tail");
+    // Further than the search gets within its step budget, the line matches no more than it did.
+    EXPECT_FALSE(f.match(std::string(8000, 'c') + "[9]: tail", m));
+}
+
 TEST(LogFormatTest, SpacesMatchAnyRunOfWhitespaceAndLineIsTrimmed) {
     auto f = LogFormat::compile("<Date> <Time>, <Level>                  <Component>    <Content>").value();
     HeaderMatch m;

@@ -116,6 +116,51 @@ TEST(TemplateMinerTest, ConfiguredMasksAndTheirErrors) {
     EXPECT_FALSE(TemplateMiner::create(bad));
 }
 
+TEST(TemplateMinerTest, BuiltinIpv4MasksMaskWhatTheirRegularExpressionsMatch) {
+    // @ipv4 and @ipv4_port are matched by hand, not by Hyperscan: the same masks written
+    // out as regular expressions (which Hyperscan matches) must give the same templates and
+    // parameters, alone and beside a mask that overlaps them.
+    const std::string ipv4 = R"((?:\d{1,3}\.){3}\d{1,3})";
+    const std::string ipv4_port = R"(/?(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?)";
+    const std::string overlapping = R"(\d+\.\d+:?)";
+    const std::string cut = R"(x\d)";  // ends inside a number: "x11.2.3.4" leaves "1.2.3.4"
+    const std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> cases{
+        {{"@ipv4"}, {ipv4}},
+        {{"@ipv4_port"}, {ipv4_port}},
+        {{"@ipv4_port", overlapping}, {ipv4_port, overlapping}},
+        {{overlapping, "@ipv4", "@ipv4_port"}, {overlapping, ipv4, ipv4_port}},
+        {{cut, "@ipv4"}, {cut, ipv4}},
+        {{cut, "@ipv4_port"}, {cut, ipv4_port}},
+    };
+    std::vector<std::string> lines{
+        "from 10.0.0.1 now", "to /10.250.19.102:54106 x", "1234.5.6.7", "1.2.3.4.5.6.7.8", "//1.2.3.4:123456",
+        "1.2.3.4:", "a1.2.3.45678 /1.2.3.4/5.6.7.8:9", "999.999.999.9999:99999", "1.2.3.4 :80 /./1.1.1.1", "x11.2.3.4",
+        "x/1.2.3.4"};
+    std::mt19937 rng(7);
+    const std::string alphabet = "0123456789..../:: ax";
+    for (int i = 0; i < 3000; ++i) {
+        std::string line;
+        const auto size = 1 + rng() % 40;
+        for (std::size_t k = 0; k < size; ++k) line += alphabet[rng() % alphabet.size()];
+        lines.push_back(line);
+    }
+    for (const auto& [builtin, regex] : cases) {
+        MinerOptions a;
+        a.masks = builtin;
+        a.generic_masking = false;
+        MinerOptions b = a;
+        b.masks = regex;
+        auto ma = TemplateMiner::create(a).value();
+        auto mb = TemplateMiner::create(b).value();
+        for (const auto& line : lines) {
+            const auto ra = ma->parse("f", line);
+            const auto rb = mb->parse("f", line);
+            ASSERT_EQ(ra.template_text, rb.template_text) << line;
+            ASSERT_EQ(ra.params, rb.params) << line;
+        }
+    }
+}
+
 TEST(TemplateMinerTest, SnapshotRestoreRoundTrip) {
     auto m = make();
     const auto a = m->parse("ssh", "Failed password for root from 10.0.0.1 port 22 ssh2", 1000);
