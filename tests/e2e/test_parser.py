@@ -43,8 +43,13 @@ class ParserTest(unittest.TestCase):
             self.assertTrue(root["log"]["template_id"])
             self.assertIn("Failed password for", root["log"]["template"])
             self.assertEqual(by_user["admin"]["log"]["template_id"], root["log"]["template_id"])
-            _, _, ok = server.json("GET", "/api/v1/monitor/events?outcome=success&user=alice", token=token)
-            self.assertEqual(len(ok["items"]), 1)
+            # The lines may reach the store in different batches: wait for the last one too.
+            def alice():
+                _, _, page = server.json("GET", "/api/v1/monitor/events?outcome=success&user=alice", token=token)
+                return page["items"] or None
+            ok = wait_for(alice, timeout=10)
+            self.assertTrue(ok, "the accepted login parsed with user and outcome")
+            self.assertEqual(len(ok), 1)
 
             status, _, templates = server.json("GET", "/api/v1/logs/templates?q=failed+password", token=token)
             self.assertEqual(status, 200)
