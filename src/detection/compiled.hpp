@@ -56,8 +56,23 @@ struct Logsource {
     std::string product, category, service;
 };
 
+/// The evaluation form of the rules' selections, in one set-wide array of words
+/// (CompiledRuleSet::Impl::code), so that evaluating a candidate reads contiguous words
+/// instead of following four levels of vectors (their cache misses were most of the
+/// evaluation's time). At a rule's `code`: its number of selections, then where each
+/// selection starts. A selection: its number of alternatives, then each alternative: the
+/// index just past it, then its field tests. A field test: a header (`test_header` flags and the
+/// number of atoms), then its atom ids. Built from `selections` once the set is compiled;
+/// `selections` keeps the names and fields that explanations report.
+namespace test_header {
+constexpr std::uint32_t kAll = 1u << 31;           // FieldTest::all
+constexpr std::uint32_t kPatternsOnly = 1u << 30;  // FieldTest::patterns_only
+constexpr std::uint32_t kAtomCount = kPatternsOnly - 1;
+}  // namespace test_header
+
 struct CompiledRule {
     // What evaluation reads first, together.
+    std::uint32_t code = 0;  // index of the rule's evaluation form in CompiledRuleSet::Impl::code
     std::vector<Selection> selections;
     ConditionNode condition;
     std::uint32_t logsource_class = 0;  // rules with equal logsource (and absence matching) share a class
@@ -114,6 +129,7 @@ struct CompiledRuleSet::Impl {
     std::vector<CompiledRule> rules;
     std::unique_ptr<RuleCounters[]> counters;
     std::vector<Atom> atoms;
+    std::vector<std::uint32_t> code;  // the rules' selections for evaluation (see above CompiledRule)
     std::vector<std::pair<std::string, std::string>> cidr_ranges;  // ip_sort_key low, high
     // Hyperscan pattern id -> its atoms: pattern_atoms[pattern_first[id] .. pattern_first[id + 1]).
     // Identical expressions of different rules are one pattern (in each database; ids are

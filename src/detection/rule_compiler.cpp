@@ -718,6 +718,7 @@ public:
         resolve_correlations();
         assign_classes();
         build_partitions();
+        build_code();
         build_indexes();
         report_.compiled = impl_->rules.size() - broken_rules_.size();
         impl_->generation = g_generation.fetch_add(1);
@@ -1174,6 +1175,34 @@ private:
         }
     }
 
+    /// The rules' selections in their evaluation form (compiled.hpp, above CompiledRule); after the
+    /// partitions, which clear the selections of broken rules.
+    void build_code() {
+        auto& code = impl_->code;
+        const auto here = [&] { return static_cast<std::uint32_t>(code.size()); };
+        for (auto& rule : impl_->rules) {
+            rule.code = here();
+            code.push_back(static_cast<std::uint32_t>(rule.selections.size()));
+            const auto starts = code.size();
+            code.resize(starts + rule.selections.size());
+            for (std::size_t s = 0; s < rule.selections.size(); ++s) {
+                code[starts + s] = here();
+                const auto& alternatives = rule.selections[s].alternatives;
+                code.push_back(static_cast<std::uint32_t>(alternatives.size()));
+                for (const auto& alt : alternatives) {
+                    const auto end_at = code.size();
+                    code.push_back(0);
+                    for (const auto& t : alt) {
+                        code.push_back(static_cast<std::uint32_t>(t.atoms.size()) | (t.all ? test_header::kAll : 0) |
+                                       (t.patterns_only ? test_header::kPatternsOnly : 0));
+                        code.insert(code.end(), t.atoms.begin(), t.atoms.end());
+                    }
+                    code[end_at] = here();
+                }
+            }
+        }
+    }
+
     void build_indexes() {
         impl_->direct_rules.assign(impl_->slot_names.size(), {});
         auto add = [&](std::uint32_t slot, std::uint32_t rule) {
@@ -1225,7 +1254,7 @@ std::size_t CompiledRuleSet::find(std::string_view id) const noexcept {
 }
 
 std::size_t CompiledRuleSet::memory_bytes() const noexcept {
-    std::size_t bytes = sizeof(Impl) + impl_->atoms.capacity() * sizeof(Atom) +
+    std::size_t bytes = sizeof(Impl) + impl_->atoms.capacity() * sizeof(Atom) + impl_->code.capacity() * sizeof(std::uint32_t) +
                         impl_->pattern_atoms.capacity() * sizeof(PatternAtom) + impl_->pattern_first.capacity() * sizeof(std::uint32_t) + impl_->pattern_bytes +
                         impl_->rules.capacity() * (sizeof(CompiledRule) + sizeof(RuleCounters));
     for (const auto& p : impl_->partitions) {
