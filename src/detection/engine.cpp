@@ -475,6 +475,31 @@ int selection_match(const Scratch& s, std::uint32_t at) {
     return -1;
 }
 
+/// The condition node at `at` in the evaluation code (`at` moves past it), given the truth
+/// of each selection; And and Or stop at their first deciding child, as evaluate_condition.
+template <class SelectionValue>
+bool condition_true(const std::uint32_t* code, std::uint32_t& at, const SelectionValue& selection) {
+    namespace cn = condition_node;
+    const auto word = code[at++];
+    switch (word >> cn::kShift) {
+        case cn::kSelection:
+            return selection(word & cn::kIndex);
+        case cn::kNot:
+            return !condition_true(code, at, selection);
+        default: {
+            const bool all = word >> cn::kShift == cn::kAnd;
+            const auto end = code[at++];
+            while (at < end) {
+                if (condition_true(code, at, selection) != all) {
+                    at = end;
+                    return !all;
+                }
+            }
+            return all;
+        }
+    }
+}
+
 std::string first_value(const Scratch& s, std::uint32_t slot) {
     std::string out;
     const auto* k = s.set->keyword_slots;
@@ -692,18 +717,21 @@ std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
         scan_event(s, classes.partitions, src.windows);
         const bool timed = index % 16 == 0;
         for (auto r : s.candidates) {
-            const auto& rule = set.rules[r];
-            if (!has_class(classes.applies, rule.logsource_class) || rule.info.correlation) continue;
+            // Evaluation form: class, evaluated, number of selections, their starts, condition, ...
+            const std::uint32_t* code = set.code.data();
+            const std::uint32_t at = set.rule_code[r];
+            if (!has_class(classes.applies, code[at]) || code[at + 1] == 0) continue;
+            const auto selections = code[at + 2];
             const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-            const std::uint32_t* selection_at = set.code.data() + rule.code + 1;  // after their number
             auto memo = [&](std::size_t i) {
                 if (s.selection_memo[i] == -2) {
-                    s.selection_memo[i] = static_cast<std::int8_t>(selection_match(s, selection_at[i]));
+                    s.selection_memo[i] = static_cast<std::int8_t>(selection_match(s, code[at + 3 + i]));
                 }
                 return s.selection_memo[i];
             };
-            s.selection_memo.assign(rule.selections.size(), -2);
-            const bool match = evaluate_condition(rule.condition, [&](std::size_t i) { return memo(i) >= 0; });
+            s.selection_memo.assign(selections, -2);
+            std::uint32_t condition = at + 3 + selections;
+            const bool match = condition_true(code, condition, [&](std::size_t i) { return memo(i) >= 0; });
             auto& counters = set.counters[r];
             counters.evaluations.fetch_add(1, std::memory_order_relaxed);
             if (timed) {
@@ -714,6 +742,7 @@ std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
                                            std::memory_order_relaxed);
             }
             if (!match) continue;
+            const auto& rule = set.rules[r];
             counters.matches.fetch_add(1, std::memory_order_relaxed);
             counters.last_match_ms.store(e.timestamp, std::memory_order_relaxed);
             if (rule.generate) {
