@@ -81,8 +81,9 @@ constexpr std::uint32_t kSelection = 0, kAnd = 1, kOr = 2, kNot = 3;
 constexpr std::uint32_t kIndex = (1u << kShift) - 1;
 }  // namespace condition_node
 
+/// The compiler's form of a rule; evaluation reads only its evaluation form (above), and
+/// the rule itself when it matched (the explanation's selection names and fields).
 struct CompiledRule {
-    // What evaluation reads first, together.
     std::vector<Selection> selections;
     ConditionNode condition;
     std::uint32_t logsource_class = 0;  // rules with equal logsource (and absence matching) share a class
