@@ -437,34 +437,67 @@ bool atom_true(const Scratch& s, const Atom& a, std::uint32_t id) {
     }
 }
 
-bool test_true(const Scratch& s, const FieldTest& t) {
+/// A field test in evaluation form: `header` (test_header flags, number of atoms), its atom ids.
+bool test_true(const Scratch& s, std::uint32_t header, const std::uint32_t* atoms) {
     // any: the first true atom decides; all: the first false one.
-    if (t.patterns_only) {
-        for (auto id : t.atoms) {
-            if ((s.atom_epoch[id] == s.epoch) != t.all) return !t.all;
+    const bool all = (header & test_header::kAll) != 0;
+    const auto* end = atoms + (header & test_header::kAtomCount);
+    if ((header & test_header::kPatternsOnly) != 0) {
+        for (; atoms != end; ++atoms) {
+            if ((s.atom_epoch[*atoms] == s.epoch) != all) return !all;
         }
-        return t.all;
+        return all;
     }
-    for (auto id : t.atoms) {
-        const bool a = atom_true(s, s.set->atoms[id], id);
-        if (t.all != a) return a;
+    for (; atoms != end; ++atoms) {
+        const bool a = atom_true(s, s.set->atoms[*atoms], *atoms);
+        if (all != a) return a;
     }
-    return t.all;
+    return all;
 }
 
-/// Index of the first alternative of `sel` that holds, or -1.
-int selection_match(const Scratch& s, const Selection& sel) {
-    for (std::size_t i = 0; i < sel.alternatives.size(); ++i) {
+/// Index of the first alternative of the selection at `at` in the evaluation code that
+/// holds, or -1.
+int selection_match(const Scratch& s, std::uint32_t at) {
+    const auto* code = s.set->code.data();
+    const auto alternatives = code[at++];
+    for (std::uint32_t i = 0; i < alternatives; ++i) {
+        const auto end = code[at++];
         bool ok = true;
-        for (const auto& t : sel.alternatives[i]) {
-            if (!test_true(s, t)) {
+        for (; at < end; at += 1 + (code[at] & test_header::kAtomCount)) {
+            if (!test_true(s, code[at], code + at + 1)) {
                 ok = false;
                 break;
             }
         }
         if (ok) return static_cast<int>(i);
+        at = end;
     }
     return -1;
+}
+
+/// The condition node at `at` in the evaluation code (`at` moves past it), given the truth
+/// of each selection; And and Or stop at their first deciding child, as evaluate_condition.
+template <class SelectionValue>
+bool condition_true(const std::uint32_t* code, std::uint32_t& at, const SelectionValue& selection) {
+    namespace cn = condition_node;
+    const auto word = code[at++];
+    switch (word >> cn::kShift) {
+        case cn::kSelection:
+            return selection(word & cn::kIndex);
+        case cn::kNot:
+            return !condition_true(code, at, selection);
+        default: {
+            const bool all = word >> cn::kShift == cn::kAnd;
+            const auto end = code[at++];
+            while (at < end) {
+                if (condition_true(code, at, selection) != all) {
+                    at = end;
+                    return !all;
+                }
+            }
+            return all;
+        }
+    }
 }
 
 std::string first_value(const Scratch& s, std::uint32_t slot) {
@@ -684,16 +717,21 @@ std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
         scan_event(s, classes.partitions, src.windows);
         const bool timed = index % 16 == 0;
         for (auto r : s.candidates) {
-            const auto& rule = set.rules[r];
-            if (!has_class(classes.applies, rule.logsource_class) || rule.info.correlation) continue;
+            // Evaluation form: class, evaluated, number of selections, their starts, condition, ...
+            const std::uint32_t* code = set.code.data();
+            const std::uint32_t at = set.rule_code[r];
+            if (!has_class(classes.applies, code[at]) || code[at + 1] == 0) continue;
+            const auto selections = code[at + 2];
             const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-            s.selection_memo.assign(rule.selections.size(), -2);
-            const bool match = evaluate_condition(rule.condition, [&](std::size_t i) {
+            auto memo = [&](std::size_t i) {
                 if (s.selection_memo[i] == -2) {
-                    s.selection_memo[i] = static_cast<std::int8_t>(selection_match(s, rule.selections[i]));
+                    s.selection_memo[i] = static_cast<std::int8_t>(selection_match(s, code[at + 3 + i]));
                 }
-                return s.selection_memo[i] >= 0;
-            });
+                return s.selection_memo[i];
+            };
+            s.selection_memo.assign(selections, -2);
+            std::uint32_t condition = at + 3 + selections;
+            const bool match = condition_true(code, condition, [&](std::size_t i) { return memo(i) >= 0; });
             auto& counters = set.counters[r];
             counters.evaluations.fetch_add(1, std::memory_order_relaxed);
             if (timed) {
@@ -704,6 +742,7 @@ std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
                                            std::memory_order_relaxed);
             }
             if (!match) continue;
+            const auto& rule = set.rules[r];
             counters.matches.fetch_add(1, std::memory_order_relaxed);
             counters.last_match_ms.store(e.timestamp, std::memory_order_relaxed);
             if (rule.generate) {
@@ -716,10 +755,7 @@ std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
                 d.event_index = index;
                 d.timestamp_ms = e.timestamp;
                 for (std::size_t i = 0; i < rule.selections.size(); ++i) {
-                    if (s.selection_memo[i] == -2) {
-                        s.selection_memo[i] = static_cast<std::int8_t>(selection_match(s, rule.selections[i]));
-                    }
-                    if (s.selection_memo[i] < 0) continue;
+                    if (memo(i) < 0) continue;
                     MatchedSelection ms{rule.selections[i].name, {}};
                     for (const auto& t : rule.selections[i].alternatives[s.selection_memo[i]]) {
                         ms.fields.push_back({t.field, first_value(s, t.slot)});

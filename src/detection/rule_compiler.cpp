@@ -718,6 +718,7 @@ public:
         resolve_correlations();
         assign_classes();
         build_partitions();
+        build_code();
         build_indexes();
         report_.compiled = impl_->rules.size() - broken_rules_.size();
         impl_->generation = g_generation.fetch_add(1);
@@ -1174,6 +1175,63 @@ private:
         }
     }
 
+    /// The rules in their evaluation form (compiled.hpp, above CompiledRule); after the
+    /// partitions, which clear the selections and condition of broken rules.
+    void build_code() {
+        auto& code = impl_->code;
+        for (const auto& rule : impl_->rules) {
+            impl_->rule_code.push_back(code_index());
+            code.push_back(rule.logsource_class);
+            code.push_back(rule.info.correlation ? 0 : 1);
+            code.push_back(static_cast<std::uint32_t>(rule.selections.size()));
+            const auto starts = code.size();
+            code.resize(starts + rule.selections.size());
+            add_code(rule.condition);
+            for (std::size_t s = 0; s < rule.selections.size(); ++s) {
+                code[starts + s] = code_index();
+                add_code(rule.selections[s]);
+            }
+        }
+    }
+
+    std::uint32_t code_index() const { return static_cast<std::uint32_t>(impl_->code.size()); }
+
+    void add_code(const Selection& selection) {
+        auto& code = impl_->code;
+        code.push_back(static_cast<std::uint32_t>(selection.alternatives.size()));
+        for (const auto& alt : selection.alternatives) {
+            const auto end_at = code.size();
+            code.push_back(0);
+            for (const auto& t : alt) {
+                code.push_back(static_cast<std::uint32_t>(t.atoms.size()) | (t.all ? test_header::kAll : 0) |
+                               (t.patterns_only ? test_header::kPatternsOnly : 0));
+                code.insert(code.end(), t.atoms.begin(), t.atoms.end());
+            }
+            code[end_at] = code_index();
+        }
+    }
+
+    void add_code(const ConditionNode& node) {
+        namespace cn = condition_node;
+        auto& code = impl_->code;
+        switch (node.kind) {
+            case ConditionNode::Kind::Selection:
+                code.push_back(static_cast<std::uint32_t>(node.selection));
+                return;
+            case ConditionNode::Kind::Not:
+                code.push_back(cn::kNot << cn::kShift);
+                add_code(node.children.front());
+                return;
+            default: {
+                code.push_back((node.kind == ConditionNode::Kind::And ? cn::kAnd : cn::kOr) << cn::kShift);
+                const auto end_at = code.size();
+                code.push_back(0);
+                for (const auto& c : node.children) add_code(c);
+                code[end_at] = code_index();
+            }
+        }
+    }
+
     void build_indexes() {
         impl_->direct_rules.assign(impl_->slot_names.size(), {});
         auto add = [&](std::uint32_t slot, std::uint32_t rule) {
@@ -1225,7 +1283,7 @@ std::size_t CompiledRuleSet::find(std::string_view id) const noexcept {
 }
 
 std::size_t CompiledRuleSet::memory_bytes() const noexcept {
-    std::size_t bytes = sizeof(Impl) + impl_->atoms.capacity() * sizeof(Atom) +
+    std::size_t bytes = sizeof(Impl) + impl_->atoms.capacity() * sizeof(Atom) + (impl_->code.capacity() + impl_->rule_code.capacity()) * sizeof(std::uint32_t) +
                         impl_->pattern_atoms.capacity() * sizeof(PatternAtom) + impl_->pattern_first.capacity() * sizeof(std::uint32_t) + impl_->pattern_bytes +
                         impl_->rules.capacity() * (sizeof(CompiledRule) + sizeof(RuleCounters));
     for (const auto& p : impl_->partitions) {

@@ -146,6 +146,40 @@ detection:
     EXPECT_EQ(set->counters(0).evaluations.load(), 2u);
 }
 
+TEST(EngineTest, NestedConditionsOverSeveralSelectionsAndAlternatives) {
+    // Conditions are evaluated from a flat encoding that skips the rest of an And/Or once
+    // decided and the rest of an alternative once one test fails: each shape once.
+    const auto e = sysmon(kCmd);
+    const std::string sels = "  a: {Image|endswith: '\\cmd.exe'}\n"
+                             "  b: {CommandLine|contains: nothing_here}\n"
+                             "  c:\n"
+                             "    - {Image|endswith: '\\cmd.exe', ParentImage|endswith: '\\svchost.exe'}\n"
+                             "    - {User|contains: alice, ProcessId: 4242}\n"
+                             "  d: {User|contains: bob}\n";
+    EXPECT_TRUE(fires(sels + "  condition: a and (b or c) and not d", e));
+    EXPECT_TRUE(fires(sels + "  condition: (a or b) and not d", e)) << "or decided by its first child";
+    EXPECT_FALSE(fires(sels + "  condition: (d and a) or b", e)) << "and decided by its first child";
+    EXPECT_FALSE(fires(sels + "  condition: a and (b or d)", e));
+    EXPECT_TRUE(fires(sels + "  condition: (b and c) or (not b and not (d or b) and c)", e));
+    EXPECT_FALSE(fires(sels + "  condition: not (a or b) or d", e));
+    EXPECT_FALSE(fires(sels + "  condition: a and not c", e));
+    EXPECT_TRUE(fires(sels + "  condition: all of a* and 1 of c* and not 1 of d*", e));
+    EXPECT_FALSE(fires(sels + "  condition: all of them", e));
+
+    // The explanation reports the alternative of c that held (the second: its first fails
+    // on its second test) and only the selections that hold.
+    auto set = compile("title: t\nid: r\nlogsource: {}\ndetection:\n" + sels + "  condition: (b or c) and a\n");
+    Engine engine(set);
+    auto ds = engine.evaluate(std::span(&e, 1));
+    ASSERT_EQ(ds.size(), 1u);
+    ASSERT_EQ(ds[0].matched.size(), 2u);
+    EXPECT_EQ(ds[0].matched[0].name, "a");
+    EXPECT_EQ(ds[0].matched[1].name, "c");
+    ASSERT_EQ(ds[0].matched[1].fields.size(), 2u);
+    EXPECT_EQ(ds[0].matched[1].fields[0].field, "User");
+    EXPECT_EQ(ds[0].matched[1].fields[1].value, "4242");
+}
+
 TEST(EngineTest, NegatedRulesStillSeeEventsWithoutTheirFields) {
     const auto e = event(R"({"message": "hello", "user": {"name": "bob"}})");
     EXPECT_TRUE(fires("  filter: {user.name: root}\n  condition: not filter", e));
