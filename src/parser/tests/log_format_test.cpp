@@ -2,12 +2,22 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace sai::parser {
 namespace {
 
 std::string field(const LogFormat& f, const HeaderMatch& m, std::string_view name) {
     const int i = f.field_index(name);
     return i < 0 ? "<none>" : std::string(m.values[static_cast<std::size_t>(i)]);
+}
+
+/// The Component, pid field and content that `f` finds in `line` ("no match" when none).
+std::vector<std::string> component_pid_content(const LogFormat& f, std::string_view line, std::string_view pid = "Pid") {
+    HeaderMatch m;
+    if (!f.match(line, m)) return {"no match"};
+    return {field(f, m, "Component"), field(f, m, pid), std::string(m.content)};
 }
 
 TEST(LogFormatTest, SplitsHdfsHeader) {
@@ -21,34 +31,24 @@ TEST(LogFormatTest, SplitsHdfsHeader) {
 
 TEST(LogFormatTest, OptionalGroupPresentAndAbsent) {
     auto f = LogFormat::compile(R"(<Month> <Date> <Time> <Level> <Component>(\[<PID>\])?: <Content>)").value();
-    HeaderMatch m;
-    ASSERT_TRUE(f.match("Jun 14 15:16:01 combo sshd(pam_unix)[19939]: check pass; user unknown", m));
-    EXPECT_EQ(field(f, m, "Component"), "sshd(pam_unix)");
-    EXPECT_EQ(field(f, m, "PID"), "19939");
-    EXPECT_EQ(m.content, "check pass; user unknown");
-    ASSERT_TRUE(f.match("Jun 14 15:16:01 combo kernel: Linux version 2.6.5", m));
-    EXPECT_EQ(field(f, m, "Component"), "kernel");
-    EXPECT_EQ(field(f, m, "PID"), "");
-    EXPECT_EQ(m.content, "Linux version 2.6.5");
+    using V = std::vector<std::string>;
+    EXPECT_EQ(component_pid_content(f, "Jun 14 15:16:01 combo sshd(pam_unix)[19939]: check pass; user unknown", "PID"),
+              (V{"sshd(pam_unix)", "19939", "check pass; user unknown"}));
+    EXPECT_EQ(component_pid_content(f, "Jun 14 15:16:01 combo kernel: Linux version 2.6.5", "PID"),
+              (V{"kernel", "", "Linux version 2.6.5"}));
 }
 
 TEST(LogFormatTest, FieldBeforeAnOptionalGroupTakesTheSearchsFirstMatch) {
     // The field before "(\[<Pid>\])?: " ends at the first place where either the group or
     // what follows it fits, whichever comes first, as the backtracking search finds it.
     auto f = LogFormat::compile(R"(<Component>(\[<Pid>\])?: <Content>)").value();
+    using V = std::vector<std::string>;
+    // ": " before "[": the group is absent.
+    EXPECT_EQ(component_pid_content(f, "app: text [x]: more"), (V{"app", "", "text [x]: more"}));
+    // A "[" without "]": the group cannot be present.
+    EXPECT_EQ(component_pid_content(f, "a[b: c"), (V{"a[b", "", "c"}));
+    EXPECT_EQ(component_pid_content(f, "s(x)[7]: [y]: z"), (V{"s(x)", "7", "[y]: z"}));
     HeaderMatch m;
-    ASSERT_TRUE(f.match("app: text [x]: more", m));  // ": " before "[": the group is absent
-    EXPECT_EQ(field(f, m, "Component"), "app");
-    EXPECT_EQ(field(f, m, "Pid"), "");
-    EXPECT_EQ(m.content, "text [x]: more");
-    ASSERT_TRUE(f.match("a[b: c", m));  // a "[" without "]": the group cannot be present
-    EXPECT_EQ(field(f, m, "Component"), "a[b");
-    EXPECT_EQ(field(f, m, "Pid"), "");
-    EXPECT_EQ(m.content, "c");
-    ASSERT_TRUE(f.match("s(x)[7]: [y]: z", m));
-    EXPECT_EQ(field(f, m, "Component"), "s(x)");
-    EXPECT_EQ(field(f, m, "Pid"), "7");
-    EXPECT_EQ(m.content, "[y]: z");
     const std::string far = std::string(3000, 'c') + "[9]: tail";  // far: the search itself
     ASSERT_TRUE(f.match(far, m));
     EXPECT_EQ(field(f, m, "Pid"), "9");
