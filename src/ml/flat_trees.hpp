@@ -28,14 +28,13 @@ void append_tree(std::vector<Node>& nodes, std::vector<std::int32_t>& roots, con
     }
 }
 
-struct FlatNode {
-    std::uint32_t feature = 0;
-    float threshold = std::numeric_limits<float>::infinity();
-    std::uint32_t left = 0;
-};
-
 struct FlatTrees {
-    std::vector<FlatNode> nodes;
+    // Node i is (feature[i], threshold[i], left[i]): three arrays rather than
+    // one of 12-byte structs, so that a step indexes each with a scaled
+    // register and needs no address arithmetic.
+    std::vector<std::uint32_t> feature;
+    std::vector<float> threshold;
+    std::vector<std::uint32_t> left;
     std::vector<std::uint32_t> roots;
     std::vector<std::uint32_t> depths;
     std::vector<std::uint32_t> group_depths;  // max depth of each kGroup trees
@@ -45,13 +44,17 @@ struct FlatTrees {
     template <class Node>
     static FlatTrees build(const std::vector<Node>& source, const std::vector<std::int32_t>& roots) {
         FlatTrees t;
-        t.nodes.resize(source.size());
+        t.feature.resize(source.size(), 0);
+        t.threshold.resize(source.size(), std::numeric_limits<float>::infinity());
+        t.left.resize(source.size());
         for (std::size_t i = 0; i < source.size(); ++i) {
             const auto& s = source[i];
             if (s.feature >= 0) {
-                t.nodes[i] = {static_cast<std::uint32_t>(s.feature), s.threshold, static_cast<std::uint32_t>(s.left)};
+                t.feature[i] = static_cast<std::uint32_t>(s.feature);
+                t.threshold[i] = s.threshold;
+                t.left[i] = static_cast<std::uint32_t>(s.left);
             } else {
-                t.nodes[i] = {0, std::numeric_limits<float>::infinity(), static_cast<std::uint32_t>(i)};
+                t.left[i] = static_cast<std::uint32_t>(i);
             }
         }
         std::vector<std::uint32_t> depth(source.size(), 0);
@@ -82,7 +85,9 @@ struct FlatTrees {
     /// the group's largest depth; finished trees sit on their leaf.
     template <class F>
     void for_each_leaf(const float* x, F&& fn) const {
-        const FlatNode* n = nodes.data();
+        const std::uint32_t* fe = feature.data();
+        const float* th = threshold.data();
+        const std::uint32_t* le = left.data();
         const std::size_t trees = roots.size();
         for (std::size_t g = 0; g < trees; g += kGroup) {
             std::uint32_t at[kGroup];
@@ -90,8 +95,8 @@ struct FlatTrees {
             for (std::size_t k = 0; k < m; ++k) at[k] = roots[g + k];
             for (std::uint32_t d = group_depths[g / kGroup]; d > 0; --d) {
                 for (std::size_t k = 0; k < m; ++k) {
-                    const FlatNode& node = n[at[k]];
-                    at[k] = node.left + static_cast<std::uint32_t>(x[node.feature] > node.threshold);
+                    const std::uint32_t i = at[k];
+                    at[k] = le[i] + static_cast<std::uint32_t>(x[fe[i]] > th[i]);
                 }
             }
             for (std::size_t k = 0; k < m; ++k) fn(g + k, at[k]);
@@ -102,9 +107,8 @@ struct FlatTrees {
     /// walking the tree's full depth, as unbalanced trees are common.
     std::uint32_t leaf(std::size_t tree, const float* x) const {
         std::uint32_t i = roots[tree];
-        const FlatNode* n = nodes.data();
         for (;;) {
-            const std::uint32_t next = n[i].left + static_cast<std::uint32_t>(x[n[i].feature] > n[i].threshold);
+            const std::uint32_t next = left[i] + static_cast<std::uint32_t>(x[feature[i]] > threshold[i]);
             if (next == i) return i;
             i = next;
         }
@@ -124,13 +128,15 @@ struct FlatTrees {
     void leaves(std::size_t tree, const float* x, std::size_t stride, std::size_t m, std::uint32_t* out) const {
         constexpr unsigned kStepsPerPass = 4;  // fewer: more compactions; more: more idle steps at leaves
         constexpr std::uint32_t kShallow = 2 * kStepsPerPass;  // up to this depth compaction does not pay
-        const FlatNode* n = nodes.data();
+        const std::uint32_t* fe = feature.data();
+        const float* th = threshold.data();
+        const std::uint32_t* le = left.data();
         if (depths[tree] <= kShallow) {
             std::fill(out, out + m, roots[tree]);
             for (std::uint32_t d = depths[tree]; d > 0; --d) {
                 for (std::size_t r = 0; r < m; ++r) {
-                    const FlatNode& node = n[out[r]];
-                    out[r] = node.left + static_cast<std::uint32_t>(x[r * stride + node.feature] > node.threshold);
+                    const std::uint32_t i = out[r];
+                    out[r] = le[i] + static_cast<std::uint32_t>(x[r * stride + fe[i]] > th[i]);
                 }
             }
             return;
@@ -146,8 +152,8 @@ struct FlatTrees {
         while (live > 0) {
             for (unsigned s = 0; s < kStepsPerPass; ++s) {
                 for (std::size_t a = 0; a < live; ++a) {
-                    const FlatNode& node = n[at[a]];
-                    at[a] = node.left + static_cast<std::uint32_t>(x[row[a] * stride + node.feature] > node.threshold);
+                    const std::uint32_t i = at[a];
+                    at[a] = le[i] + static_cast<std::uint32_t>(x[row[a] * stride + fe[i]] > th[i]);
                 }
             }
             std::size_t kept = 0;
@@ -157,7 +163,7 @@ struct FlatTrees {
                 out[r] = i;
                 at[kept] = i;
                 row[kept] = r;
-                kept += static_cast<std::size_t>(n[i].left != i);  // a leaf loops onto itself
+                kept += static_cast<std::size_t>(le[i] != i);  // a leaf loops onto itself
             }
             live = kept;
         }
