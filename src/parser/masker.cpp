@@ -174,8 +174,7 @@ void quad_ends(std::string_view t, std::size_t s, bool with_slash_and_port, OnEn
     }
 }
 
-}  // namespace
-
+// The matches of @ipv4 (`with_slash_and_port` false) or @ipv4_port, as HandMask::spans().
 void quad_spans(std::string_view text, bool with_slash_and_port, void (*on_span)(void*, std::size_t, std::size_t),
                 void* context) {
     if (std::memchr(text.data(), '.', text.size()) == nullptr) {
@@ -203,6 +202,127 @@ void quad_spans(std::string_view text, bool with_slash_and_port, void (*on_span)
         if (furthest != 0) {
             on_span(context, s, furthest);
         }
+    }
+}
+
+template <class InRun>
+std::size_t run_end(std::string_view t, std::size_t k, InRun in_run) {
+    while (k < t.size() && in_run(t[k])) ++k;
+    return k;
+}
+
+// Calls on_chain(from, to, dots) for each maximal text of runs of `in_run` characters joined
+// by single dots with at least one dot ("10.0.0.1", "proxy.cse.cuhk.edu.hk"): the runs are
+// in_run's maximal runs, so a match of `(R+\.)+R+` ends in a chain's second or later run and
+// its leftmost start is where the chain starts.
+template <class InRun, class OnChain>
+void dotted_chains(std::string_view t, InRun in_run, OnChain on_chain) {
+    const std::size_t n = t.size();
+    std::size_t i = 0;
+    while (i < n) {
+        const void* dot = std::memchr(t.data() + i, '.', n - i);
+        if (dot == nullptr) return;
+        const auto d = static_cast<std::size_t>(static_cast<const char*>(dot) - t.data());
+        if (d == 0 || !in_run(t[d - 1]) || d + 1 >= n || !in_run(t[d + 1])) {
+            i = d + 1;
+            continue;
+        }
+        // A dot before this run was not joining one (else the chain would have started there).
+        std::size_t from = d;
+        while (from > 0 && in_run(t[from - 1])) --from;
+        std::size_t to = d;
+        std::size_t dots = 0;
+        while (to + 1 < n && t[to] == '.' && in_run(t[to + 1])) {
+            ++dots;
+            to = run_end(t, to + 1, in_run);
+        }
+        on_chain(from, to, dots);
+        i = to;
+    }
+}
+
+bool is_name_char(char c) { return is_alpha(c) || is_digit(c) || c == '_' || c == '-'; }
+
+// `/?(\d+\.){3}\d+` (slash optional): an end in run i+3 of a chain has its leftmost start at
+// run i (or the '/' before the chain when i is 0).
+void dotted_number_spans(std::string_view t, bool slash, void (*on_span)(void*, std::size_t, std::size_t),
+                         void* context) {
+    dotted_chains(t, is_digit, [&](std::size_t from, std::size_t to, std::size_t dots) {
+        if (dots < 3) return;
+        std::size_t first = from;
+        std::size_t last = from;
+        for (int run = 0; run < 4; ++run) last = run_end(t, last + (run > 0), is_digit);
+        on_span(context, slash && from > 0 && t[from - 1] == '/' ? from - 1 : first, last);
+        while (last < to) {
+            first = run_end(t, first, is_digit) + 1;
+            last = run_end(t, last + 1, is_digit);
+            on_span(context, first, last);
+        }
+    });
+}
+
+// `([\w-]+\.){min_dots,}[\w-]+(:\d+)?` (port optional): one span per chain with enough dots,
+// to the end of its port when the last run is followed by ':' and a digit.
+void dotted_name_spans(std::string_view t, std::size_t min_dots, bool port,
+                       void (*on_span)(void*, std::size_t, std::size_t), void* context) {
+    dotted_chains(t, is_name_char, [&](std::size_t from, std::size_t to, std::size_t dots) {
+        if (dots < min_dots) return;
+        if (port && to + 1 < t.size() && t[to] == ':' && is_digit(t[to + 1])) {
+            to = run_end(t, to + 1, is_digit);
+        }
+        on_span(context, from, to);
+    });
+}
+
+// `prefix-?\d+` (sign optional): the prefix has no digit or '-', so each match's start is
+// the prefix right before its number.
+void prefixed_number_spans(std::string_view t, std::string_view prefix, bool sign,
+                           void (*on_span)(void*, std::size_t, std::size_t), void* context) {
+    for (auto at = t.find(prefix); at != std::string_view::npos; at = t.find(prefix, at + 1)) {
+        std::size_t k = at + prefix.size();
+        if (sign && k < t.size() && t[k] == '-') ++k;
+        if (k < t.size() && is_digit(t[k])) {
+            on_span(context, at, run_end(t, k, is_digit));
+        }
+    }
+}
+
+}  // namespace
+
+std::optional<HandMask> HandMask::recognise(std::string_view mask) {
+    using enum Shape;
+    if (mask == "@ipv4") return HandMask{Ipv4};
+    if (mask == "@ipv4_port") return HandMask{Ipv4Port};
+    // Without captures, "(?:" and "(" mean the same; outside the spellings below (whose
+    // classes hold no '(') the rewritten text matches nothing, so nothing else is rewritten.
+    std::string m(mask);
+    for (auto at = m.find("(?:"); at != std::string::npos; at = m.find("(?:", at + 1)) m.erase(at + 1, 2);
+    if (m == R"((\d+\.){3}\d+)" || m == R"(/?(\d+\.){3}\d+)") {
+        return HandMask{DottedNumbers, m.front() == '/'};
+    }
+    for (const bool port : {false, true}) {
+        const std::string tail = port ? R"([\w-]+(:\d+)?)" : R"([\w-]+)";
+        if (m == R"(([\w-]+\.)+)" + tail) return HandMask{DottedNames, port, 1};
+        if (m == R"(([\w-]+\.){2,})" + tail) return HandMask{DottedNames, port, 2};
+    }
+    for (const std::string_view number : {R"(-?\d+)", R"(\d+)"}) {
+        if (m.size() > number.size() && m.ends_with(number)) {
+            const std::string_view prefix = std::string_view(m).substr(0, m.size() - number.size());
+            if (std::all_of(prefix.begin(), prefix.end(), [](char c) { return is_alpha(c) || c == '_'; })) {
+                return HandMask{PrefixedNumber, number.front() == '-', 1, std::string(prefix)};
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+void HandMask::spans(std::string_view text, void (*on_span)(void*, std::size_t, std::size_t), void* context) const {
+    switch (shape) {
+        case Shape::Ipv4: return quad_spans(text, false, on_span, context);
+        case Shape::Ipv4Port: return quad_spans(text, true, on_span, context);
+        case Shape::DottedNumbers: return dotted_number_spans(text, option, on_span, context);
+        case Shape::DottedNames: return dotted_name_spans(text, min_dots, option, on_span, context);
+        case Shape::PrefixedNumber: return prefixed_number_spans(text, prefix, option, on_span, context);
     }
 }
 
@@ -247,8 +367,8 @@ core::Result<Masker> Masker::create(const std::vector<std::string>& masks, bool 
     unsigned id = 0;
     Masker masker;
     for (const auto& m : masks) {
-        if (m == "@ipv4" || m == "@ipv4_port") {
-            (m == "@ipv4" ? masker.ipv4_ : masker.ipv4_port_) = true;
+        if (auto hand = HandMask::recognise(m)) {
+            masker.hand_.push_back(std::move(*hand));
             continue;
         }
         std::string regex = m;
@@ -285,8 +405,7 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
     thread_local std::vector<Span> spans;
     spans.clear();
     db_->scan(content, collect_span, &spans);
-    if (ipv4_) quad_spans(content, false, add_span, &spans);
-    if (ipv4_port_) quad_spans(content, true, add_span, &spans);
+    for (const auto& hand : hand_) hand.spans(content, add_span, &spans);
     if (!spans.empty()) {
         std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
             return a.from != b.from ? a.from < b.from : a.to > b.to;

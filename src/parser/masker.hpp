@@ -5,7 +5,8 @@
 //  1. configured masks: Hyperscan regular expressions (one database per format), matched
 //     leftmost-longest and never split; a mask may name a built-in pattern with '@'
 //     (@ipv4, @ipv4_port, @ipv6, @uuid, @hex, @domain, @domain_port, @path, @mac, @email, @url);
-//     @ipv4 and @ipv4_port are matched by quad_spans() below, with the same results;
+//     @ipv4, @ipv4_port and a few common mask shapes (dotted numbers and names, a number
+//     after a fixed word) are matched by hand-written scans instead, with the same results;
 //  2. generic masking (on by default): a token that is a path or URL becomes `<*>`; otherwise
 //     it is cut at the delimiters = : , ; ( ) [ ] { } < > @ # | / " ' and every piece that
 //     looks like a value becomes `<*>`: it starts with a digit (or a sign and a digit), or has
@@ -17,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +35,29 @@ struct MaskedLine {
     std::vector<std::uint32_t> first_masked;  // per token: index of its first entry in masked; size tokens+1
 };
 
+/// A configured mask that a hand-written scan matches with the same spans as Hyperscan with
+/// leftmost start-of-match (whose start tracking costs thousands of instructions per line).
+/// Recognised by its exact spelling (a capturing group may also be written `(?:`):
+///  - Ipv4 / Ipv4Port: the built-ins @ipv4 and @ipv4_port;
+///  - DottedNumbers: `(\d+\.){3}\d+`, with `option` `/?(\d+\.){3}\d+`;
+///  - DottedNames: `([\w-]+\.)+[\w-]+` (`min_dots` 1) or `([\w-]+\.){2,}[\w-]+` (2), with
+///    `option` followed by `(:\d+)?`;
+///  - PrefixedNumber: `prefix` (letters and '_') then `\d+`, or with `option` `-?\d+`.
+struct HandMask {
+    enum class Shape : std::uint8_t { Ipv4, Ipv4Port, DottedNumbers, DottedNames, PrefixedNumber };
+    Shape shape = Shape::Ipv4;
+    bool option = false;
+    std::size_t min_dots = 1;
+    std::string prefix;
+
+    /// The hand-matched form of a configured mask, if it has one.
+    static std::optional<HandMask> recognise(std::string_view mask);
+
+    /// Calls on_span(from, to) for each start of a match in `text`, with the furthest end
+    /// Hyperscan reports for that start (each end is reported with its leftmost start).
+    void spans(std::string_view text, void (*on_span)(void*, std::size_t, std::size_t), void* context) const;
+};
+
 class Masker {
 public:
     static core::Result<Masker> create(const std::vector<std::string>& masks, bool generic, std::size_t max_tokens);
@@ -45,20 +70,10 @@ public:
 
 private:
     std::shared_ptr<const HsDatabase> db_;
-    // @ipv4 / @ipv4_port masks, matched by quad_spans() instead of Hyperscan.
-    bool ipv4_ = false;
-    bool ipv4_port_ = false;
+    std::vector<HandMask> hand_;  // configured masks matched without Hyperscan
     bool generic_ = true;
     std::size_t max_tokens_ = 256;
 };
-
-/// The matches of the built-in mask @ipv4 (`with_slash_and_port` false) or @ipv4_port in
-/// `text` as Hyperscan reports them with start-of-match: for each end, the leftmost start.
-/// Calls on_span(from, to) once per start, with the furthest end that start is reported
-/// with (the masker keeps no shorter span from the same start). Hand-written because
-/// Hyperscan's start-of-match tracking costs thousands of instructions per line of numbers.
-void quad_spans(std::string_view text, bool with_slash_and_port, void (*on_span)(void*, std::size_t, std::size_t),
-                void* context);
 
 /// True when a piece of a token looks like a value rather than a word (see the header comment).
 bool looks_variable(std::string_view piece);

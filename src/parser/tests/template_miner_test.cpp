@@ -161,6 +161,56 @@ TEST(TemplateMinerTest, BuiltinIpv4MasksMaskWhatTheirRegularExpressionsMatch) {
     }
 }
 
+TEST(TemplateMinerTest, HandMatchedMasksMaskWhatTheirRegularExpressionsMatch) {
+    // Masks of a few common shapes are matched by hand, not by Hyperscan; the same masks
+    // in a group (which no hand scan recognises, so Hyperscan matches them) must give the
+    // same templates and parameters on random lines, alone, together and beside masks that
+    // overlap them or cut them short.
+    const std::vector<std::string> hand{
+        R"((\d+\.){3}\d+)",          R"(/?(?:\d+\.){3}\d+)",        R"(([\w-]+\.)+[\w-]+(:\d+)?)",
+        R"(([\w-]+\.){2,}[\w-]+)",   R"((?:[\w-]+\.)+[\w-]+)",      R"(([\w-]+\.){2,}[\w-]+(:\d+)?)",
+        R"(blk_-?\d+)",              R"(id\d+)"};
+    const std::vector<std::string> others{R"(\d+\.\d+:?)", R"(x\d)", R"(k\.b)", R"(\d{2}:\d{2})"};
+    auto wrapped = [](const std::vector<std::string>& masks) {
+        std::vector<std::string> out;
+        for (const auto& m : masks) out.push_back("(?:" + m + ")");
+        return out;
+    };
+    std::vector<std::vector<std::string>> cases;
+    for (const auto& m : hand) {
+        cases.push_back({m});
+        for (const auto& o : others) cases.push_back({o, m});
+    }
+    cases.push_back(hand);
+    std::vector<std::string> lines{"blk_-42 blk_7 blk_- blk_blk_9 xblk_1", "10.0.0.1:80 /1.2.3.4.5.6/7.8.9.0:1",
+                                   "proxy.cse.cuhk.edu.hk:5070 a.b:80.c", "..a.b- -x.y.z. _.1.2.3:x", "id12 idx id-3",
+                                   "x11.2.3.4.5 x1.22.3.4.5.6 12:34.5.6.7.8"};
+    std::mt19937 rng(11);
+    const std::string alphabet = "0123456789....//::__--  axkbZ\x80";
+    for (int i = 0; i < 3000; ++i) {
+        std::string line;
+        const auto size = 1 + rng() % 40;
+        for (std::size_t k = 0; k < size; ++k) line += alphabet[rng() % alphabet.size()];
+        if (rng() % 4 == 0) line.insert(rng() % line.size(), rng() % 2 ? "blk_" : "id");
+        lines.push_back(line);
+    }
+    for (const auto& masks : cases) {
+        MinerOptions a;
+        a.masks = masks;
+        a.generic_masking = false;
+        MinerOptions b = a;
+        b.masks = wrapped(masks);
+        auto ma = TemplateMiner::create(a).value();
+        auto mb = TemplateMiner::create(b).value();
+        for (const auto& line : lines) {
+            const auto ra = ma->parse("f", line);
+            const auto rb = mb->parse("f", line);
+            ASSERT_EQ(ra.template_text, rb.template_text) << masks.back() << " on " << line;
+            ASSERT_EQ(ra.params, rb.params) << masks.back() << " on " << line;
+        }
+    }
+}
+
 TEST(TemplateMinerTest, SnapshotRestoreRoundTrip) {
     auto m = make();
     const auto a = m->parse("ssh", "Failed password for root from 10.0.0.1 port 22 ssh2", 1000);
