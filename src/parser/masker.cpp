@@ -34,8 +34,8 @@ constexpr std::array<NamedMask, 11> kNamedMasks{{
 
 constexpr std::uint8_t kDelimiterClass = 1;
 constexpr std::uint8_t kDigitClass = 2;
-constexpr std::uint8_t kLetterClass = 4;
-constexpr std::uint8_t kSpaceClass = 8;  // as is_space()
+constexpr std::uint8_t kLetterClass = 8;
+constexpr std::uint8_t kSpaceClass = 4;  // as is_space()
 
 constexpr std::array<std::uint8_t, 256> make_classes() {
     std::array<std::uint8_t, 256> t{};
@@ -450,7 +450,6 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
         };
         std::size_t piece = b;
         std::size_t runs = 0;
-        std::size_t run = 0;
         std::size_t max_run = 0;
         bool letter = false;
         // Only a piece with digits can be a variable; others stay as they are.
@@ -465,7 +464,7 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
                     wild(piece, upto);
                 }
             }
-            runs = run = max_run = 0;
+            runs = max_run = 0;
         };
         auto end_piece = [&](std::size_t upto) {
             if (runs > 0) {
@@ -475,7 +474,8 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
         };
         std::size_t k = b;
         while (k < n) {
-            if (next_span < nspans && sp[next_span].from == k) {
+            const std::size_t stop = next_span < nspans ? sp[next_span].from : n;
+            if (stop == k) {
                 end_piece(k);
                 wild(k, sp[next_span].to);
                 k = sp[next_span].to;
@@ -483,23 +483,27 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
                 ++next_span;
                 continue;
             }
+            // A run of letters or digits is passed in one step; a run of digits is never
+            // continued by the next step (a letter, delimiter, other byte or span follows it).
             const auto cls = kClass[static_cast<unsigned char>(content[k])];
-            if (cls & kSpaceClass) {
-                break;
-            }
-            if (cls & kDelimiterClass) {
-                end_piece(k);
-                piece = k + 1;
+            if (cls & kLetterClass) {
+                letter = true;
+                k = letters_end(content, k + 1, stop);
             } else if (cls & kDigitClass) {
-                if (++run == 1) {
-                    ++runs;
-                }
-                max_run = std::max(max_run, run);
+                std::size_t e = k + 1;
+                while (e < stop && is_digit(content[e])) ++e;
+                ++runs;
+                max_run = std::max(max_run, e - k);
+                k = e;
+            } else if (cls & kSpaceClass) {
+                break;
             } else {
-                run = 0;
-                letter = letter || (cls & kLetterClass);
+                if (cls & kDelimiterClass) {
+                    end_piece(k);
+                    piece = k + 1;
+                }
+                ++k;
             }
-            ++k;
         }
         end_piece(k);
         if (k > copied) {
