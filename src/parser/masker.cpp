@@ -144,67 +144,6 @@ bool is_date_word(std::string_view token) {
     return false;
 }
 
-// Calls on_end(e), in increasing order, for every end e of a match of
-// `/?(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?` (or, without slash and port, of
-// `(?:\d{1,3}\.){3}\d{1,3}`) that starts at `s`.
-template <class OnEnd>
-void quad_ends(std::string_view t, std::size_t s, bool with_slash_and_port, OnEnd on_end) {
-    const std::size_t n = t.size();
-    std::size_t k = s;
-    if (with_slash_and_port && k < n && t[k] == '/') {
-        ++k;  // from a '/', "/?" has to take it
-    }
-    for (int group = 0; group < 3; ++group) {
-        // \d{1,3}\. : the '.' can only be the first non-digit.
-        std::size_t d = k;
-        while (d < n && d - k < 3 && is_digit(t[d])) ++d;
-        if (d == k || d >= n || t[d] != '.') return;
-        k = d + 1;
-    }
-    std::size_t digits = 0;  // the last group ends after each of its up to 3 digits
-    while (digits < 3 && k + digits < n && is_digit(t[k + digits])) {
-        on_end(k + ++digits);
-    }
-    if (digits == 0 || !with_slash_and_port) return;
-    // ":\d{1,5}" can follow only the longest last group (a shorter one is followed by a digit).
-    const std::size_t colon = k + digits;
-    if (colon >= n || t[colon] != ':') return;
-    for (std::size_t port = 1; port <= 5 && colon + port < n && is_digit(t[colon + port]); ++port) {
-        on_end(colon + port + 1);
-    }
-}
-
-// The matches of @ipv4 (`with_slash_and_port` false) or @ipv4_port, as HandMask::spans().
-void quad_spans(std::string_view text, bool with_slash_and_port, void (*on_span)(void*, std::size_t, std::size_t),
-                void* context) {
-    if (std::memchr(text.data(), '.', text.size()) == nullptr) {
-        return;
-    }
-    // Starts are tried left to right, so an end seen for the first time has its leftmost
-    // start. A match is at most 22 bytes long: ends are remembered relative to the start.
-    std::uint64_t taken = 0;  // bit i: end s + i already has a start
-    std::size_t base = 0;
-    for (std::size_t s = 0; s < text.size(); ++s) {
-        const char c = text[s];
-        if (!is_digit(c) && !(with_slash_and_port && c == '/')) {
-            continue;
-        }
-        taken = s - base < 64 ? taken >> (s - base) : 0;
-        base = s;
-        std::size_t furthest = 0;
-        quad_ends(text, s, with_slash_and_port, [&](std::size_t e) {
-            const std::uint64_t bit = std::uint64_t{1} << (e - s);
-            if (!(taken & bit)) {
-                taken |= bit;
-                furthest = e;
-            }
-        });
-        if (furthest != 0) {
-            on_span(context, s, furthest);
-        }
-    }
-}
-
 template <class InRun>
 std::size_t run_end(std::string_view t, std::size_t k, InRun in_run) {
     while (k < t.size() && in_run(t[k])) ++k;
@@ -243,32 +182,55 @@ void dotted_chains(std::string_view t, InRun in_run, OnChain on_chain) {
 
 bool is_name_char(char c) { return is_alpha(c) || is_digit(c) || c == '_' || c == '-'; }
 
-// `/?(\d+\.){3}\d+` (slash optional): an end in run i+3 of a chain has its leftmost start at
-// run i (or the '/' before the chain when i is 0).
-void dotted_number_spans(std::string_view t, bool slash, void (*on_span)(void*, std::size_t, std::size_t),
+// The end of the digits from k on, at most `most` of them.
+std::size_t digits_end(std::string_view t, std::size_t k, std::size_t most) {
+    const std::size_t last = t.size() - k > most ? k + most : t.size();
+    while (k < last && is_digit(t[k])) ++k;
+    return k;
+}
+
+// `/?(\d{1,m}\.){3}\d{1,m}(:\d{1,p})?`, slash, port and the bounds m and p each optional: an end
+// lies in run i+3 of a chain of digit runs (or in the port after it), so its leftmost start is
+// in run i, at most m digits before its dot (or the '/' right before it). The two middle runs
+// are whole groups, so at most m digits long; a port follows only a whole last run (else a
+// digit follows the end).
+void dotted_number_spans(std::string_view t, const HandMask& m, void (*on_span)(void*, std::size_t, std::size_t),
                          void* context) {
     dotted_chains(t, is_digit, [&](std::size_t from, std::size_t to, std::size_t dots) {
         if (dots < 3) return;
-        std::size_t first = from;
-        std::size_t last = from;
-        for (int run = 0; run < 4; ++run) last = run_end(t, last + (run > 0), is_digit);
-        on_span(context, slash && from > 0 && t[from - 1] == '/' ? from - 1 : first, last);
-        while (last < to) {
-            first = run_end(t, first, is_digit) + 1;
-            last = run_end(t, last + 1, is_digit);
-            on_span(context, first, last);
+        std::array<std::size_t, 4> b{};  // the four runs of the window: [b[r], e[r])
+        std::array<std::size_t, 4> e{};
+        for (std::size_t r = 0, k = from; r < 4; ++r, k = e[r - 1] + 1) {
+            b[r] = k;
+            e[r] = run_end(t, k, is_digit);
+        }
+        while (true) {
+            if (e[1] - b[1] <= m.max_digits && e[2] - b[2] <= m.max_digits) {
+                std::size_t start = e[0] - b[0] > m.max_digits ? e[0] - m.max_digits : b[0];
+                if (m.slash && start == b[0] && start > 0 && t[start - 1] == '/') --start;
+                std::size_t end = e[3] - b[3] > m.max_digits ? b[3] + m.max_digits : e[3];
+                if (m.port_digits > 0 && end + 1 < t.size() && t[end] == ':' && is_digit(t[end + 1])) {
+                    end = digits_end(t, end + 1, m.port_digits);
+                }
+                on_span(context, start, end);
+            }
+            if (e[3] == to) return;
+            std::copy(b.begin() + 1, b.end(), b.begin());
+            std::copy(e.begin() + 1, e.end(), e.begin());
+            b[3] = e[2] + 1;
+            e[3] = run_end(t, b[3], is_digit);
         }
     });
 }
 
 // `([\w-]+\.){min_dots,}[\w-]+(:\d+)?` (port optional): one span per chain with enough dots,
 // to the end of its port when the last run is followed by ':' and a digit.
-void dotted_name_spans(std::string_view t, std::size_t min_dots, bool port,
-                       void (*on_span)(void*, std::size_t, std::size_t), void* context) {
+void dotted_name_spans(std::string_view t, const HandMask& m, void (*on_span)(void*, std::size_t, std::size_t),
+                       void* context) {
     dotted_chains(t, is_name_char, [&](std::size_t from, std::size_t to, std::size_t dots) {
-        if (dots < min_dots) return;
-        if (port && to + 1 < t.size() && t[to] == ':' && is_digit(t[to + 1])) {
-            to = run_end(t, to + 1, is_digit);
+        if (dots < m.min_dots) return;
+        if (m.port_digits > 0 && to + 1 < t.size() && t[to] == ':' && is_digit(t[to + 1])) {
+            to = digits_end(t, to + 1, m.port_digits);
         }
         on_span(context, from, to);
     });
@@ -276,11 +238,11 @@ void dotted_name_spans(std::string_view t, std::size_t min_dots, bool port,
 
 // `prefix-?\d+` (sign optional): the prefix has no digit or '-', so each match's start is
 // the prefix right before its number.
-void prefixed_number_spans(std::string_view t, std::string_view prefix, bool sign,
-                           void (*on_span)(void*, std::size_t, std::size_t), void* context) {
-    for (auto at = t.find(prefix); at != std::string_view::npos; at = t.find(prefix, at + 1)) {
-        std::size_t k = at + prefix.size();
-        if (sign && k < t.size() && t[k] == '-') ++k;
+void prefixed_number_spans(std::string_view t, const HandMask& m, void (*on_span)(void*, std::size_t, std::size_t),
+                           void* context) {
+    for (auto at = t.find(m.prefix); at != std::string_view::npos; at = t.find(m.prefix, at + 1)) {
+        std::size_t k = at + m.prefix.size();
+        if (m.sign && k < t.size() && t[k] == '-') ++k;
         if (k < t.size() && is_digit(t[k])) {
             on_span(context, at, run_end(t, k, is_digit));
         }
@@ -291,25 +253,28 @@ void prefixed_number_spans(std::string_view t, std::string_view prefix, bool sig
 
 std::optional<HandMask> HandMask::recognise(std::string_view mask) {
     using enum Shape;
-    if (mask == "@ipv4") return HandMask{Ipv4};
-    if (mask == "@ipv4_port") return HandMask{Ipv4Port};
+    if (mask == "@ipv4") return HandMask{.shape = DottedNumbers, .max_digits = 3};
+    if (mask == "@ipv4_port") return HandMask{.shape = DottedNumbers, .slash = true, .max_digits = 3, .port_digits = 5};
     // Without captures, "(?:" and "(" mean the same; outside the spellings below (whose
     // classes hold no '(') the rewritten text matches nothing, so nothing else is rewritten.
     std::string m(mask);
     for (auto at = m.find("(?:"); at != std::string::npos; at = m.find("(?:", at + 1)) m.erase(at + 1, 2);
     if (m == R"((\d+\.){3}\d+)" || m == R"(/?(\d+\.){3}\d+)") {
-        return HandMask{DottedNumbers, m.front() == '/'};
+        return HandMask{.shape = DottedNumbers, .slash = m.front() == '/'};
     }
     for (const bool port : {false, true}) {
         const std::string tail = port ? R"([\w-]+(:\d+)?)" : R"([\w-]+)";
-        if (m == R"(([\w-]+\.)+)" + tail) return HandMask{DottedNames, port, 1};
-        if (m == R"(([\w-]+\.){2,})" + tail) return HandMask{DottedNames, port, 2};
+        const std::size_t port_digits = port ? kAny : 0;
+        if (m == R"(([\w-]+\.)+)" + tail) return HandMask{.shape = DottedNames, .port_digits = port_digits};
+        if (m == R"(([\w-]+\.){2,})" + tail) {
+            return HandMask{.shape = DottedNames, .port_digits = port_digits, .min_dots = 2};
+        }
     }
     for (const std::string_view number : {R"(-?\d+)", R"(\d+)"}) {
         if (m.size() > number.size() && m.ends_with(number)) {
             const std::string_view prefix = std::string_view(m).substr(0, m.size() - number.size());
             if (std::all_of(prefix.begin(), prefix.end(), [](char c) { return is_alpha(c) || c == '_'; })) {
-                return HandMask{PrefixedNumber, number.front() == '-', 1, std::string(prefix)};
+                return HandMask{.shape = PrefixedNumber, .sign = number.front() == '-', .prefix = std::string(prefix)};
             }
         }
     }
@@ -318,11 +283,9 @@ std::optional<HandMask> HandMask::recognise(std::string_view mask) {
 
 void HandMask::spans(std::string_view text, void (*on_span)(void*, std::size_t, std::size_t), void* context) const {
     switch (shape) {
-        case Shape::Ipv4: return quad_spans(text, false, on_span, context);
-        case Shape::Ipv4Port: return quad_spans(text, true, on_span, context);
-        case Shape::DottedNumbers: return dotted_number_spans(text, option, on_span, context);
-        case Shape::DottedNames: return dotted_name_spans(text, min_dots, option, on_span, context);
-        case Shape::PrefixedNumber: return prefixed_number_spans(text, prefix, option, on_span, context);
+        case Shape::DottedNumbers: return dotted_number_spans(text, *this, on_span, context);
+        case Shape::DottedNames: return dotted_name_spans(text, *this, on_span, context);
+        case Shape::PrefixedNumber: return prefixed_number_spans(text, *this, on_span, context);
     }
 }
 

@@ -38,17 +38,20 @@ struct MaskedLine {
 /// A configured mask that a hand-written scan matches with the same spans as Hyperscan with
 /// leftmost start-of-match (whose start tracking costs thousands of instructions per line).
 /// Recognised by its exact spelling (a capturing group may also be written `(?:`):
-///  - Ipv4 / Ipv4Port: the built-ins @ipv4 and @ipv4_port;
-///  - DottedNumbers: `(\d+\.){3}\d+`, with `option` `/?(\d+\.){3}\d+`;
-///  - DottedNames: `([\w-]+\.)+[\w-]+` (`min_dots` 1) or `([\w-]+\.){2,}[\w-]+` (2), with
-///    `option` followed by `(:\d+)?`;
-///  - PrefixedNumber: `prefix` (letters and '_') then `\d+`, or with `option` `-?\d+`.
+///  - DottedNumbers: @ipv4 `(\d{1,3}\.){3}\d{1,3}`, @ipv4_port (the same after `/?`, before
+///    `(:\d{1,5})?`), `(\d+\.){3}\d+` and `/?(\d+\.){3}\d+`;
+///  - DottedNames: `([\w-]+\.)+[\w-]+` or `([\w-]+\.){2,}[\w-]+`, each also before `(:\d+)?`;
+///  - PrefixedNumber: a prefix of letters and '_', then `\d+` or `-?\d+`.
 struct HandMask {
-    enum class Shape : std::uint8_t { Ipv4, Ipv4Port, DottedNumbers, DottedNames, PrefixedNumber };
-    Shape shape = Shape::Ipv4;
-    bool option = false;
-    std::size_t min_dots = 1;
-    std::string prefix;
+    static constexpr std::size_t kAny = SIZE_MAX;  // `\d+`
+    enum class Shape : std::uint8_t { DottedNumbers, DottedNames, PrefixedNumber };
+    Shape shape = Shape::DottedNumbers;
+    bool slash = false;             // DottedNumbers: after `/?`
+    std::size_t max_digits = kAny;  // DottedNumbers: digits per group
+    std::size_t port_digits = 0;    // digits of an optional `:port`, 0 without one
+    std::size_t min_dots = 1;       // DottedNames
+    bool sign = false;              // PrefixedNumber: `-?` before the digits
+    std::string prefix;             // PrefixedNumber
 
     /// The hand-matched form of a configured mask, if it has one.
     static std::optional<HandMask> recognise(std::string_view mask);
