@@ -51,18 +51,21 @@ constexpr std::array<std::uint8_t, 256> make_classes() {
     return t;
 }
 constexpr auto kClass = make_classes();
-bool looks_like_path(std::string_view token) {
+// `colon` false: the token has no ':' (the masker saw every delimiter of it).
+bool looks_like_path(std::string_view token, bool colon) {
     if (token.size() < 3) {
         return false;
     }
     if (token.front() == '/') {
         return std::memchr(token.data() + 1, '/', token.size() - 1) != nullptr;
     }
+    if (!colon) {
+        return false;
+    }
     if (token[1] == ':' && token[2] == '\\' && ((token[0] >= 'A' && token[0] <= 'Z') || (token[0] >= 'a' && token[0] <= 'z'))) {
         return true;
     }
-    const void* colon = std::memchr(token.data(), ':', token.size());
-    return colon && token.find("://") != std::string_view::npos;
+    return token.find("://") != std::string_view::npos;
 }
 
 struct Span {
@@ -394,23 +397,28 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
     std::size_t i = 0;
     const std::size_t n = content.size();
 
-    auto emit_wild = [&](std::string_view raw) {
-        out.text.append(kWild);
-        out.masked.push_back(raw);
+    // Text that stays as it is (words, delimiters, a single space between tokens) is copied
+    // in one piece up to the next variable or other whitespace, not token by token: content
+    // from `copied` on is still to be appended, so out.text's size is `text_size()`.
+    std::size_t copied = 0;
+    std::size_t last_end = 0;  // of the last token
+    auto text_size = [&](std::size_t at) { return out.text.size() + (at - copied); };
+    auto flush = [&](std::size_t upto) {
+        out.text.append(content.substr(copied, upto - copied));
+        copied = upto;
     };
-    // Appends the token starting at b, up to a space outside a configured-mask span, with
-    // the spans replaced and generic masking applied to each delimiter-separated piece when
+    auto wild = [&](std::size_t from, std::size_t to) {
+        flush(from);
+        out.text.append(kWild);
+        out.masked.push_back(content.substr(from, to - from));
+        copied = to;
+    };
+    // Masks the token starting at b, up to a space outside a configured-mask span: the spans
+    // are replaced, and generic masking is applied to each delimiter-separated piece when
     // `generic_` is set; returns where the token ends. The token's bounds and the digit
     // statistics of its pieces are found in the same pass, so each byte is looked at once.
-    // Text that stays as it is (words, delimiters) is copied in one piece up to the next
-    // variable, not piece by piece.
-    auto emit_token = [&](std::size_t b) {
-        std::size_t copied = b;  // content before this is in out.text
-        auto wild = [&](std::size_t from, std::size_t to) {
-            out.text.append(content.substr(copied, from - copied));
-            emit_wild(content.substr(from, to - from));
-            copied = to;
-        };
+    // `colon` tells whether the token may hold a ':' (one outside spans was seen, or a span).
+    auto emit_token = [&](std::size_t b, bool& colon) {
         std::size_t piece = b;
         std::size_t runs = 0;
         std::size_t max_run = 0;
@@ -441,6 +449,7 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
             if (stop == k) {
                 end_piece(k);
                 wild(k, sp[next_span].to);
+                colon = true;
                 k = sp[next_span].to;
                 piece = k;
                 ++next_span;
@@ -463,19 +472,18 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
             } else {
                 if (cls & kDelimiterClass) {
                     end_piece(k);
+                    colon = colon || content[k] == ':';
                     piece = k + 1;
                 }
                 ++k;
             }
         }
         end_piece(k);
-        if (k > copied) {
-            out.text.append(content.substr(copied, k - copied));
-        }
         return k;
     };
 
     while (i < n) {
+        const std::size_t previous_end = i;
         while (i < n && is_space(content[i]) && !(next_span < nspans && sp[next_span].from == i)) {
             ++i;
         }
@@ -483,32 +491,43 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
             break;
         }
         const std::size_t b = i;
-        if (!out.text.empty()) {
+        if (offsets.empty()) {
+            copied = b;
+        } else if (b != previous_end + 1 || content[previous_end] != ' ') {
+            flush(previous_end);
             out.text.push_back(' ');
+            copied = b;
         }
-        const auto start = static_cast<std::uint32_t>(out.text.size());
+        const auto start = static_cast<std::uint32_t>(text_size(b));
         const auto masked_before = out.masked.size();
         out.first_masked.push_back(static_cast<std::uint32_t>(masked_before));
         const bool overlong = offsets.size() + 1 >= max_tokens_;
+        bool colon = false;
         // The rest of an overlong message is one variable token.
-        i = overlong ? n : emit_token(b);
+        i = overlong ? n : emit_token(b, colon);
         std::size_t e = i;
         while (e > b && is_space(content[e - 1])) {
             --e;  // a configured span that ended with spaces
         }
         const auto raw = content.substr(b, e - b);
         out.raw_tokens.push_back(raw);
-        if (overlong || (generic_ && (looks_like_path(raw) || is_date_word(raw)))) {
+        if (overlong || (generic_ && (looks_like_path(raw, colon) || is_date_word(raw)))) {
             // A whole token that is a path or date word is one variable: what emit_token
             // wrote for its pieces is replaced.
+            flush(i);
             out.text.resize(start);
             out.masked.resize(masked_before);
-            emit_wild(raw);
+            out.text.append(kWild);
+            out.masked.push_back(raw);
         }
-        offsets.emplace_back(start, static_cast<std::uint32_t>(out.text.size()));
+        offsets.emplace_back(start, static_cast<std::uint32_t>(text_size(i)));
+        last_end = i;
         while (next_span < nspans && sp[next_span].to <= i) {
             ++next_span;
         }
+    }
+    if (!offsets.empty()) {
+        flush(last_end);
     }
     out.first_masked.push_back(static_cast<std::uint32_t>(out.masked.size()));
     for (const auto& [from, to] : offsets) {
