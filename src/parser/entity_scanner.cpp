@@ -132,7 +132,25 @@ std::size_t forward(std::string_view text, std::size_t from, Pred allowed) {
     return from;
 }
 
-bool valid_ip(int family, std::string_view s) {
+/// A dotted quad of 1-3 digit groups as inet_pton() accepts it: no group above 255 and no
+/// leading zero ("0" alone is one).
+bool valid_quad(std::string_view s) {
+    unsigned group = 0;
+    std::size_t digits = 0;
+    for (const char c : s) {
+        if (c == '.') {
+            group = 0;
+            digits = 0;
+            continue;
+        }
+        if (digits++ == 1 && group == 0) return false;
+        group = group * 10 + static_cast<unsigned>(c - '0');
+        if (group > 255) return false;
+    }
+    return true;
+}
+
+bool valid_ipv6(std::string_view s) {
     char buf[64];
     if (s.size() >= sizeof(buf)) {
         return false;
@@ -140,7 +158,7 @@ bool valid_ip(int family, std::string_view s) {
     std::memcpy(buf, s.data(), s.size());
     buf[s.size()] = '\0';
     unsigned char out[16];
-    return inet_pton(family, buf, out) == 1;
+    return inet_pton(AF_INET6, buf, out) == 1;
 }
 
 bool iequal(std::string_view a, std::string_view lower) {
@@ -443,7 +461,7 @@ private:
         }
         if (!boundary_at(t_, to)) return;
         if (to + 1 < n_ && t_[to] == '.' && is_digit(t_[to + 1])) return;  // 1.2.3.4.5
-        if (!valid_ip(AF_INET, t_.substr(rs, to - rs))) return;
+        if (!valid_quad(t_.substr(rs, to - rs))) return;
         emit(EntityType::Ipv4, Rule::Ipv4, rs, to, to);
         // "ip:port"
         std::size_t e = to + 1;
@@ -523,7 +541,7 @@ private:
                     ++colons;
                     double_colon = double_colon || (to - 1 > b && t_[to - 2] == ':');
                 }
-                if (to - b >= 3 && (double_colon || colons == 7) && valid_ip(AF_INET6, t_.substr(b, to - b))) {
+                if (to - b >= 3 && (double_colon || colons == 7) && valid_ipv6(t_.substr(b, to - b))) {
                     emit(EntityType::Ipv6, Rule::Ipv6, b, to, to);
                 }
             }

@@ -33,6 +33,9 @@ TEST_F(EntityExtractorTest, Ipv4) {
     EXPECT_THAT(values("from 173.234.31.186 port 22", EntityType::Ipv4), ElementsAre("173.234.31.186"));
     EXPECT_THAT(values("to /10.0.0.1:50010.", EntityType::Ipv4), ElementsAre("10.0.0.1"));
     EXPECT_THAT(values("version 1.2.3.4.5 and 300.1.1.1 and 1.2.3", EntityType::Ipv4), IsEmpty());
+    // As inet_pton(): no group above 255, no leading zero ("0" alone is one).
+    EXPECT_THAT(values("1.2.3.256 01.2.3.4 1.2.3.00 0.0.0.0 255.255.255.255", EntityType::Ipv4),
+                ElementsAre("0.0.0.0", "255.255.255.255"));
 }
 
 TEST_F(EntityExtractorTest, Ipv6) {
