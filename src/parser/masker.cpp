@@ -183,7 +183,16 @@ void dotted_chains(std::string_view t, InRun in_run, OnChain on_chain) {
     }
 }
 
-bool is_name_char(char c) { return is_alpha(c) || is_digit(c) || c == '_' || c == '-'; }
+// [\w-]
+constexpr auto kNameChars = [] {
+    std::array<bool, 256> t{};
+    for (unsigned char c : std::string_view("_-")) t[c] = true;
+    for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
+    for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
+    return t;
+}();
+bool is_name_char(char c) { return kNameChars[static_cast<unsigned char>(c)]; }
 
 // The end of the digits from k on, at most `most` of them.
 std::size_t digits_end(std::string_view t, std::size_t k, std::size_t most) {
@@ -427,7 +436,8 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
         auto flush_piece = [&](std::size_t upto) {
             if (generic_ && upto > piece) {
                 const auto text = content.substr(piece, upto - piece);
-                if (const auto tail = trailing_number(text); runs == 1 && tail > 0 && letter) {
+                const std::size_t tail = runs == 1 && letter ? trailing_number(text) : 0;
+                if (tail > 0) {
                     // "core.42", "blk_-42": a word with a number attached keeps the word.
                     wild(upto - tail, upto);
                 } else if (runs >= 2 || max_run >= 3 || is_digit(text[0]) ||
@@ -484,7 +494,8 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
 
     while (i < n) {
         const std::size_t previous_end = i;
-        while (i < n && is_space(content[i]) && !(next_span < nspans && sp[next_span].from == i)) {
+        while (i < n && (kClass[static_cast<unsigned char>(content[i])] & kSpaceClass) &&
+               !(next_span < nspans && sp[next_span].from == i)) {
             ++i;
         }
         if (i >= n) {
