@@ -106,9 +106,7 @@ private:
             return line_.find(n.text, pos);
         }
         if (n.kind == Kind::Space) {
-            while (pos < line_.size() && !is_space(line_[pos])) {
-                ++pos;
-            }
+            pos = detail::next_space(line_, pos);
             return pos == line_.size() ? std::string_view::npos : pos;
         }
         if (n.kind == Kind::GroupStart) {
@@ -187,9 +185,7 @@ private:
                     return false;
                 }
             } else if (n.kind == Kind::Space) {
-                while (k < line_.size() && !is_space(line_[k])) {
-                    ++k;
-                }
+                k = detail::next_space(line_, k);
                 if (k == line_.size()) {
                     return false;
                 }
