@@ -36,6 +36,27 @@ TEST(TemplateMinerTest, WordsEndingInADigitAreNotMasked) {
     EXPECT_TRUE(r.params.empty());
 }
 
+TEST(TemplateMinerTest, ANumberAttachedToLettersAndOnlyToLettersIsMasked) {
+    // "core.42" keeps its word only when the word has a letter. Each byte that is no digit,
+    // space or delimiter is tried in a run longer than the 16 bytes the masker passes at a
+    // time, and after letters; the others ('`', '~', '^', 0x80 and up) leave the number.
+    const std::string delimiters = "=:,;()[]{}<>@#|/\"'";
+    for (int c = 1; c < 256; ++c) {
+        const char ch = static_cast<char>(c);
+        if ((ch >= '0' && ch <= '9') || std::string_view(" \t\n\v\f\r.+-").find(ch) != std::string_view::npos ||
+            delimiters.find(ch) != std::string::npos) {
+            continue;
+        }
+        const bool letter = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+        for (const std::string& word : {std::string(20, ch), std::string(20, '`') + ch, "ab" + std::string(1, ch)}) {
+            auto m = make();
+            const auto r = m->parse("f", "x " + word + ".42 end");
+            const bool any_letter = letter || word.starts_with("ab");
+            EXPECT_EQ(r.template_text, "x " + word + (any_letter ? ".<*>" : ".42") + " end") << c;
+        }
+    }
+}
+
 TEST(TemplateMinerTest, MergesADifferingWordAndKeepsTheId) {
     auto m = make();
     auto a = m->parse("ssh", "Accepted password for alice from 10.0.0.1 port 22 ssh2");
