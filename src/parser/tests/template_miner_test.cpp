@@ -72,6 +72,22 @@ TEST(TemplateMinerTest, MergesADifferingWordAndKeepsTheId) {
     EXPECT_EQ(rec.count, 2u);
 }
 
+TEST(TemplateMinerTest, TokensDifferingInAnyByteDiffer) {
+    // Tokens are compared in words of 2, 4 and 8 bytes from both ends: a byte differing at
+    // any place of a token of any length must make the template take a <*> there.
+    for (std::size_t size = 1; size <= 24; ++size) {
+        for (std::size_t at = 0; at < size; ++at) {
+            auto m = make();
+            const std::string word(size, 'q');
+            std::string other = word;
+            other[at] = 'r';
+            m->parse("f", "a b c d e f " + word);
+            EXPECT_EQ(m->parse("f", "a b c d e f " + other).template_text, "a b c d e f <*>") << size << " " << at;
+            EXPECT_EQ(m->parse("f", "a b c d e f " + other).template_text, "a b c d e f <*>");
+        }
+    }
+}
+
 TEST(TemplateMinerTest, DissimilarOrDifferentLengthMessagesAreSeparate) {
     auto m = make();
     auto a = m->parse("t", "Connection closed by 10.0.0.1");
