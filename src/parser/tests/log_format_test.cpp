@@ -74,6 +74,12 @@ TEST(LogFormatTest, FieldBeforeAnOptionalGroupTakesTheSearchsFirstMatch) {
     EXPECT_EQ(m.content, "tail");
     // Further than the search gets within its step budget, the line matches no more than it did.
     EXPECT_FALSE(f.match(std::string(8000, 'c') + "[9]: tail", m));
+    // When the group and what follows it start alike, the search tries the group first.
+    auto g = LogFormat::compile(R"(<A>(\[<B>\])?\[<C>\]<Content>)").value();
+    ASSERT_TRUE(g.match("x[1][2]rest", m));
+    EXPECT_EQ((V{field(g, m, "A"), field(g, m, "B"), field(g, m, "C"), std::string(m.content)}), (V{"x", "1", "2", "rest"}));
+    ASSERT_TRUE(g.match("x[2]rest", m));
+    EXPECT_EQ((V{field(g, m, "A"), field(g, m, "B"), field(g, m, "C"), std::string(m.content)}), (V{"x", "", "2", "rest"}));
 }
 
 TEST(LogFormatTest, SpacesMatchAnyRunOfWhitespaceAndLineIsTrimmed) {
