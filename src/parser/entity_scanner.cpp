@@ -255,7 +255,8 @@ public:
     void run() {
         words();
         const auto all = [this](std::uint8_t bits) { return (anchors_ & bits) == bits; };
-        if (mac_possible_ || ipv6_possible()) colons_and_dashes();
+        ipv6_possible_ = ipv6_possible();
+        if (mac_possible_ || ipv6_possible_) colons_and_dashes();
         if (all(kAtSign)) at_signs();
         if (all(kColon | kSlash)) schemes();
         if (all(kDot)) dots();
@@ -492,7 +493,20 @@ private:
         last_separator_ = i;
         mac_possible_ = mac_possible_ || separator_chain_ >= 5;
     }
-    bool ipv6_possible() const { return double_colon_ || colons_ >= 7; }
+    // An address without "::" has eight groups of up to four digits: seven colons each at
+    // most five characters after the one before ("key: value" lists have seven colons too).
+    bool ipv6_possible() const {
+        if (double_colon_) return true;
+        if (colons_ < 7) return false;
+        std::size_t chain = 0;
+        std::size_t last = 0;
+        for (std::size_t c = next(':', 0); c < n_; c = next(':', c + 1)) {
+            chain = chain > 0 && c - last <= 5 ? chain + 1 : 1;
+            if (chain == 7) return true;
+            last = c;
+        }
+        return false;
+    }
 
     // IPv6 and MAC addresses: runs of [0-9A-Fa-f:-] with a ':' or '-' in them.
     void colons_and_dashes() {
@@ -504,7 +518,7 @@ private:
             const std::size_t rs = back(t_, at, run_char);
             const std::size_t re = forward(t_, at, run_char);
             if (mac_possible_ && re - rs >= 17) macs_in(rs, re);
-            if (colon < re && ipv6_possible()) ipv6_in(rs, re);
+            if (colon < re && ipv6_possible_) ipv6_in(rs, re);
             if (colon < re) colon = next(':', re);
             if (dash < re) dash = next('-', re);
         }
@@ -716,6 +730,7 @@ private:
     std::size_t last_separator_ = std::string_view::npos - 3;  // of ':' or '-'
     std::size_t separator_chain_ = 0;  // separators three characters apart, ending at the last
     bool mac_possible_ = false;
+    bool ipv6_possible_ = false;
 };
 
 }  // namespace

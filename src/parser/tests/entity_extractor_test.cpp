@@ -42,6 +42,9 @@ TEST_F(EntityExtractorTest, Ipv6) {
     EXPECT_THAT(values("peer fe80::1ff:fe23:4567:890a up", EntityType::Ipv6), ElementsAre("fe80::1ff:fe23:4567:890a"));
     EXPECT_THAT(values("at 2001:db8:0:0:1:0:0:1", EntityType::Ipv6), ElementsAre("2001:db8:0:0:1:0:0:1"));
     EXPECT_THAT(values("at 12:30:45 on a:b:c", EntityType::Ipv6), IsEmpty());
+    // Eight groups of four digits (colons five characters apart), after colons further apart.
+    EXPECT_THAT(values("k: v, k2: v2, ip: 2001:0db8:85a3:0000:0000:8a2e:0370:7334 x", EntityType::Ipv6),
+                ElementsAre("2001:0db8:85a3:0000:0000:8a2e:0370:7334"));
 }
 
 TEST_F(EntityExtractorTest, Mac) {
