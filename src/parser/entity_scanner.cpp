@@ -233,16 +233,28 @@ constexpr std::uint64_t pack_lower(std::string_view letters) {
     return packed;
 }
 
-/// The common top-level domains of the domain rule, packed and sorted for a binary search.
+/// The common top-level domains of the domain rule.
+constexpr std::array<std::string_view, 41> kTldNames{
+    "com", "net", "org", "edu", "gov", "mil", "int", "io", "info", "biz", "dev", "app", "cloud", "local",
+    "lan", "internal", "arpa", "uk", "de", "fr", "jp", "cn", "ru", "hk", "nl", "it", "es", "ca", "au", "br",
+    "in", "kr", "ch", "se", "no", "pl", "eu", "us", "me", "tv", "co"};
+
+/// The TLDs packed and sorted for a binary search.
 constexpr auto kTlds = [] {
-    constexpr std::array<std::string_view, 41> names{
-        "com", "net", "org", "edu", "gov", "mil", "int", "io", "info", "biz", "dev", "app", "cloud", "local",
-        "lan", "internal", "arpa", "uk", "de", "fr", "jp", "cn", "ru", "hk", "nl", "it", "es", "ca", "au", "br",
-        "in", "kr", "ch", "se", "no", "pl", "eu", "us", "me", "tv", "co"};
-    std::array<std::uint64_t, names.size()> packed{};
-    for (std::size_t i = 0; i < names.size(); ++i) packed[i] = pack_lower(names[i]);
+    std::array<std::uint64_t, kTldNames.size()> packed{};
+    for (std::size_t i = 0; i < kTldNames.size(); ++i) packed[i] = pack_lower(kTldNames[i]);
     std::sort(packed.begin(), packed.end());
     return packed;
+}();
+
+/// Per first letter, a bit per length of the TLDs starting with it: most labels after a dot
+/// ("org.apache.hadoop") are rejected without being packed and searched.
+constexpr auto kTldShapes = [] {
+    std::array<std::uint16_t, 26> shapes{};
+    for (const auto name : kTldNames) {
+        shapes[static_cast<std::size_t>(name[0] - 'a')] |= static_cast<std::uint16_t>(1u << name.size());
+    }
+    return shapes;
 }();
 
 class Scanner {
@@ -629,7 +641,10 @@ private:
     static bool common_tld(std::string_view tld) {
         // `tld` is letters only, so a label and a TLD are equal ignoring case exactly when
         // their lower-cased packings are equal: one binary search instead of 41 comparisons.
-        if (tld.size() < 2 || tld.size() > 8) return false;
+        if (tld.size() < 2 || tld.size() > 8 ||
+            !((kTldShapes[static_cast<std::size_t>((tld[0] | 0x20) - 'a')] >> tld.size()) & 1u)) {
+            return false;
+        }
         return std::binary_search(kTlds.begin(), kTlds.end(), pack_lower(tld));
     }
 
