@@ -469,7 +469,7 @@ private:
                 ++to;
             }
             const std::size_t g = to;
-            while (to < n_ && is_digit(t_[to])) ++to;
+            while (to < n_ && to - g <= 3 && is_digit(t_[to])) ++to;  // a fourth digit is enough to fail
             if (to == g || to - g > 3) return;
         }
         if (!boundary_at(t_, to)) return;
