@@ -34,8 +34,8 @@ constexpr std::array<NamedMask, 11> kNamedMasks{{
 
 constexpr std::uint8_t kDelimiterClass = 1;
 constexpr std::uint8_t kDigitClass = 2;
-constexpr std::uint8_t kLetterClass = 8;
-constexpr std::uint8_t kSpaceClass = 4;  // as is_space()
+constexpr std::uint8_t kLetterClass = 4;
+constexpr std::uint8_t kSpaceClass = 8;  // as is_space()
 
 constexpr std::array<std::uint8_t, 256> make_classes() {
     std::array<std::uint8_t, 256> t{};
