@@ -137,7 +137,8 @@ private:
             elements_[after].kind != Kind::Literal) {
             return pos;
         }
-        const std::size_t end = std::min(line_.find(elements_[inside].text, pos), line_.find(elements_[after].text, pos));
+        const std::size_t end =
+            std::min(line_.find(elements_[inside].text, pos), line_.find(elements_[after].text, pos));
         if (end == std::string_view::npos || end - pos > kGroupSkipLimit) {
             return pos;
         }

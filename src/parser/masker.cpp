@@ -206,8 +206,8 @@ std::size_t digits_end(std::string_view t, std::size_t k, std::size_t most) {
 // in run i, at most m digits before its dot (or the '/' right before it). The two middle runs
 // are whole groups, so at most m digits long; a port follows only a whole last run (else a
 // digit follows the end).
-void dotted_number_spans(std::string_view t, const HandMask& m, void (*on_span)(void*, std::size_t, std::size_t),
-                         void* context) {
+void dotted_number_spans(std::string_view t, const HandMask& m,
+                         void (*on_span)(void*, std::size_t, std::size_t), void* context) {
     dotted_chains(t, is_digit, [&](std::size_t from, std::size_t to, std::size_t dots) {
         if (dots < 3) return;
         std::array<std::size_t, 4> b{};  // the four runs of the window: [b[r], e[r])
@@ -237,8 +237,8 @@ void dotted_number_spans(std::string_view t, const HandMask& m, void (*on_span)(
 
 // `([\w-]+\.){min_dots,}[\w-]+(:\d+)?` (port optional): one span per chain with enough dots,
 // to the end of its port when the last run is followed by ':' and a digit.
-void dotted_name_spans(std::string_view t, const HandMask& m, void (*on_span)(void*, std::size_t, std::size_t),
-                       void* context) {
+void dotted_name_spans(std::string_view t, const HandMask& m,
+                       void (*on_span)(void*, std::size_t, std::size_t), void* context) {
     dotted_chains(t, is_name_char, [&](std::size_t from, std::size_t to, std::size_t dots) {
         if (dots < m.min_dots) return;
         if (m.port_digits > 0 && to + 1 < t.size() && t[to] == ':' && is_digit(t[to + 1])) {
@@ -250,8 +250,8 @@ void dotted_name_spans(std::string_view t, const HandMask& m, void (*on_span)(vo
 
 // `prefix-?\d+` (sign optional): the prefix has no digit or '-', so each match's start is
 // the prefix right before its number.
-void prefixed_number_spans(std::string_view t, const HandMask& m, void (*on_span)(void*, std::size_t, std::size_t),
-                           void* context) {
+void prefixed_number_spans(std::string_view t, const HandMask& m,
+                           void (*on_span)(void*, std::size_t, std::size_t), void* context) {
     for (auto at = t.find(m.prefix); at != std::string_view::npos; at = t.find(m.prefix, at + 1)) {
         std::size_t k = at + m.prefix.size();
         if (m.sign && k < t.size() && t[k] == '-') ++k;
@@ -266,7 +266,9 @@ void prefixed_number_spans(std::string_view t, const HandMask& m, void (*on_span
 std::optional<HandMask> HandMask::recognise(std::string_view mask) {
     using enum Shape;
     if (mask == "@ipv4") return HandMask{.shape = DottedNumbers, .max_digits = 3};
-    if (mask == "@ipv4_port") return HandMask{.shape = DottedNumbers, .slash = true, .max_digits = 3, .port_digits = 5};
+    if (mask == "@ipv4_port") {
+        return HandMask{.shape = DottedNumbers, .slash = true, .max_digits = 3, .port_digits = 5};
+    }
     // Without captures, "(?:" and "(" mean the same; outside the spellings below (whose
     // classes hold no '(') the rewritten text matches nothing, so nothing else is rewritten.
     std::string m(mask);
@@ -286,14 +288,16 @@ std::optional<HandMask> HandMask::recognise(std::string_view mask) {
         if (m.size() > number.size() && m.ends_with(number)) {
             const std::string_view prefix = std::string_view(m).substr(0, m.size() - number.size());
             if (std::all_of(prefix.begin(), prefix.end(), [](char c) { return is_alpha(c) || c == '_'; })) {
-                return HandMask{.shape = PrefixedNumber, .sign = number.front() == '-', .prefix = std::string(prefix)};
+                return HandMask{
+                    .shape = PrefixedNumber, .sign = number.front() == '-', .prefix = std::string(prefix)};
             }
         }
     }
     return std::nullopt;
 }
 
-void HandMask::spans(std::string_view text, void (*on_span)(void*, std::size_t, std::size_t), void* context) const {
+void HandMask::spans(std::string_view text, void (*on_span)(void*, std::size_t, std::size_t),
+                     void* context) const {
     switch (shape) {
         case Shape::DottedNumbers: return dotted_number_spans(text, *this, on_span, context);
         case Shape::DottedNames: return dotted_name_spans(text, *this, on_span, context);

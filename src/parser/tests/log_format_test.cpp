@@ -77,9 +77,11 @@ TEST(LogFormatTest, FieldBeforeAnOptionalGroupTakesTheSearchsFirstMatch) {
     // When the group and what follows it start alike, the search tries the group first.
     auto g = LogFormat::compile(R"(<A>(\[<B>\])?\[<C>\]<Content>)").value();
     ASSERT_TRUE(g.match("x[1][2]rest", m));
-    EXPECT_EQ((V{field(g, m, "A"), field(g, m, "B"), field(g, m, "C"), std::string(m.content)}), (V{"x", "1", "2", "rest"}));
+    EXPECT_EQ((V{field(g, m, "A"), field(g, m, "B"), field(g, m, "C"), std::string(m.content)}),
+              (V{"x", "1", "2", "rest"}));
     ASSERT_TRUE(g.match("x[2]rest", m));
-    EXPECT_EQ((V{field(g, m, "A"), field(g, m, "B"), field(g, m, "C"), std::string(m.content)}), (V{"x", "", "2", "rest"}));
+    EXPECT_EQ((V{field(g, m, "A"), field(g, m, "B"), field(g, m, "C"), std::string(m.content)}),
+              (V{"x", "", "2", "rest"}));
 }
 
 TEST(LogFormatTest, SpacesMatchAnyRunOfWhitespaceAndLineIsTrimmed) {
