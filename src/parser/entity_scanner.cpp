@@ -132,7 +132,25 @@ std::size_t forward(std::string_view text, std::size_t from, Pred allowed) {
     return from;
 }
 
-bool valid_ip(int family, std::string_view s) {
+/// A dotted quad of 1-3 digit groups as inet_pton() accepts it: no group above 255 and no
+/// leading zero ("0" alone is one).
+bool valid_quad(std::string_view s) {
+    unsigned group = 0;
+    std::size_t digits = 0;
+    for (const char c : s) {
+        if (c == '.') {
+            group = 0;
+            digits = 0;
+            continue;
+        }
+        if (digits++ == 1 && group == 0) return false;
+        group = group * 10 + static_cast<unsigned>(c - '0');
+        if (group > 255) return false;
+    }
+    return true;
+}
+
+bool valid_ipv6(std::string_view s) {
     char buf[64];
     if (s.size() >= sizeof(buf)) {
         return false;
@@ -140,7 +158,7 @@ bool valid_ip(int family, std::string_view s) {
     std::memcpy(buf, s.data(), s.size());
     buf[s.size()] = '\0';
     unsigned char out[16];
-    return inet_pton(family, buf, out) == 1;
+    return inet_pton(AF_INET6, buf, out) == 1;
 }
 
 bool iequal(std::string_view a, std::string_view lower) {
@@ -215,16 +233,28 @@ constexpr std::uint64_t pack_lower(std::string_view letters) {
     return packed;
 }
 
-/// The common top-level domains of the domain rule, packed and sorted for a binary search.
+/// The common top-level domains of the domain rule.
+constexpr std::array<std::string_view, 41> kTldNames{
+    "com", "net", "org", "edu", "gov", "mil", "int", "io", "info", "biz", "dev", "app", "cloud", "local",
+    "lan", "internal", "arpa", "uk", "de", "fr", "jp", "cn", "ru", "hk", "nl", "it", "es", "ca", "au", "br",
+    "in", "kr", "ch", "se", "no", "pl", "eu", "us", "me", "tv", "co"};
+
+/// The TLDs packed and sorted for a binary search.
 constexpr auto kTlds = [] {
-    constexpr std::array<std::string_view, 41> names{
-        "com", "net", "org", "edu", "gov", "mil", "int", "io", "info", "biz", "dev", "app", "cloud", "local",
-        "lan", "internal", "arpa", "uk", "de", "fr", "jp", "cn", "ru", "hk", "nl", "it", "es", "ca", "au", "br",
-        "in", "kr", "ch", "se", "no", "pl", "eu", "us", "me", "tv", "co"};
-    std::array<std::uint64_t, names.size()> packed{};
-    for (std::size_t i = 0; i < names.size(); ++i) packed[i] = pack_lower(names[i]);
+    std::array<std::uint64_t, kTldNames.size()> packed{};
+    for (std::size_t i = 0; i < kTldNames.size(); ++i) packed[i] = pack_lower(kTldNames[i]);
     std::sort(packed.begin(), packed.end());
     return packed;
+}();
+
+/// Per first letter, a bit per length of the TLDs starting with it: most labels after a dot
+/// ("org.apache.hadoop") are rejected without being packed and searched.
+constexpr auto kTldShapes = [] {
+    std::array<std::uint16_t, 26> shapes{};
+    for (const auto name : kTldNames) {
+        shapes[static_cast<std::size_t>(name[0] - 'a')] |= static_cast<std::uint16_t>(1u << name.size());
+    }
+    return shapes;
 }();
 
 class Scanner {
@@ -237,7 +267,8 @@ public:
     void run() {
         words();
         const auto all = [this](std::uint8_t bits) { return (anchors_ & bits) == bits; };
-        if (mac_possible_ || ipv6_possible()) colons_and_dashes();
+        ipv6_possible_ = ipv6_possible();
+        if (mac_possible_ || ipv6_possible_) colons_and_dashes();
         if (all(kAtSign)) at_signs();
         if (all(kColon | kSlash)) schemes();
         if (all(kDot)) dots();
@@ -438,12 +469,12 @@ private:
                 ++to;
             }
             const std::size_t g = to;
-            while (to < n_ && is_digit(t_[to])) ++to;
+            while (to < n_ && to - g <= 3 && is_digit(t_[to])) ++to;  // a fourth digit is enough to fail
             if (to == g || to - g > 3) return;
         }
         if (!boundary_at(t_, to)) return;
         if (to + 1 < n_ && t_[to] == '.' && is_digit(t_[to + 1])) return;  // 1.2.3.4.5
-        if (!valid_ip(AF_INET, t_.substr(rs, to - rs))) return;
+        if (!valid_quad(t_.substr(rs, to - rs))) return;
         emit(EntityType::Ipv4, Rule::Ipv4, rs, to, to);
         // "ip:port"
         std::size_t e = to + 1;
@@ -474,7 +505,20 @@ private:
         last_separator_ = i;
         mac_possible_ = mac_possible_ || separator_chain_ >= 5;
     }
-    bool ipv6_possible() const { return double_colon_ || colons_ >= 7; }
+    // An address without "::" has eight groups of up to four digits: seven colons each at
+    // most five characters after the one before ("key: value" lists have seven colons too).
+    bool ipv6_possible() const {
+        if (double_colon_) return true;
+        if (colons_ < 7) return false;
+        std::size_t chain = 0;
+        std::size_t last = 0;
+        for (std::size_t c = next(':', 0); c < n_; c = next(':', c + 1)) {
+            chain = chain > 0 && c - last <= 5 ? chain + 1 : 1;
+            if (chain == 7) return true;
+            last = c;
+        }
+        return false;
+    }
 
     // IPv6 and MAC addresses: runs of [0-9A-Fa-f:-] with a ':' or '-' in them.
     void colons_and_dashes() {
@@ -486,7 +530,7 @@ private:
             const std::size_t rs = back(t_, at, run_char);
             const std::size_t re = forward(t_, at, run_char);
             if (mac_possible_ && re - rs >= 17) macs_in(rs, re);
-            if (colon < re && ipv6_possible()) ipv6_in(rs, re);
+            if (colon < re && ipv6_possible_) ipv6_in(rs, re);
             if (colon < re) colon = next(':', re);
             if (dash < re) dash = next('-', re);
         }
@@ -523,7 +567,7 @@ private:
                     ++colons;
                     double_colon = double_colon || (to - 1 > b && t_[to - 2] == ':');
                 }
-                if (to - b >= 3 && (double_colon || colons == 7) && valid_ip(AF_INET6, t_.substr(b, to - b))) {
+                if (to - b >= 3 && (double_colon || colons == 7) && valid_ipv6(t_.substr(b, to - b))) {
                     emit(EntityType::Ipv6, Rule::Ipv6, b, to, to);
                 }
             }
@@ -597,7 +641,10 @@ private:
     static bool common_tld(std::string_view tld) {
         // `tld` is letters only, so a label and a TLD are equal ignoring case exactly when
         // their lower-cased packings are equal: one binary search instead of 41 comparisons.
-        if (tld.size() < 2 || tld.size() > 8) return false;
+        if (tld.size() < 2 || tld.size() > 8 ||
+            !((kTldShapes[static_cast<std::size_t>((tld[0] | 0x20) - 'a')] >> tld.size()) & 1u)) {
+            return false;
+        }
         return std::binary_search(kTlds.begin(), kTlds.end(), pack_lower(tld));
     }
 
@@ -698,6 +745,7 @@ private:
     std::size_t last_separator_ = std::string_view::npos - 3;  // of ':' or '-'
     std::size_t separator_chain_ = 0;  // separators three characters apart, ending at the last
     bool mac_possible_ = false;
+    bool ipv6_possible_ = false;
 };
 
 }  // namespace

@@ -77,7 +77,16 @@ private:
                     }
                     break;
                 }
-                case Kind::GroupStart:
+                case Kind::GroupStart: {
+                    // The search tries the group first; when it starts with a literal that is
+                    // not here, that fails at once and the group is absent.
+                    const std::size_t inside = next_consuming(i + 1);
+                    if (inside < e.end && elements_[inside].kind == Kind::Literal &&
+                        line_.substr(pos, elements_[inside].text.size()) != elements_[inside].text) {
+                        i = e.end;
+                    }
+                    break;
+                }
                 case Kind::GroupEnd: break;
                 case Kind::Field: {
                     const std::size_t end = shortest_field_end(i, pos);
@@ -106,9 +115,7 @@ private:
             return line_.find(n.text, pos);
         }
         if (n.kind == Kind::Space) {
-            while (pos < line_.size() && !is_space(line_[pos])) {
-                ++pos;
-            }
+            pos = detail::next_space(line_, pos);
             return pos == line_.size() ? std::string_view::npos : pos;
         }
         if (n.kind == Kind::GroupStart) {
@@ -119,8 +126,9 @@ private:
 
     /// A field followed by an optional group that starts with a literal ("<Component>(\[<Pid>\])?: "):
     /// the search tries each end from pos with the group present, which fails until that
-    /// literal, then absent, which fails until the literal after the group. When the group's
-    /// literal comes first, the search's first path ends the field there (at pos otherwise).
+    /// literal, then absent, which fails until the literal after the group. So the search's
+    /// first path ends the field at whichever literal comes first (the group's on a tie), with
+    /// the group present or absent (see first_path()); at pos when neither comes.
     std::size_t field_end_before_group(std::size_t group, std::size_t pos) const {
         const std::size_t group_end = elements_[group].end;
         const std::size_t inside = next_consuming(group + 1);
@@ -129,12 +137,12 @@ private:
             elements_[after].kind != Kind::Literal) {
             return pos;
         }
-        const std::size_t present = line_.find(elements_[inside].text, pos);
-        if (present == std::string_view::npos || present - pos > kGroupSkipLimit ||
-            line_.find(elements_[after].text, pos) < present) {
+        const std::size_t end =
+            std::min(line_.find(elements_[inside].text, pos), line_.find(elements_[after].text, pos));
+        if (end == std::string_view::npos || end - pos > kGroupSkipLimit) {
             return pos;
         }
-        return present;
+        return end;
     }
 
     bool step(std::size_t i, std::size_t pos) {
@@ -187,9 +195,7 @@ private:
                     return false;
                 }
             } else if (n.kind == Kind::Space) {
-                while (k < line_.size() && !is_space(line_[k])) {
-                    ++k;
-                }
+                k = detail::next_space(line_, k);
                 if (k == line_.size()) {
                     return false;
                 }

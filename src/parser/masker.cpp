@@ -51,18 +51,21 @@ constexpr std::array<std::uint8_t, 256> make_classes() {
     return t;
 }
 constexpr auto kClass = make_classes();
-bool looks_like_path(std::string_view token) {
+// `colon` false: the token has no ':' (the masker saw every delimiter of it).
+bool looks_like_path(std::string_view token, bool colon) {
     if (token.size() < 3) {
         return false;
     }
     if (token.front() == '/') {
         return std::memchr(token.data() + 1, '/', token.size() - 1) != nullptr;
     }
+    if (!colon) {
+        return false;
+    }
     if (token[1] == ':' && token[2] == '\\' && ((token[0] >= 'A' && token[0] <= 'Z') || (token[0] >= 'a' && token[0] <= 'z'))) {
         return true;
     }
-    const void* colon = std::memchr(token.data(), ':', token.size());
-    return colon && token.find("://") != std::string_view::npos;
+    return token.find("://") != std::string_view::npos;
 }
 
 struct Span {
@@ -144,65 +147,161 @@ bool is_date_word(std::string_view token) {
     return false;
 }
 
-// Calls on_end(e), in increasing order, for every end e of a match of
-// `/?(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?` (or, without slash and port, of
-// `(?:\d{1,3}\.){3}\d{1,3}`) that starts at `s`.
-template <class OnEnd>
-void quad_ends(std::string_view t, std::size_t s, bool with_slash_and_port, OnEnd on_end) {
+template <class InRun>
+std::size_t run_end(std::string_view t, std::size_t k, InRun in_run) {
+    while (k < t.size() && in_run(t[k])) ++k;
+    return k;
+}
+
+// Calls on_chain(from, to, dots) for each maximal text of runs of `in_run` characters joined
+// by single dots with at least one dot ("10.0.0.1", "proxy.cse.cuhk.edu.hk"): the runs are
+// in_run's maximal runs, so a match of `(R+\.)+R+` ends in a chain's second or later run and
+// its leftmost start is where the chain starts.
+template <class InRun, class OnChain>
+void dotted_chains(std::string_view t, InRun in_run, OnChain on_chain) {
     const std::size_t n = t.size();
-    std::size_t k = s;
-    if (with_slash_and_port && k < n && t[k] == '/') {
-        ++k;  // from a '/', "/?" has to take it
+    std::size_t i = 0;
+    while (i < n) {
+        const void* dot = std::memchr(t.data() + i, '.', n - i);
+        if (dot == nullptr) return;
+        const auto d = static_cast<std::size_t>(static_cast<const char*>(dot) - t.data());
+        if (d == 0 || !in_run(t[d - 1]) || d + 1 >= n || !in_run(t[d + 1])) {
+            i = d + 1;
+            continue;
+        }
+        // A dot before this run was not joining one (else the chain would have started there).
+        std::size_t from = d;
+        while (from > 0 && in_run(t[from - 1])) --from;
+        std::size_t to = d;
+        std::size_t dots = 0;
+        while (to + 1 < n && t[to] == '.' && in_run(t[to + 1])) {
+            ++dots;
+            to = run_end(t, to + 1, in_run);
+        }
+        on_chain(from, to, dots);
+        i = to;
     }
-    for (int group = 0; group < 3; ++group) {
-        // \d{1,3}\. : the '.' can only be the first non-digit.
-        std::size_t d = k;
-        while (d < n && d - k < 3 && is_digit(t[d])) ++d;
-        if (d == k || d >= n || t[d] != '.') return;
-        k = d + 1;
-    }
-    std::size_t digits = 0;  // the last group ends after each of its up to 3 digits
-    while (digits < 3 && k + digits < n && is_digit(t[k + digits])) {
-        on_end(k + ++digits);
-    }
-    if (digits == 0 || !with_slash_and_port) return;
-    // ":\d{1,5}" can follow only the longest last group (a shorter one is followed by a digit).
-    const std::size_t colon = k + digits;
-    if (colon >= n || t[colon] != ':') return;
-    for (std::size_t port = 1; port <= 5 && colon + port < n && is_digit(t[colon + port]); ++port) {
-        on_end(colon + port + 1);
+}
+
+// [\w-]
+constexpr auto kNameChars = [] {
+    std::array<bool, 256> t{};
+    for (unsigned char c : std::string_view("_-")) t[c] = true;
+    for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
+    for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
+    return t;
+}();
+bool is_name_char(char c) { return kNameChars[static_cast<unsigned char>(c)]; }
+
+// The end of the digits from k on, at most `most` of them.
+std::size_t digits_end(std::string_view t, std::size_t k, std::size_t most) {
+    const std::size_t last = t.size() - k > most ? k + most : t.size();
+    while (k < last && is_digit(t[k])) ++k;
+    return k;
+}
+
+// `/?(\d{1,m}\.){3}\d{1,m}(:\d{1,p})?`, slash, port and the bounds m and p each optional: an end
+// lies in run i+3 of a chain of digit runs (or in the port after it), so its leftmost start is
+// in run i, at most m digits before its dot (or the '/' right before it). The two middle runs
+// are whole groups, so at most m digits long; a port follows only a whole last run (else a
+// digit follows the end).
+void dotted_number_spans(std::string_view t, const HandMask& m,
+                         void (*on_span)(void*, std::size_t, std::size_t), void* context) {
+    dotted_chains(t, is_digit, [&](std::size_t from, std::size_t to, std::size_t dots) {
+        if (dots < 3) return;
+        std::array<std::size_t, 4> b{};  // the four runs of the window: [b[r], e[r])
+        std::array<std::size_t, 4> e{};
+        for (std::size_t r = 0, k = from; r < 4; ++r, k = e[r - 1] + 1) {
+            b[r] = k;
+            e[r] = run_end(t, k, is_digit);
+        }
+        while (true) {
+            if (e[1] - b[1] <= m.max_digits && e[2] - b[2] <= m.max_digits) {
+                std::size_t start = e[0] - b[0] > m.max_digits ? e[0] - m.max_digits : b[0];
+                if (m.slash && start == b[0] && start > 0 && t[start - 1] == '/') --start;
+                std::size_t end = e[3] - b[3] > m.max_digits ? b[3] + m.max_digits : e[3];
+                if (m.port_digits > 0 && end + 1 < t.size() && t[end] == ':' && is_digit(t[end + 1])) {
+                    end = digits_end(t, end + 1, m.port_digits);
+                }
+                on_span(context, start, end);
+            }
+            if (e[3] == to) return;
+            std::copy(b.begin() + 1, b.end(), b.begin());
+            std::copy(e.begin() + 1, e.end(), e.begin());
+            b[3] = e[2] + 1;
+            e[3] = run_end(t, b[3], is_digit);
+        }
+    });
+}
+
+// `([\w-]+\.){min_dots,}[\w-]+(:\d+)?` (port optional): one span per chain with enough dots,
+// to the end of its port when the last run is followed by ':' and a digit.
+void dotted_name_spans(std::string_view t, const HandMask& m,
+                       void (*on_span)(void*, std::size_t, std::size_t), void* context) {
+    dotted_chains(t, is_name_char, [&](std::size_t from, std::size_t to, std::size_t dots) {
+        if (dots < m.min_dots) return;
+        if (m.port_digits > 0 && to + 1 < t.size() && t[to] == ':' && is_digit(t[to + 1])) {
+            to = digits_end(t, to + 1, m.port_digits);
+        }
+        on_span(context, from, to);
+    });
+}
+
+// `prefix-?\d+` (sign optional): the prefix has no digit or '-', so each match's start is
+// the prefix right before its number.
+void prefixed_number_spans(std::string_view t, const HandMask& m,
+                           void (*on_span)(void*, std::size_t, std::size_t), void* context) {
+    for (auto at = t.find(m.prefix); at != std::string_view::npos; at = t.find(m.prefix, at + 1)) {
+        std::size_t k = at + m.prefix.size();
+        if (m.sign && k < t.size() && t[k] == '-') ++k;
+        if (k < t.size() && is_digit(t[k])) {
+            on_span(context, at, run_end(t, k, is_digit));
+        }
     }
 }
 
 }  // namespace
 
-void quad_spans(std::string_view text, bool with_slash_and_port, void (*on_span)(void*, std::size_t, std::size_t),
-                void* context) {
-    if (std::memchr(text.data(), '.', text.size()) == nullptr) {
-        return;
+std::optional<HandMask> HandMask::recognise(std::string_view mask) {
+    using enum Shape;
+    if (mask == "@ipv4") return HandMask{.shape = DottedNumbers, .max_digits = 3};
+    if (mask == "@ipv4_port") {
+        return HandMask{.shape = DottedNumbers, .slash = true, .max_digits = 3, .port_digits = 5};
     }
-    // Starts are tried left to right, so an end seen for the first time has its leftmost
-    // start. A match is at most 22 bytes long: ends are remembered relative to the start.
-    std::uint64_t taken = 0;  // bit i: end s + i already has a start
-    std::size_t base = 0;
-    for (std::size_t s = 0; s < text.size(); ++s) {
-        const char c = text[s];
-        if (!is_digit(c) && !(with_slash_and_port && c == '/')) {
-            continue;
+    // Without captures, "(?:" and "(" mean the same; outside the spellings below (whose
+    // classes hold no '(') the rewritten text matches nothing, so nothing else is rewritten.
+    std::string m(mask);
+    for (auto at = m.find("(?:"); at != std::string::npos; at = m.find("(?:", at + 1)) m.erase(at + 1, 2);
+    if (m == R"((\d+\.){3}\d+)" || m == R"(/?(\d+\.){3}\d+)") {
+        return HandMask{.shape = DottedNumbers, .slash = m.front() == '/'};
+    }
+    for (const bool port : {false, true}) {
+        const std::string tail = port ? R"([\w-]+(:\d+)?)" : R"([\w-]+)";
+        const std::size_t port_digits = port ? kAny : 0;
+        if (m == R"(([\w-]+\.)+)" + tail) return HandMask{.shape = DottedNames, .port_digits = port_digits};
+        if (m == R"(([\w-]+\.){2,})" + tail) {
+            return HandMask{.shape = DottedNames, .port_digits = port_digits, .min_dots = 2};
         }
-        taken = s - base < 64 ? taken >> (s - base) : 0;
-        base = s;
-        std::size_t furthest = 0;
-        quad_ends(text, s, with_slash_and_port, [&](std::size_t e) {
-            const std::uint64_t bit = std::uint64_t{1} << (e - s);
-            if (!(taken & bit)) {
-                taken |= bit;
-                furthest = e;
+    }
+    for (const std::string_view number : {R"(-?\d+)", R"(\d+)"}) {
+        if (m.size() > number.size() && m.ends_with(number)) {
+            const std::string_view prefix = std::string_view(m).substr(0, m.size() - number.size());
+            if (std::all_of(prefix.begin(), prefix.end(), [](char c) { return is_alpha(c) || c == '_'; })) {
+                return HandMask{
+                    .shape = PrefixedNumber, .sign = number.front() == '-', .prefix = std::string(prefix)};
             }
-        });
-        if (furthest != 0) {
-            on_span(context, s, furthest);
         }
+    }
+    return std::nullopt;
+}
+
+void HandMask::spans(std::string_view text, void (*on_span)(void*, std::size_t, std::size_t),
+                     void* context) const {
+    switch (shape) {
+        case Shape::DottedNumbers: return dotted_number_spans(text, *this, on_span, context);
+        case Shape::DottedNames: return dotted_name_spans(text, *this, on_span, context);
+        case Shape::PrefixedNumber: return prefixed_number_spans(text, *this, on_span, context);
     }
 }
 
@@ -247,8 +346,8 @@ core::Result<Masker> Masker::create(const std::vector<std::string>& masks, bool 
     unsigned id = 0;
     Masker masker;
     for (const auto& m : masks) {
-        if (m == "@ipv4" || m == "@ipv4_port") {
-            (m == "@ipv4" ? masker.ipv4_ : masker.ipv4_port_) = true;
+        if (auto hand = HandMask::recognise(m)) {
+            masker.hand_.push_back(std::move(*hand));
             continue;
         }
         std::string regex = m;
@@ -285,8 +384,7 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
     thread_local std::vector<Span> spans;
     spans.clear();
     db_->scan(content, collect_span, &spans);
-    if (ipv4_) quad_spans(content, false, add_span, &spans);
-    if (ipv4_port_) quad_spans(content, true, add_span, &spans);
+    for (const auto& hand : hand_) hand.spans(content, add_span, &spans);
     if (!spans.empty()) {
         std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
             return a.from != b.from ? a.from < b.from : a.to > b.to;
@@ -312,33 +410,38 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
     std::size_t i = 0;
     const std::size_t n = content.size();
 
-    auto emit_wild = [&](std::string_view raw) {
-        out.text.append(kWild);
-        out.masked.push_back(raw);
+    // Text that stays as it is (words, delimiters, a single space between tokens) is copied
+    // in one piece up to the next variable or other whitespace, not token by token: content
+    // from `copied` on is still to be appended, so out.text's size is `text_size()`.
+    std::size_t copied = 0;
+    std::size_t last_end = 0;  // of the last token
+    auto text_size = [&](std::size_t at) { return out.text.size() + (at - copied); };
+    auto flush = [&](std::size_t upto) {
+        out.text.append(content.substr(copied, upto - copied));
+        copied = upto;
     };
-    // Appends the token starting at b, up to a space outside a configured-mask span, with
-    // the spans replaced and generic masking applied to each delimiter-separated piece when
+    auto wild = [&](std::size_t from, std::size_t to) {
+        flush(from);
+        out.text.append(kWild);
+        out.masked.push_back(content.substr(from, to - from));
+        copied = to;
+    };
+    // Masks the token starting at b, up to a space outside a configured-mask span: the spans
+    // are replaced, and generic masking is applied to each delimiter-separated piece when
     // `generic_` is set; returns where the token ends. The token's bounds and the digit
     // statistics of its pieces are found in the same pass, so each byte is looked at once.
-    // Text that stays as it is (words, delimiters) is copied in one piece up to the next
-    // variable, not piece by piece.
-    auto emit_token = [&](std::size_t b) {
-        std::size_t copied = b;  // content before this is in out.text
-        auto wild = [&](std::size_t from, std::size_t to) {
-            out.text.append(content.substr(copied, from - copied));
-            emit_wild(content.substr(from, to - from));
-            copied = to;
-        };
+    // `colon` tells whether the token may hold a ':' (one outside spans was seen, or a span).
+    auto emit_token = [&](std::size_t b, bool& colon) {
         std::size_t piece = b;
         std::size_t runs = 0;
-        std::size_t run = 0;
         std::size_t max_run = 0;
         bool letter = false;
         // Only a piece with digits can be a variable; others stay as they are.
         auto flush_piece = [&](std::size_t upto) {
             if (generic_ && upto > piece) {
                 const auto text = content.substr(piece, upto - piece);
-                if (const auto tail = trailing_number(text); runs == 1 && tail > 0 && letter) {
+                const std::size_t tail = runs == 1 && letter ? trailing_number(text) : 0;
+                if (tail > 0) {
                     // "core.42", "blk_-42": a word with a number attached keeps the word.
                     wild(upto - tail, upto);
                 } else if (runs >= 2 || max_run >= 3 || is_digit(text[0]) ||
@@ -346,7 +449,7 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
                     wild(piece, upto);
                 }
             }
-            runs = run = max_run = 0;
+            runs = max_run = 0;
         };
         auto end_piece = [&](std::size_t upto) {
             if (runs > 0) {
@@ -356,73 +459,90 @@ void Masker::mask(std::string_view content, MaskedLine& out) const {
         };
         std::size_t k = b;
         while (k < n) {
-            if (next_span < nspans && sp[next_span].from == k) {
+            const std::size_t stop = next_span < nspans ? sp[next_span].from : n;
+            if (stop == k) {
                 end_piece(k);
                 wild(k, sp[next_span].to);
+                colon = true;
                 k = sp[next_span].to;
                 piece = k;
                 ++next_span;
                 continue;
             }
+            // A run of letters or digits is passed in one step; a run of digits is never
+            // continued by the next step (a letter, delimiter, other byte or span follows it).
             const auto cls = kClass[static_cast<unsigned char>(content[k])];
-            if (cls & kSpaceClass) {
-                break;
-            }
-            if (cls & kDelimiterClass) {
-                end_piece(k);
-                piece = k + 1;
+            if (cls & kLetterClass) {
+                letter = true;
+                k = letters_end(content, k + 1, stop);
             } else if (cls & kDigitClass) {
-                if (++run == 1) {
-                    ++runs;
-                }
-                max_run = std::max(max_run, run);
+                std::size_t e = k + 1;
+                while (e < stop && is_digit(content[e])) ++e;
+                ++runs;
+                max_run = std::max(max_run, e - k);
+                k = e;
+            } else if (cls & kSpaceClass) {
+                break;
             } else {
-                run = 0;
-                letter = letter || (cls & kLetterClass);
+                if (cls & kDelimiterClass) {
+                    end_piece(k);
+                    colon = colon || content[k] == ':';
+                    piece = k + 1;
+                }
+                ++k;
             }
-            ++k;
         }
         end_piece(k);
-        if (k > copied) {
-            out.text.append(content.substr(copied, k - copied));
-        }
         return k;
     };
 
     while (i < n) {
-        while (i < n && is_space(content[i]) && !(next_span < nspans && sp[next_span].from == i)) {
+        const std::size_t previous_end = i;
+        while (i < n && (kClass[static_cast<unsigned char>(content[i])] & kSpaceClass) &&
+               !(next_span < nspans && sp[next_span].from == i)) {
             ++i;
         }
         if (i >= n) {
             break;
         }
         const std::size_t b = i;
-        if (!out.text.empty()) {
+        if (offsets.empty()) {
+            copied = b;
+        } else if (b != previous_end + 1 || content[previous_end] != ' ') {
+            flush(previous_end);
             out.text.push_back(' ');
+            copied = b;
         }
-        const auto start = static_cast<std::uint32_t>(out.text.size());
+        const auto start = static_cast<std::uint32_t>(text_size(b));
         const auto masked_before = out.masked.size();
         out.first_masked.push_back(static_cast<std::uint32_t>(masked_before));
         const bool overlong = offsets.size() + 1 >= max_tokens_;
+        bool colon = false;
         // The rest of an overlong message is one variable token.
-        i = overlong ? n : emit_token(b);
+        i = overlong ? n : emit_token(b, colon);
         std::size_t e = i;
         while (e > b && is_space(content[e - 1])) {
             --e;  // a configured span that ended with spaces
         }
         const auto raw = content.substr(b, e - b);
         out.raw_tokens.push_back(raw);
-        if (overlong || (generic_ && (looks_like_path(raw) || is_date_word(raw)))) {
+        if (overlong || (generic_ && (looks_like_path(raw, colon) || is_date_word(raw)))) {
             // A whole token that is a path or date word is one variable: what emit_token
             // wrote for its pieces is replaced.
+            flush(i);
             out.text.resize(start);
             out.masked.resize(masked_before);
-            emit_wild(raw);
+            out.text.append(kWild);
+            out.masked.push_back(raw);
         }
-        offsets.emplace_back(start, static_cast<std::uint32_t>(out.text.size()));
+        offsets.emplace_back(start, static_cast<std::uint32_t>(text_size(i)));
+        last_end = i;
         while (next_span < nspans && sp[next_span].to <= i) {
             ++next_span;
         }
+    }
+    if (!offsets.empty()) {
+        flush(last_end);
     }
     out.first_masked.push_back(static_cast<std::uint32_t>(out.masked.size()));
     for (const auto& [from, to] : offsets) {

@@ -5,7 +5,8 @@
 //  1. configured masks: Hyperscan regular expressions (one database per format), matched
 //     leftmost-longest and never split; a mask may name a built-in pattern with '@'
 //     (@ipv4, @ipv4_port, @ipv6, @uuid, @hex, @domain, @domain_port, @path, @mac, @email, @url);
-//     @ipv4 and @ipv4_port are matched by quad_spans() below, with the same results;
+//     @ipv4, @ipv4_port and a few common mask shapes (dotted numbers and names, a number
+//     after a fixed word) are matched by hand-written scans instead, with the same results;
 //  2. generic masking (on by default): a token that is a path or URL becomes `<*>`; otherwise
 //     it is cut at the delimiters = : , ; ( ) [ ] { } < > @ # | / " ' and every piece that
 //     looks like a value becomes `<*>`: it starts with a digit (or a sign and a digit), or has
@@ -17,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +35,32 @@ struct MaskedLine {
     std::vector<std::uint32_t> first_masked;  // per token: index of its first entry in masked; size tokens+1
 };
 
+/// A configured mask that a hand-written scan matches with the same spans as Hyperscan with
+/// leftmost start-of-match (whose start tracking costs thousands of instructions per line).
+/// Recognised by its exact spelling (a capturing group may also be written `(?:`):
+///  - DottedNumbers: @ipv4 `(\d{1,3}\.){3}\d{1,3}`, @ipv4_port (the same after `/?`, before
+///    `(:\d{1,5})?`), `(\d+\.){3}\d+` and `/?(\d+\.){3}\d+`;
+///  - DottedNames: `([\w-]+\.)+[\w-]+` or `([\w-]+\.){2,}[\w-]+`, each also before `(:\d+)?`;
+///  - PrefixedNumber: a prefix of letters and '_', then `\d+` or `-?\d+`.
+struct HandMask {
+    static constexpr std::size_t kAny = SIZE_MAX;  // `\d+`
+    enum class Shape : std::uint8_t { DottedNumbers, DottedNames, PrefixedNumber };
+    Shape shape = Shape::DottedNumbers;
+    bool slash = false;             // DottedNumbers: after `/?`
+    std::size_t max_digits = kAny;  // DottedNumbers: digits per group
+    std::size_t port_digits = 0;    // digits of an optional `:port`, 0 without one
+    std::size_t min_dots = 1;       // DottedNames
+    bool sign = false;              // PrefixedNumber: `-?` before the digits
+    std::string prefix;             // PrefixedNumber
+
+    /// The hand-matched form of a configured mask, if it has one.
+    static std::optional<HandMask> recognise(std::string_view mask);
+
+    /// Calls on_span(from, to) for each start of a match in `text`, with the furthest end
+    /// Hyperscan reports for that start (each end is reported with its leftmost start).
+    void spans(std::string_view text, void (*on_span)(void*, std::size_t, std::size_t), void* context) const;
+};
+
 class Masker {
 public:
     static core::Result<Masker> create(const std::vector<std::string>& masks, bool generic, std::size_t max_tokens);
@@ -45,20 +73,10 @@ public:
 
 private:
     std::shared_ptr<const HsDatabase> db_;
-    // @ipv4 / @ipv4_port masks, matched by quad_spans() instead of Hyperscan.
-    bool ipv4_ = false;
-    bool ipv4_port_ = false;
+    std::vector<HandMask> hand_;  // configured masks matched without Hyperscan
     bool generic_ = true;
     std::size_t max_tokens_ = 256;
 };
-
-/// The matches of the built-in mask @ipv4 (`with_slash_and_port` false) or @ipv4_port in
-/// `text` as Hyperscan reports them with start-of-match: for each end, the leftmost start.
-/// Calls on_span(from, to) once per start, with the furthest end that start is reported
-/// with (the masker keeps no shorter span from the same start). Hand-written because
-/// Hyperscan's start-of-match tracking costs thousands of instructions per line of numbers.
-void quad_spans(std::string_view text, bool with_slash_and_port, void (*on_span)(void*, std::size_t, std::size_t),
-                void* context);
 
 /// True when a piece of a token looks like a value rather than a word (see the header comment).
 bool looks_variable(std::string_view piece);

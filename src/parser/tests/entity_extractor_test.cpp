@@ -33,12 +33,18 @@ TEST_F(EntityExtractorTest, Ipv4) {
     EXPECT_THAT(values("from 173.234.31.186 port 22", EntityType::Ipv4), ElementsAre("173.234.31.186"));
     EXPECT_THAT(values("to /10.0.0.1:50010.", EntityType::Ipv4), ElementsAre("10.0.0.1"));
     EXPECT_THAT(values("version 1.2.3.4.5 and 300.1.1.1 and 1.2.3", EntityType::Ipv4), IsEmpty());
+    // As inet_pton(): no group above 255, no leading zero ("0" alone is one).
+    EXPECT_THAT(values("1.2.3.256 01.2.3.4 1.2.3.00 0.0.0.0 255.255.255.255", EntityType::Ipv4),
+                ElementsAre("0.0.0.0", "255.255.255.255"));
 }
 
 TEST_F(EntityExtractorTest, Ipv6) {
     EXPECT_THAT(values("peer fe80::1ff:fe23:4567:890a up", EntityType::Ipv6), ElementsAre("fe80::1ff:fe23:4567:890a"));
     EXPECT_THAT(values("at 2001:db8:0:0:1:0:0:1", EntityType::Ipv6), ElementsAre("2001:db8:0:0:1:0:0:1"));
     EXPECT_THAT(values("at 12:30:45 on a:b:c", EntityType::Ipv6), IsEmpty());
+    // Eight groups of four digits (colons five characters apart), after colons further apart.
+    EXPECT_THAT(values("k: v, k2: v2, ip: 2001:0db8:85a3:0000:0000:8a2e:0370:7334 x", EntityType::Ipv6),
+                ElementsAre("2001:0db8:85a3:0000:0000:8a2e:0370:7334"));
 }
 
 TEST_F(EntityExtractorTest, Mac) {

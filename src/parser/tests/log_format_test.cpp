@@ -29,6 +29,25 @@ TEST(LogFormatTest, SplitsHdfsHeader) {
     EXPECT_EQ(m.content, "PacketResponder 1 terminating");
 }
 
+TEST(LogFormatTest, FieldsEndAtEveryKindOfWhitespace) {
+    // Field ends are found 16 bytes at a time: each whitespace character ends a field, at
+    // every position in a block and past the last full block; other bytes (0x80 and up,
+    // 0x08, 0x0e, 0x1f, '!') do not.
+    auto f = LogFormat::compile("<A> <B> <Content>").value();
+    const std::string filler = "x\x80\x08\x0e\x1f!y0123456789abcdefghijklmnopqrstuvwxyz";
+    for (const char space : std::string(" \t\n\v\f\r")) {
+        for (std::size_t size = 1; size <= filler.size(); ++size) {
+            const std::string a = filler.substr(0, size);
+            const std::string line = a + space + "b" + space + "rest of it";
+            HeaderMatch m;
+            ASSERT_TRUE(f.match(line, m)) << size;
+            EXPECT_EQ(field(f, m, "A"), a) << static_cast<int>(space) << " " << size;
+            EXPECT_EQ(field(f, m, "B"), "b");
+            EXPECT_EQ(m.content, "rest of it");
+        }
+    }
+}
+
 TEST(LogFormatTest, OptionalGroupPresentAndAbsent) {
     auto f = LogFormat::compile(R"(<Month> <Date> <Time> <Level> <Component>(\[<PID>\])?: <Content>)").value();
     using V = std::vector<std::string>;
@@ -55,6 +74,14 @@ TEST(LogFormatTest, FieldBeforeAnOptionalGroupTakesTheSearchsFirstMatch) {
     EXPECT_EQ(m.content, "tail");
     // Further than the search gets within its step budget, the line matches no more than it did.
     EXPECT_FALSE(f.match(std::string(8000, 'c') + "[9]: tail", m));
+    // When the group and what follows it start alike, the search tries the group first.
+    auto g = LogFormat::compile(R"(<A>(\[<B>\])?\[<C>\]<Content>)").value();
+    ASSERT_TRUE(g.match("x[1][2]rest", m));
+    EXPECT_EQ((V{field(g, m, "A"), field(g, m, "B"), field(g, m, "C"), std::string(m.content)}),
+              (V{"x", "1", "2", "rest"}));
+    ASSERT_TRUE(g.match("x[2]rest", m));
+    EXPECT_EQ((V{field(g, m, "A"), field(g, m, "B"), field(g, m, "C"), std::string(m.content)}),
+              (V{"x", "", "2", "rest"}));
 }
 
 TEST(LogFormatTest, SpacesMatchAnyRunOfWhitespaceAndLineIsTrimmed) {

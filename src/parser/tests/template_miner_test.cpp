@@ -36,6 +36,28 @@ TEST(TemplateMinerTest, WordsEndingInADigitAreNotMasked) {
     EXPECT_TRUE(r.params.empty());
 }
 
+TEST(TemplateMinerTest, ANumberAttachedToLettersAndOnlyToLettersIsMasked) {
+    // "core.42" keeps its word only when the word has a letter. Each byte that is no digit,
+    // space or delimiter is tried in a run longer than the 16 bytes the masker passes at a
+    // time, and after letters; the others ('`', '~', '^', 0x80 and up) leave the number.
+    const std::string delimiters = "=:,;()[]{}<>@#|/\"'";
+    for (int c = 1; c < 256; ++c) {
+        const char ch = static_cast<char>(c);
+        if ((ch >= '0' && ch <= '9') || delimiters.find(ch) != std::string::npos ||
+            std::string_view(" \t\n\v\f\r.+-").find(ch) != std::string_view::npos) {
+            continue;
+        }
+        const bool letter = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+        const std::string one(1, ch);
+        for (const std::string& word : {std::string(20, ch), std::string(20, '`') + one, "ab" + one}) {
+            auto m = make();
+            const auto r = m->parse("f", "x " + word + ".42 end");
+            const bool any_letter = letter || word.starts_with("ab");
+            EXPECT_EQ(r.template_text, "x " + word + (any_letter ? ".<*>" : ".42") + " end") << c;
+        }
+    }
+}
+
 TEST(TemplateMinerTest, MergesADifferingWordAndKeepsTheId) {
     auto m = make();
     auto a = m->parse("ssh", "Accepted password for alice from 10.0.0.1 port 22 ssh2");
@@ -49,6 +71,23 @@ TEST(TemplateMinerTest, MergesADifferingWordAndKeepsTheId) {
     auto rec = m->find(a.template_id).value();
     EXPECT_EQ(rec.template_text, b.template_text);
     EXPECT_EQ(rec.count, 2u);
+}
+
+TEST(TemplateMinerTest, TokensDifferingInAnyByteDiffer) {
+    // Tokens are compared in words of 2, 4 and 8 bytes from both ends: a byte differing at
+    // any place of a token of any length must make the template take a <*> there.
+    for (std::size_t size = 1; size <= 24; ++size) {
+        for (std::size_t at = 0; at < size; ++at) {
+            auto m = make();
+            const std::string word(size, 'q');
+            std::string other = word;
+            other[at] = 'r';
+            m->parse("f", "a b c d e f " + word);
+            EXPECT_EQ(m->parse("f", "a b c d e f " + other).template_text, "a b c d e f <*>")
+                << size << " " << at;
+            EXPECT_EQ(m->parse("f", "a b c d e f " + other).template_text, "a b c d e f <*>");
+        }
+    }
 }
 
 TEST(TemplateMinerTest, DissimilarOrDifferentLengthMessagesAreSeparate) {
@@ -157,6 +196,59 @@ TEST(TemplateMinerTest, BuiltinIpv4MasksMaskWhatTheirRegularExpressionsMatch) {
             const auto rb = mb->parse("f", line);
             ASSERT_EQ(ra.template_text, rb.template_text) << line;
             ASSERT_EQ(ra.params, rb.params) << line;
+        }
+    }
+}
+
+TEST(TemplateMinerTest, HandMatchedMasksMaskWhatTheirRegularExpressionsMatch) {
+    // Masks of a few common shapes are matched by hand, not by Hyperscan; the same masks
+    // in a group (which no hand scan recognises, so Hyperscan matches them) must give the
+    // same templates and parameters on random lines, alone, together and beside masks that
+    // overlap them or cut them short.
+    const std::vector<std::string> hand{
+        R"((\d+\.){3}\d+)",          R"(/?(?:\d+\.){3}\d+)",        R"(([\w-]+\.)+[\w-]+(:\d+)?)",
+        R"(([\w-]+\.){2,}[\w-]+)",   R"((?:[\w-]+\.)+[\w-]+)",      R"(([\w-]+\.){2,}[\w-]+(:\d+)?)",
+        R"(blk_-?\d+)",              R"(id\d+)"};
+    const std::vector<std::string> others{R"(\d+\.\d+:?)", R"(x\d)", R"(k\.b)", R"(\d{2}:\d{2})"};
+    auto wrapped = [](const std::vector<std::string>& masks) {
+        std::vector<std::string> out;
+        for (const auto& m : masks) out.push_back("(?:" + m + ")");
+        return out;
+    };
+    std::vector<std::vector<std::string>> cases;
+    for (const auto& m : hand) {
+        cases.push_back({m});
+        for (const auto& o : others) cases.push_back({o, m});
+    }
+    cases.push_back(hand);
+    std::vector<std::string> lines{"blk_-42 blk_7 blk_- blk_blk_9 xblk_1",
+                                   "10.0.0.1:80 /1.2.3.4.5.6/7.8.9.0:1",
+                                   "proxy.cse.cuhk.edu.hk:5070 a.b:80.c",
+                                   "..a.b- -x.y.z. _.1.2.3:x",
+                                   "id12 idx id-3",
+                                   "x11.2.3.4.5 x1.22.3.4.5.6 12:34.5.6.7.8"};
+    std::mt19937 rng(11);
+    const std::string alphabet = "0123456789....//::__--  axkbZ\x80";
+    for (int i = 0; i < 3000; ++i) {
+        std::string line;
+        const auto size = 1 + rng() % 40;
+        for (std::size_t k = 0; k < size; ++k) line += alphabet[rng() % alphabet.size()];
+        if (rng() % 4 == 0) line.insert(rng() % line.size(), rng() % 2 ? "blk_" : "id");
+        lines.push_back(line);
+    }
+    for (const auto& masks : cases) {
+        MinerOptions a;
+        a.masks = masks;
+        a.generic_masking = false;
+        MinerOptions b = a;
+        b.masks = wrapped(masks);
+        auto ma = TemplateMiner::create(a).value();
+        auto mb = TemplateMiner::create(b).value();
+        for (const auto& line : lines) {
+            const auto ra = ma->parse("f", line);
+            const auto rb = mb->parse("f", line);
+            ASSERT_EQ(ra.template_text, rb.template_text) << masks.back() << " on " << line;
+            ASSERT_EQ(ra.params, rb.params) << masks.back() << " on " << line;
         }
     }
 }
