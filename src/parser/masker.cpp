@@ -305,33 +305,6 @@ void HandMask::spans(std::string_view text, void (*on_span)(void*, std::size_t, 
     }
 }
 
-bool looks_variable(std::string_view piece) {
-    if (piece.empty()) {
-        return false;
-    }
-    if (is_digit(piece[0])) {
-        return true;
-    }
-    if ((piece[0] == '-' || piece[0] == '+') && piece.size() > 1 && is_digit(piece[1])) {
-        return true;
-    }
-    std::size_t runs = 0;
-    std::size_t run = 0;
-    for (char c : piece) {
-        if (is_digit(c)) {
-            if (++run == 1) {
-                ++runs;
-            }
-            if (run >= 3 || runs >= 2) {
-                return true;
-            }
-        } else {
-            run = 0;
-        }
-    }
-    return false;
-}
-
 std::string_view Masker::builtin_mask(std::string_view name) {
     for (const auto& m : kNamedMasks) {
         if (m.name == name) {

@@ -78,7 +78,4 @@ private:
     std::size_t max_tokens_ = 256;
 };
 
-/// True when a piece of a token looks like a value rather than a word (see the header comment).
-bool looks_variable(std::string_view piece);
-
 }  // namespace sai::parser::detail
