@@ -22,6 +22,11 @@ namespace bj = boost::json;
 
 constexpr std::uint32_t kNone = UINT32_MAX;
 constexpr std::size_t kMaxValuesPerEvent = 4096;
+// Events loaded before their scans run: each database is then scanned for all of them in
+// a row and stays in cache (the process creation CommandLine database, 2.7 MB, costs
+// about four times as much per value when other scans evicted it in between).
+constexpr std::size_t kChunkEvents = 64;
+constexpr std::size_t kMaxSourcesRemembered = 4096;
 constexpr std::size_t kMaxScannedBytes = 64 * 1024;  // per value: bounded work on huge fields
 constexpr int kMaxCorrelationDepth = 4;
 
@@ -55,18 +60,40 @@ std::optional<double> number_of(std::string_view s) {
     return d;
 }
 
-/// Per-thread working memory: the event's values by slot, the fired atoms and the
-/// candidate rules, reused across events (epoch stamps instead of clearing).
+/// Per-thread working memory: the values of a chunk of events, the current event's
+/// values by slot, its fired atoms and candidate rules, the chunk's scans and their
+/// matches; reused across events (epoch stamps instead of clearing).
 struct Scratch {
     struct Value {
         std::uint32_t next = kNone;
-        bool keyword = false;  // also searched by keyword selections
+        std::uint32_t slot = kNone;  // kNone: keyword-only
+        bool keyword = false;        // also searched by keyword selections
         std::string raw;
+    };
+    /// What an event source implies: the logsource classes that apply, the partitions to scan.
+    struct SourceClasses {
+        ClassSet applies;
+        std::vector<const Partition*> partitions;
+    };
+    /// One Hyperscan scan of a chunk: a value (or, kNone, its event's keyword text) against
+    /// a database; its matches, in report order, are matches[match_first .. match_end).
+    struct Job {
+        const hs_database_t* db = nullptr;
+        std::uint32_t value = kNone;
+        std::uint32_t event = 0;
+        std::uint32_t match_first = 0, match_end = 0;
+    };
+    /// An event of the chunk: its values, its scans (in the order of an event-by-event
+    /// scan), its source's classes.
+    struct Planned {
+        std::uint32_t values_first = 0, values_end = 0;
+        std::uint32_t jobs_first = 0, jobs_end = 0;
+        const SourceClasses* classes = nullptr;
     };
     std::uint64_t generation = 0;
     hs_scratch_t* hs = nullptr;
     std::vector<Value> values;
-    std::size_t used = 0;
+    std::size_t used = 0, event_first = 0;  // values of the chunk; the current event's first
     std::vector<std::uint32_t> slot_head, slot_epoch, atom_epoch;
     /// Per rule: the epoch it became a candidate in, and its evaluations in this batch;
     /// together, so that counting an evaluation touches the line the candidate mark did.
@@ -78,13 +105,11 @@ struct Scratch {
     std::vector<std::uint64_t> eval_ns;      // per rule, this batch (sampled events)
     std::vector<std::uint32_t> evaluated;    // rules with evaluations in this batch
     std::vector<std::uint32_t> present, candidates, keyword_only;
-    Value keyword_text;
+    std::vector<std::string> keyword_texts;  // per event of the chunk
+    std::vector<Job> jobs;
+    std::vector<std::uint32_t> job_order, matches;
+    std::vector<Planned> planned;
     std::vector<std::int8_t> selection_memo;
-    /// What an event source implies: the logsource classes that apply, the partitions to scan.
-    struct SourceClasses {
-        ClassSet applies;
-        std::vector<const Partition*> partitions;
-    };
     std::unordered_map<std::string, SourceClasses, CompiledRuleSet::Impl::StringHash, std::equal_to<>> sources;
     std::string source_key;
     EventSource source;
@@ -123,30 +148,52 @@ struct Scratch {
             for (auto& m : rule_marks) m.epoch = 0;
             epoch = 1;
         }
-        used = 0;
         present.clear();
         candidates.clear();
         keyword_only.clear();
+    }
+
+    void next_chunk() {
+        used = 0;
+        jobs.clear();
+        planned.clear();
+        // The chunk's events point into `sources`: forget them only between chunks.
+        if (sources.size() + kChunkEvents > kMaxSourcesRemembered) sources.clear();
+    }
+
+    /// Makes `p` the current event again (after the chunk's scans): its values by slot.
+    void activate(const Planned& p) {
+        next_event();
+        for (auto i = p.values_first; i < p.values_end; ++i) link(i);
     }
 
     bool has(std::uint32_t slot) const { return slot_epoch[slot] == epoch; }
 
     /// Stores a value; linked into `slot` unless it is kNone (keyword-only values).
     void push(std::uint32_t slot, std::string_view text, bool keyword) {
-        if (used >= kMaxValuesPerEvent) return;
+        if (used - event_first >= kMaxValuesPerEvent) return;
         if (used == values.size()) values.emplace_back();
         auto& v = values[used];
         v.raw.assign(text.substr(0, kMaxScannedBytes));
         v.keyword = keyword;
+        v.slot = slot;
+        link(static_cast<std::uint32_t>(used++));
+    }
+
+    /// Links stored value `index` into the current event: its slot's values, or the
+    /// keyword-only ones.
+    void link(std::uint32_t index) {
+        auto& v = values[index];
+        const auto slot = v.slot;
         v.next = kNone;
-        if (keyword && !has(set->keyword_slot)) {
+        if (v.keyword && !has(set->keyword_slot)) {
             for (auto k : set->keyword_slots) {
                 slot_epoch[k] = epoch;
                 slot_head[k] = kNone;
             }
         }
         if (slot == kNone) {
-            keyword_only.push_back(static_cast<std::uint32_t>(used++));
+            keyword_only.push_back(index);
             return;
         }
         if (slot_epoch[slot] != epoch) {
@@ -156,13 +203,12 @@ struct Scratch {
         }
         // Values keep their order per slot: the first value is the head.
         if (slot_head[slot] == kNone) {
-            slot_head[slot] = static_cast<std::uint32_t>(used);
+            slot_head[slot] = index;
         } else {
             auto i = slot_head[slot];
             while (values[i].next != kNone) i = values[i].next;
-            values[i].next = static_cast<std::uint32_t>(used);
+            values[i].next = index;
         }
-        ++used;
     }
 
     void add_path(std::string_view lowered_path, std::string_view text, bool keyword) {
@@ -210,29 +256,52 @@ struct Scratch {
         }
     }
 
-    void scan(const HsDatabase& matcher, const Value& v) {
-        if (matcher.db != nullptr) {
-            hs_scan(matcher.db, v.raw.data(), static_cast<unsigned>(v.raw.size()), 0, hs, on_match_thunk, this);
+    /// Plans a scan of `text` (a value, or kNone: the keyword text) of the current event.
+    void plan_scan(const HsDatabase& matcher, std::uint32_t value) {
+        if (matcher.db != nullptr) jobs.push_back({matcher.db, value, static_cast<std::uint32_t>(planned.size())});
+    }
+
+    /// Runs the chunk's scans grouped by database; each keeps its matches in report order.
+    void run_scans() {
+        job_order.resize(jobs.size());
+        for (std::uint32_t j = 0; j < jobs.size(); ++j) job_order[j] = j;
+        std::stable_sort(job_order.begin(), job_order.end(),
+                         [&](std::uint32_t a, std::uint32_t b) { return jobs[a].db < jobs[b].db; });
+        matches.clear();
+        for (auto j : job_order) {
+            auto& job = jobs[j];
+            const std::string& text = job.value == kNone ? keyword_texts[job.event] : values[job.value].raw;
+            job.match_first = static_cast<std::uint32_t>(matches.size());
+            hs_scan(job.db, text.data(), static_cast<unsigned>(text.size()), 0, hs, on_match_thunk, &matches);
+            job.match_end = static_cast<std::uint32_t>(matches.size());
         }
     }
 
-    static int on_match_thunk(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx);
+    /// The matches of the current event's scans, in the order an event-by-event scan
+    /// reported them: the atoms they fire, the rules they make candidates.
+    void replay_matches(const Planned& p) {
+        for (auto j = p.jobs_first; j < p.jobs_end; ++j) {
+            for (auto m = jobs[j].match_first; m < jobs[j].match_end; ++m) matched(matches[m]);
+        }
+    }
+
+    void matched(std::uint32_t id) {
+        for (auto i = set->pattern_first[id]; i < set->pattern_first[id + 1]; ++i) {
+            const auto [atom, rule] = set->pattern_atoms[i];
+            if (atom_epoch[atom] != epoch) {
+                atom_epoch[atom] = epoch;
+                if (rule != PatternAtom::kNoCandidate) candidate(rule);
+            }
+        }
+    }
+
+    static int on_match_thunk(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx) {
+        static_cast<std::vector<std::uint32_t>*>(ctx)->push_back(id);
+        return 0;
+    }
 };
 
 thread_local Scratch t_scratch;
-
-int Scratch::on_match_thunk(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx) {
-    auto& s = *static_cast<Scratch*>(ctx);
-    const auto& set = *s.set;
-    for (auto i = set.pattern_first[id]; i < set.pattern_first[id + 1]; ++i) {
-        const auto [atom, rule] = set.pattern_atoms[i];
-        if (s.atom_epoch[atom] != s.epoch) {
-            s.atom_epoch[atom] = s.epoch;
-            if (rule != PatternAtom::kNoCandidate) s.candidate(rule);
-        }
-    }
-    return 0;
-}
 
 /// Feeds the top-level members of `extra` (dotted paths -> scalars or arrays of
 /// scalars) to the scratch without building a JSON tree.
@@ -329,31 +398,38 @@ void load_event(Scratch& s, const model::Event& e) {
     }
 }
 
-/// Hyperscan: one scan per field value for every pattern on that field of the rules of
-/// `parts`; keyword values against their keyword patterns for this kind of event.
-void scan_event(Scratch& s, const std::vector<const Partition*>& parts, bool windows) {
+/// The current event's Hyperscan scans, planned (Scratch::run_scans runs them): one per
+/// field value for every pattern on that field of the rules of `parts`; keyword values
+/// against their keyword patterns for this kind of event.
+void plan_scans(Scratch& s, const std::vector<const Partition*>& parts, bool windows) {
     const auto& set = *s.set;
     // Keyword values are searched as one text, one value per line: one scan per database.
-    auto& text = s.keyword_text;
-    text.raw.clear();
-    auto keywords = [&](Scratch::Value& v) {
-        text.raw += v.raw;
-        text.raw += '\n';
+    if (s.keyword_texts.size() <= s.planned.size()) s.keyword_texts.resize(s.planned.size() + 1);
+    auto& text = s.keyword_texts[s.planned.size()];
+    text.clear();
+    auto keywords = [&](const Scratch::Value& v) {
+        text += v.raw;
+        text += '\n';
     };
     for (std::size_t p = 0; p < s.present.size(); ++p) {
         const auto slot = s.present[p];
         for (auto i = s.slot_head[slot]; i != kNone; i = s.values[i].next) {
-            auto& v = s.values[i];
-            for (const auto* part : parts) s.scan(part->matchers[slot], v);
-            if (v.keyword) keywords(v);
+            for (const auto* part : parts) s.plan_scan(part->matchers[slot], i);
+            if (s.values[i].keyword) keywords(s.values[i]);
         }
     }
     for (auto i : s.keyword_only) keywords(s.values[i]);
-    if (!text.raw.empty()) {
+    if (!text.empty()) {
         for (auto k : {set.keyword_slots[0], set.keyword_slots[windows ? 1 : 2]}) {
-            for (const auto* part : parts) s.scan(part->matchers[k], text);
+            for (const auto* part : parts) s.plan_scan(part->matchers[k], kNone);
         }
     }
+}
+
+/// The current event's candidates that no pattern announces: rules with direct tests on
+/// its fields, and rules that can match without any of their fields.
+void direct_candidates(Scratch& s) {
+    const auto& set = *s.set;
     for (auto slot : s.present) {
         for (auto r : set.direct_rules[slot]) s.candidate(r);
     }
@@ -385,7 +461,6 @@ void event_source(const Scratch& s, EventSource& src) {
     }
 }
 
-constexpr std::size_t kMaxSourcesRemembered = 4096;
 
 /// The logsource classes that apply to `src` and the partition to scan, remembered per
 /// thread by source (events of one kind share it).
@@ -399,7 +474,6 @@ const Scratch::SourceClasses& classes_of(Scratch& s, const EventSource& src) {
     key += '\x1f';
     key += std::to_string(src.event_id);
     if (auto it = s.sources.find(key); it != s.sources.end()) return it->second;
-    if (s.sources.size() >= kMaxSourcesRemembered) s.sources.clear();
     const auto& set = *s.set;
     Scratch::SourceClasses out;
     out.applies = applying_classes(set, src);
@@ -423,6 +497,22 @@ const Scratch::SourceClasses& classes_of(Scratch& s, const EventSource& src) {
         }
     }
     return s.sources.emplace(key, std::move(out)).first->second;
+}
+
+/// Loads an event of the chunk and plans its scans.
+void plan_event(Scratch& s, const model::Event& e) {
+    s.next_event();
+    s.event_first = s.used;
+    Scratch::Planned p;
+    p.values_first = static_cast<std::uint32_t>(s.used);
+    p.jobs_first = static_cast<std::uint32_t>(s.jobs.size());
+    load_event(s, e);
+    event_source(s, s.source);
+    p.classes = &classes_of(s, s.source);
+    plan_scans(s, p.classes->partitions, s.source.windows);
+    p.values_end = static_cast<std::uint32_t>(s.used);
+    p.jobs_end = static_cast<std::uint32_t>(s.jobs.size());
+    s.planned.push_back(p);
 }
 
 bool atom_true(const Scratch& s, const Atom& a, std::uint32_t id) {
@@ -747,13 +837,17 @@ std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
         ~Fold() { s.fold_counters(); }
     } fold{s};
     for (std::size_t index = 0; index < events.size(); ++index) {
+        if (index % kChunkEvents == 0) {
+            s.next_chunk();
+            for (auto i = index; i < std::min(events.size(), index + kChunkEvents); ++i) plan_event(s, events[i]);
+            s.run_scans();
+        }
         const model::Event& e = events[index];
-        s.next_event();
-        load_event(s, e);
-        EventSource& src = s.source;
-        event_source(s, src);
-        const auto& classes = classes_of(s, src);
-        scan_event(s, classes.partitions, src.windows);
+        const auto& planned = s.planned[index % kChunkEvents];
+        s.activate(planned);
+        s.replay_matches(planned);
+        direct_candidates(s);
+        const auto& classes = *planned.classes;
         const bool timed = index % 16 == 0;
         for (auto r : s.candidates) {
             // Evaluation form: class, evaluated, number of selections, their starts, condition, ...
