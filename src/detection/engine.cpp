@@ -25,6 +25,8 @@ constexpr std::size_t kMaxValuesPerEvent = 4096;
 // Events loaded before their scans run: each database is then scanned for all of them in
 // a row and stays in cache (the process creation CommandLine database, 2.7 MB, costs
 // about four times as much per value when other scans evicted it in between).
+// A chunk also ends once it holds kMaxValuesPerEvent values, so that it stores at most
+// twice the values one event may.
 constexpr std::size_t kChunkEvents = 64;
 constexpr std::size_t kMaxSourcesRemembered = 4096;
 constexpr std::size_t kMaxScannedBytes = 64 * 1024;  // per value: bounded work on huge fields
@@ -836,14 +838,18 @@ std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
         Scratch& s;
         ~Fold() { s.fold_counters(); }
     } fold{s};
+    std::size_t chunk_first = 0, chunk_end = 0;
     for (std::size_t index = 0; index < events.size(); ++index) {
-        if (index % kChunkEvents == 0) {
+        if (index == chunk_end) {
             s.next_chunk();
-            for (auto i = index; i < std::min(events.size(), index + kChunkEvents); ++i) plan_event(s, events[i]);
+            chunk_first = index;
+            do {
+                plan_event(s, events[chunk_end++]);
+            } while (chunk_end < events.size() && chunk_end - chunk_first < kChunkEvents && s.used < kMaxValuesPerEvent);
             s.run_scans();
         }
         const model::Event& e = events[index];
-        const auto& planned = s.planned[index % kChunkEvents];
+        const auto& planned = s.planned[index - chunk_first];
         s.activate(planned);
         s.replay_matches(planned);
         direct_candidates(s);
