@@ -343,9 +343,14 @@ struct ExtraHandler {
     }
     bool on_key(std::string_view sv, std::size_t, ec_t&) {
         if (depth == 1) {
-            key_part.append(sv);
-            ascii_lower(key_part, key);
-            key_part.clear();
+            // Most keys come in one piece: lowered straight from the parser's buffer.
+            if (key_part.empty()) {
+                ascii_lower(sv, key);
+            } else {
+                key_part.append(sv);
+                ascii_lower(key_part, key);
+                key_part.clear();
+            }
         }
         return true;
     }
@@ -354,6 +359,10 @@ struct ExtraHandler {
         return true;
     }
     bool on_string(std::string_view sv, std::size_t, ec_t&) {
+        if (text.empty()) {
+            emit(sv, true);  // in one piece: no copy
+            return true;
+        }
         text.append(sv);
         emit(text, true);
         text.clear();
