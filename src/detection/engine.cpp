@@ -14,6 +14,7 @@
 #include <list>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 
 namespace sai::detection {
 namespace {
@@ -81,7 +82,7 @@ struct Scratch {
     /// One Hyperscan scan of a chunk: a value (or, kNone, its event's keyword text) against
     /// a database; its matches, in report order, are matches[match_first .. match_end).
     struct Job {
-        const hs_database_t* db = nullptr;
+        const HsDatabase* matcher = nullptr;
         std::uint32_t value = kNone;
         std::uint32_t event = 0;
         std::uint32_t match_first = 0, match_end = 0;
@@ -111,6 +112,7 @@ struct Scratch {
     std::vector<std::string> keyword_texts;  // per event of the chunk
     std::vector<Job> jobs;
     std::vector<std::uint32_t> job_order, matches;
+    std::vector<std::uint32_t> database_jobs, databases_used;  // run_scans: jobs per database id
     std::vector<Planned> planned;
     std::vector<std::int8_t> selection_memo;
     std::unordered_map<std::string, SourceClasses, CompiledRuleSet::Impl::StringHash, std::equal_to<>> sources;
@@ -136,6 +138,7 @@ struct Scratch {
         slot_head.assign(s.slot_names.size(), kNone);
         slot_epoch.assign(s.slot_names.size(), 0);
         atom_epoch.assign(s.atoms.size(), 0);
+        database_jobs.assign(s.databases, 0);
         rule_marks.assign(s.rules.size(), RuleMark{});
         eval_ns.assign(s.rules.size(), 0);
         evaluated.clear();
@@ -261,23 +264,34 @@ struct Scratch {
 
     /// Plans a scan of `text` (a value, or kNone: the keyword text) of the current event.
     void plan_scan(const HsDatabase& matcher, std::uint32_t value) {
-        if (matcher.db != nullptr) jobs.push_back({matcher.db, value, static_cast<std::uint32_t>(planned.size())});
+        if (matcher.db != nullptr) jobs.push_back({&matcher, value, static_cast<std::uint32_t>(planned.size())});
     }
 
     /// Runs the chunk's scans grouped by database; each keeps its matches in report order.
     void run_scans() {
-        job_order.resize(jobs.size());
-        for (std::uint32_t j = 0; j < jobs.size(); ++j) job_order[j] = j;
-        std::stable_sort(job_order.begin(), job_order.end(),
-                         [&](std::uint32_t a, std::uint32_t b) { return jobs[a].db < jobs[b].db; });
+        group_jobs_by_database();
         matches.clear();
         for (auto j : job_order) {
             auto& job = jobs[j];
             const std::string& text = job.value == kNone ? keyword_texts[job.event] : values[job.value].raw;
             job.match_first = static_cast<std::uint32_t>(matches.size());
-            hs_scan(job.db, text.data(), static_cast<unsigned>(text.size()), 0, hs, on_match_thunk, &matches);
+            hs_scan(job.matcher->db, text.data(), static_cast<unsigned>(text.size()), 0, hs, on_match_thunk, &matches);
             job.match_end = static_cast<std::uint32_t>(matches.size());
         }
+    }
+
+    /// job_order: the jobs, those of one database together (a counting sort by database id;
+    /// the groups' order does not matter, the matches are replayed by job).
+    void group_jobs_by_database() {
+        databases_used.clear();
+        for (const auto& job : jobs) {
+            if (database_jobs[job.matcher->id]++ == 0) databases_used.push_back(job.matcher->id);
+        }
+        std::uint32_t start = 0;
+        for (auto d : databases_used) start += std::exchange(database_jobs[d], start);  // count -> first place
+        job_order.resize(jobs.size());
+        for (std::uint32_t j = 0; j < jobs.size(); ++j) job_order[database_jobs[jobs[j].matcher->id]++] = j;
+        for (auto d : databases_used) database_jobs[d] = 0;
     }
 
     /// The matches of the current event's scans, in the order an event-by-event scan
