@@ -106,8 +106,8 @@ struct Scratch {
         std::uint32_t evaluations = 0;
     };
     std::vector<RuleMark> rule_marks;
-    std::vector<std::uint64_t> eval_ns;      // per rule, this batch (sampled events)
-    std::vector<std::uint32_t> evaluated;    // rules with evaluations in this batch
+    std::vector<std::uint64_t> eval_ns;    // per rule, this batch (sampled events)
+    std::vector<std::uint32_t> evaluated;  // rules with evaluations in this batch
     std::vector<std::uint32_t> present, candidates, keyword_only;
     std::vector<std::string> keyword_texts;  // per event of the chunk
     std::vector<Job> jobs;
@@ -264,7 +264,9 @@ struct Scratch {
 
     /// Plans a scan of `text` (a value, or kNone: the keyword text) of the current event.
     void plan_scan(const HsDatabase& matcher, std::uint32_t value) {
-        if (matcher.db != nullptr) jobs.push_back({&matcher, value, static_cast<std::uint32_t>(planned.size())});
+        if (matcher.db != nullptr) {
+            jobs.push_back({&matcher, value, static_cast<std::uint32_t>(planned.size())});
+        }
     }
 
     /// Runs the chunk's scans grouped by database; each keeps its matches in report order.
@@ -275,7 +277,8 @@ struct Scratch {
             auto& job = jobs[j];
             const std::string& text = job.value == kNone ? keyword_texts[job.event] : values[job.value].raw;
             job.match_first = static_cast<std::uint32_t>(matches.size());
-            hs_scan(job.matcher->db, text.data(), static_cast<unsigned>(text.size()), 0, hs, on_match_thunk, &matches);
+            hs_scan(job.matcher->db, text.data(), static_cast<unsigned>(text.size()), 0, hs, on_match_thunk,
+                    &matches);
             job.match_end = static_cast<std::uint32_t>(matches.size());
         }
     }
@@ -288,7 +291,9 @@ struct Scratch {
             if (database_jobs[job.matcher->id]++ == 0) databases_used.push_back(job.matcher->id);
         }
         std::uint32_t start = 0;
-        for (auto d : databases_used) start += std::exchange(database_jobs[d], start);  // count -> first place
+        for (auto d : databases_used) {
+            start += std::exchange(database_jobs[d], start);  // its count -> its first place
+        }
         job_order.resize(jobs.size());
         for (std::uint32_t j = 0; j < jobs.size(); ++j) job_order[database_jobs[jobs[j].matcher->id]++] = j;
         for (auto d : databases_used) database_jobs[d] = 0;
@@ -869,7 +874,8 @@ std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
             chunk_first = index;
             do {
                 plan_event(s, events[chunk_end++]);
-            } while (chunk_end < events.size() && chunk_end - chunk_first < kChunkEvents && s.used < kMaxValuesPerEvent);
+            } while (chunk_end < events.size() && chunk_end - chunk_first < kChunkEvents &&
+                     s.used < kMaxValuesPerEvent);
             s.run_scans();
         }
         const model::Event& e = events[index];

@@ -269,8 +269,8 @@ detection:
         const auto n = std::to_string(i);
         switch (i % 4) {
             case 0:
-                batch.push_back(sysmon(R"({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "whoami run )" + n +
-                                       R"(", "ParentImage": "C:\\p)" + n + R"(.exe"})"));
+                batch.push_back(sysmon(R"({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "whoami run )" +
+                                       n + R"(", "ParentImage": "C:\\p)" + n + R"(.exe"})"));
                 break;
             case 1:
                 batch.push_back(sysmon(R"({"TargetObject": "HKLM\\Software\\Run\\)" + n + R"("})", 13));
@@ -282,7 +282,9 @@ detection:
             default: {
                 // An event of many values: the chunk holding it ends early.
                 std::string many = R"({"Image": "C:\\cmd.exe", "CommandLine": "run )" + n + R"(", "Tags": [)";
-                for (int v = 0; v < (i == 99 ? 5000 : 3); ++v) many += (v ? ",\"t" : "\"t") + std::to_string(v) + "\"";
+                for (int v = 0; v < (i == 99 ? 5000 : 3); ++v) {
+                    many += (v ? ",\"t" : "\"t") + std::to_string(v) + "\"";
+                }
                 batch.push_back(sysmon(many + "]}"));
             }
         }
