@@ -11,6 +11,7 @@
 #include <charconv>
 #include <chrono>
 #include <deque>
+#include <exception>
 #include <list>
 #include <mutex>
 #include <unordered_map>
@@ -112,6 +113,7 @@ struct Scratch {
     std::vector<std::string> keyword_texts;  // per event of the chunk
     std::vector<Job> jobs;
     std::vector<std::uint32_t> job_order, matches;
+    std::exception_ptr match_error;  // from on_match_thunk
     std::vector<std::uint32_t> database_jobs, databases_used;  // run_scans: jobs per database id
     std::vector<Planned> planned;
     std::vector<std::int8_t> selection_memo;
@@ -277,8 +279,8 @@ struct Scratch {
             auto& job = jobs[j];
             const std::string& text = job.value == kNone ? keyword_texts[job.event] : values[job.value].raw;
             job.match_first = static_cast<std::uint32_t>(matches.size());
-            hs_scan(job.matcher->db, text.data(), static_cast<unsigned>(text.size()), 0, hs, on_match_thunk,
-                    &matches);
+            hs_scan(job.matcher->db, text.data(), static_cast<unsigned>(text.size()), 0, hs, on_match_thunk, this);
+            if (match_error) std::rethrow_exception(std::exchange(match_error, nullptr));
             job.match_end = static_cast<std::uint32_t>(matches.size());
         }
     }
@@ -317,8 +319,16 @@ struct Scratch {
         }
     }
 
+    /// Hyperscan's callback: keeps the id. No exception crosses Hyperscan's C code: a failed
+    /// allocation stops the scan and is rethrown after it.
     static int on_match_thunk(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx) {
-        static_cast<std::vector<std::uint32_t>*>(ctx)->push_back(id);
+        auto& s = *static_cast<Scratch*>(ctx);
+        try {
+            s.matches.push_back(id);
+        } catch (...) {
+            s.match_error = std::current_exception();
+            return 1;
+        }
         return 0;
     }
 };
