@@ -279,7 +279,8 @@ struct Scratch {
             auto& job = jobs[j];
             const std::string& text = job.value == kNone ? keyword_texts[job.event] : values[job.value].raw;
             job.match_first = static_cast<std::uint32_t>(matches.size());
-            hs_scan(job.matcher->db, text.data(), static_cast<unsigned>(text.size()), 0, hs, on_match_thunk, this);
+            const auto size = static_cast<unsigned>(text.size());
+            hs_scan(job.matcher->db, text.data(), size, 0, hs, on_match_thunk, this);
             if (match_error) std::rethrow_exception(std::exchange(match_error, nullptr));
             job.match_end = static_cast<std::uint32_t>(matches.size());
         }
