@@ -113,9 +113,10 @@ struct Correlation {
 
 struct HsDatabase {
     hs_database_t* db = nullptr;
+    std::uint32_t id = 0;  // dense, per set (CompiledRuleSet::Impl::databases): groups scans by database
     ~HsDatabase();
     HsDatabase() = default;
-    HsDatabase(HsDatabase&& o) noexcept : db(o.db) { o.db = nullptr; }
+    HsDatabase(HsDatabase&& o) noexcept : db(o.db), id(o.id) { o.db = nullptr; }
     HsDatabase& operator=(HsDatabase&&) = delete;
 };
 
@@ -172,6 +173,7 @@ struct CompiledRuleSet::Impl {
     std::uint32_t channel_slot = 0, event_id_slot = 0, provider_slot = 0, category_slot = 0, module_slot = 0, message_slot = 0;
     std::uint64_t generation = 0;  // distinct per compiled set: keys per-thread scratch
     std::size_t pattern_bytes = 0;
+    std::uint32_t databases = 0;  // compiled Hyperscan databases, ids 0 .. databases - 1
     std::unordered_map<std::string, std::uint32_t> by_id;
 };
 

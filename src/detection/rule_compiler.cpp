@@ -1052,6 +1052,7 @@ private:
                     impl_->pattern_bytes += key.first.size();
                 }
                 target.db = db;
+                target.id = impl_->databases++;
                 return;
             }
             // A pattern that compiled alone failed in company (e.g. resource limits):

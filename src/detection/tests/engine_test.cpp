@@ -217,6 +217,104 @@ TEST(EngineTest, EachKindOfEventMeetsExactlyTheRulesOfItsLogsource) {
     EXPECT_EQ(sorted(fired(set, event(R"({"process": {"executable": "C:\\x\\cmd.exe"}})"))), (Ids{"any", "linux", "zeek"}));
 }
 
+TEST(EngineTest, ABatchGivesEachEventTheDetectionsItGetsAlone) {
+    // The engine loads a batch by chunks and scans each database for a whole chunk in a
+    // row: every event must still get its own detections, explanations and their order.
+    const auto set = compile(R"(
+title: whoami
+id: pc
+logsource: {product: windows, category: process_creation}
+detection:
+    sel: {CommandLine|contains: whoami}
+    condition: sel
+---
+title: run number
+id: num
+logsource: {product: windows, category: process_creation}
+detection:
+    sel: {CommandLine|re: 'run [0-9]*7$'}
+    img: {Image|endswith: '\cmd.exe'}
+    condition: sel and img
+---
+title: no parent
+id: null
+logsource: {product: windows, category: process_creation}
+detection:
+    sel: {CommandLine|contains: run}
+    filter: {ParentImage: null}
+    condition: sel and not filter
+---
+title: registry
+id: reg
+logsource: {product: windows, category: registry_set}
+detection:
+    sel: {TargetObject|contains: '\Run\'}
+    condition: sel
+---
+title: keyword
+id: kw
+detection:
+    keywords: [needle]
+    condition: keywords
+---
+title: root
+id: root
+logsource: {product: linux}
+detection:
+    sel: {user.name: root}
+    condition: sel
+)");
+    std::vector<model::Event> batch;
+    for (int i = 0; i < 200; ++i) {
+        const auto n = std::to_string(i);
+        switch (i % 4) {
+            case 0:
+                batch.push_back(sysmon(R"({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "whoami run )" +
+                                       n + R"(", "ParentImage": "C:\\p)" + n + R"(.exe"})"));
+                break;
+            case 1:
+                batch.push_back(sysmon(R"({"TargetObject": "HKLM\\Software\\Run\\)" + n + R"("})", 13));
+                break;
+            case 2:
+                batch.push_back(event(R"({"user": {"name": ")" + std::string(i % 8 == 2 ? "root" : "alice") +
+                                      R"("}, "message": "a needle )" + n + R"("})"));
+                break;
+            default: {
+                // An event of many values: the chunk holding it ends early.
+                std::string many = R"({"Image": "C:\\cmd.exe", "CommandLine": "run )" + n + R"(", "Tags": [)";
+                for (int v = 0; v < (i == 99 ? 5000 : 3); ++v) {
+                    many += (v ? ",\"t" : "\"t") + std::to_string(v) + "\"";
+                }
+                batch.push_back(sysmon(many + "]}"));
+            }
+        }
+    }
+    Engine engine(set);
+    const auto together = engine.evaluate(batch);
+    std::vector<Detection> alone;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        for (auto d : engine.evaluate(std::span(&batch[i], 1))) {
+            d.event_index = i;
+            alone.push_back(std::move(d));
+        }
+    }
+    auto text = [](const std::vector<Detection>& ds) {
+        std::vector<std::string> out;
+        for (const auto& d : ds) {
+            std::string line = d.rule_id + " #" + std::to_string(d.event_index) + " " + d.event_ids.at(0);
+            for (const auto& m : d.matched) {
+                for (const auto& f : m.fields) line += " " + m.name + "." + f.field + "=" + f.value;
+            }
+            out.push_back(line);
+        }
+        return out;
+    };
+    // 50 each of pc, null (case 0), reg, kw; 25 root; num on the 10 "run ...7" of case 3.
+    EXPECT_EQ(together.size(), 235u);
+    EXPECT_EQ(text(together), text(alone));
+    EXPECT_EQ(set->counters(set->find("pc")).evaluations.load(), 100u) << "50 events, twice";
+}
+
 TEST(EngineTest, SwapInstallsANewRuleSetWhileOthersEvaluate) {
     auto a = compile("title: a\nid: a\ndetection:\n  sel: {user.name: root}\n  condition: sel\n");
     auto b = compile("title: b\nid: b\ndetection:\n  sel: {user.name: root}\n  condition: sel\n");
