@@ -18,6 +18,40 @@ std::unique_ptr<TemplateMiner> make(MinerOptions o = {}, MinerLimits l = {}) {
     return std::move(*m);
 }
 
+/// `count` random lines of 1-40 characters drawn from `alphabet`; `spice` may edit each.
+template <class Spice>
+std::vector<std::string> random_lines(unsigned seed, const std::string& alphabet, int count, Spice spice) {
+    std::vector<std::string> lines;
+    std::mt19937 rng(seed);
+    for (int i = 0; i < count; ++i) {
+        std::string line;
+        const auto size = 1 + rng() % 40;
+        for (std::size_t k = 0; k < size; ++k) line += alphabet[rng() % alphabet.size()];
+        spice(rng, line);
+        lines.push_back(line);
+    }
+    return lines;
+}
+
+/// Miners with masks `a` and with masks `b` (no generic masking) give every line the same
+/// template and parameters.
+void expect_same_masking(const std::vector<std::string>& a, const std::vector<std::string>& b,
+                         const std::vector<std::string>& lines) {
+    MinerOptions oa;
+    oa.masks = a;
+    oa.generic_masking = false;
+    MinerOptions ob = oa;
+    ob.masks = b;
+    auto ma = make(oa);
+    auto mb = make(ob);
+    for (const auto& line : lines) {
+        const auto ra = ma->parse("f", line);
+        const auto rb = mb->parse("f", line);
+        ASSERT_EQ(ra.template_text, rb.template_text) << b.back() << " on " << line;
+        ASSERT_EQ(ra.params, rb.params) << b.back() << " on " << line;
+    }
+}
+
 TEST(TemplateMinerTest, MasksNumbersIpsHexPathsUuidsAndTimes) {
     auto m = make();
     auto r = m->parse("t", "conn 10.0.0.1:8080 id=0x1f uuid 550e8400-e29b-41d4-a716-446655440000 at 12:30:45 "
@@ -175,28 +209,10 @@ TEST(TemplateMinerTest, BuiltinIpv4MasksMaskWhatTheirRegularExpressionsMatch) {
         "from 10.0.0.1 now", "to /10.250.19.102:54106 x", "1234.5.6.7", "1.2.3.4.5.6.7.8", "//1.2.3.4:123456",
         "1.2.3.4:", "a1.2.3.45678 /1.2.3.4/5.6.7.8:9", "999.999.999.9999:99999", "1.2.3.4 :80 /./1.1.1.1", "x11.2.3.4",
         "x/1.2.3.4"};
-    std::mt19937 rng(7);
-    const std::string alphabet = "0123456789..../:: ax";
-    for (int i = 0; i < 3000; ++i) {
-        std::string line;
-        const auto size = 1 + rng() % 40;
-        for (std::size_t k = 0; k < size; ++k) line += alphabet[rng() % alphabet.size()];
-        lines.push_back(line);
-    }
+    const auto random = random_lines(7, "0123456789..../:: ax", 3000, [](std::mt19937&, std::string&) {});
+    lines.insert(lines.end(), random.begin(), random.end());
     for (const auto& [builtin, regex] : cases) {
-        MinerOptions a;
-        a.masks = builtin;
-        a.generic_masking = false;
-        MinerOptions b = a;
-        b.masks = regex;
-        auto ma = TemplateMiner::create(a).value();
-        auto mb = TemplateMiner::create(b).value();
-        for (const auto& line : lines) {
-            const auto ra = ma->parse("f", line);
-            const auto rb = mb->parse("f", line);
-            ASSERT_EQ(ra.template_text, rb.template_text) << line;
-            ASSERT_EQ(ra.params, rb.params) << line;
-        }
+        expect_same_masking(builtin, regex, lines);
     }
 }
 
@@ -227,29 +243,13 @@ TEST(TemplateMinerTest, HandMatchedMasksMaskWhatTheirRegularExpressionsMatch) {
                                    "..a.b- -x.y.z. _.1.2.3:x",
                                    "id12 idx id-3",
                                    "x11.2.3.4.5 x1.22.3.4.5.6 12:34.5.6.7.8"};
-    std::mt19937 rng(11);
-    const std::string alphabet = "0123456789....//::__--  axkbZ\x80";
-    for (int i = 0; i < 3000; ++i) {
-        std::string line;
-        const auto size = 1 + rng() % 40;
-        for (std::size_t k = 0; k < size; ++k) line += alphabet[rng() % alphabet.size()];
-        if (rng() % 4 == 0) line.insert(rng() % line.size(), rng() % 2 ? "blk_" : "id");
-        lines.push_back(line);
-    }
+    const auto random =
+        random_lines(11, "0123456789....//::__--  axkbZ\x80", 3000, [](std::mt19937& rng, std::string& line) {
+            if (rng() % 4 == 0) line.insert(rng() % line.size(), rng() % 2 ? "blk_" : "id");
+        });
+    lines.insert(lines.end(), random.begin(), random.end());
     for (const auto& masks : cases) {
-        MinerOptions a;
-        a.masks = masks;
-        a.generic_masking = false;
-        MinerOptions b = a;
-        b.masks = wrapped(masks);
-        auto ma = TemplateMiner::create(a).value();
-        auto mb = TemplateMiner::create(b).value();
-        for (const auto& line : lines) {
-            const auto ra = ma->parse("f", line);
-            const auto rb = mb->parse("f", line);
-            ASSERT_EQ(ra.template_text, rb.template_text) << masks.back() << " on " << line;
-            ASSERT_EQ(ra.params, rb.params) << masks.back() << " on " << line;
-        }
+        expect_same_masking(masks, wrapped(masks), lines);
     }
 }
 
