@@ -11,8 +11,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_packages=(
     # toolchain
     build-essential cmake ninja-build ccache mold pkg-config git curl ca-certificates
-    # libraries
-    libboost1.81-all-dev libboost-json1.81-dev libboost-url1.81-dev
+    # libraries (mimalloc: the allocator every executable links, see cmake/sai.cmake)
+    libmimalloc-dev libboost1.81-all-dev libboost-json1.81-dev libboost-url1.81-dev
     libsqlite3-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
     libssl-dev libsodium-dev libjwt-dev libcrypt-dev openssl libcurl4-openssl-dev
     # log parsing and detection: multi-pattern matching, Sigma YAML
