@@ -37,9 +37,14 @@ bool read_int(std::string_view text, std::size_t pos, std::size_t len, int& out)
     return std::from_chars(first, first + len, out).ec == std::errc{};
 }
 
-}  // namespace
+/// An RFC 3339 time as whole seconds plus the fraction: wide enough for every year
+/// the format can write (0000-9999), which nanoseconds in 64 bits are not.
+struct Rfc3339 {
+    std::chrono::sys_seconds seconds;
+    std::chrono::nanoseconds fraction;
+};
 
-std::optional<TimePoint> parse_rfc3339(std::string_view s) {
+std::optional<Rfc3339> parse_parts(std::string_view s) {
     int y, mo, d, h, mi, sec;
     if (!read_int(s, 0, 4, y) || s.size() < 19 || s[4] != '-' || !read_int(s, 5, 2, mo) || s[7] != '-' ||
         !read_int(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !read_int(s, 11, 2, h) ||
@@ -87,8 +92,28 @@ std::optional<TimePoint> parse_rfc3339(std::string_view s) {
         return std::nullopt;
     }
     const auto days = std::chrono::sys_days(ymd);
-    const auto t = days + std::chrono::hours(h) + std::chrono::minutes(mi) + std::chrono::seconds(sec) - offset;
-    return std::chrono::time_point_cast<Clock::duration>(t + frac);
+    return Rfc3339{days + std::chrono::hours(h) + std::chrono::minutes(mi) + std::chrono::seconds(sec) - offset, frac};
+}
+
+}  // namespace
+
+std::optional<TimePoint> parse_rfc3339(std::string_view s) {
+    auto parts = parse_parts(s);
+    using std::chrono::seconds;
+    constexpr auto kLimit = std::chrono::duration_cast<seconds>(Clock::duration::max()) - seconds(1);
+    if (!parts || parts->seconds.time_since_epoch() > kLimit || parts->seconds.time_since_epoch() < -kLimit) {
+        return std::nullopt;
+    }
+    return std::chrono::time_point_cast<Clock::duration>(parts->seconds) + parts->fraction;
+}
+
+std::optional<std::int64_t> parse_rfc3339_ms(std::string_view s) {
+    auto parts = parse_parts(s);
+    if (!parts) {
+        return std::nullopt;
+    }
+    return parts->seconds.time_since_epoch().count() * 1000 +
+           std::chrono::duration_cast<std::chrono::milliseconds>(parts->fraction).count();
 }
 
 }  // namespace sai::core

@@ -152,14 +152,13 @@ std::optional<std::string> as_text(const bj::value& v) {
 
 std::optional<std::int64_t> parse_time_ms(const bj::value& v) {
     if (v.is_string()) {
-        if (auto t = core::parse_rfc3339(v.get_string())) {
-            return std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count();
-        }
-        return std::nullopt;
+        return core::parse_rfc3339_ms(v.get_string());
     }
     if (auto n = as_number(v)) {
         // Epoch seconds or milliseconds, told apart by magnitude (seconds until year 33658).
-        return static_cast<std::int64_t>(*n < 1e12 ? *n * 1000.0 : *n);
+        // Held within ±2^62 so the cast is defined; such times then fail the range check.
+        constexpr double kLimit = 4.6e18;
+        return static_cast<std::int64_t>(std::clamp(*n < 1e12 ? *n * 1000.0 : *n, -kLimit, kLimit));
     }
     return std::nullopt;
 }

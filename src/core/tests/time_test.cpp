@@ -27,5 +27,15 @@ TEST(TimeTest, RejectsMalformedTimes) {
     EXPECT_FALSE(parse_rfc3339("2025-11-29T09:20:00.Z"));
 }
 
+TEST(TimeTest, YearsTheClockCannotHoldAreRejectedButStillReadAsMilliseconds) {
+    // Nanoseconds in 64 bits end in 2262: a later year must not wrap into the past.
+    EXPECT_FALSE(parse_rfc3339("3026-01-01T00:00:00Z"));
+    EXPECT_FALSE(parse_rfc3339("1500-01-01T00:00:00Z"));
+    EXPECT_EQ(parse_rfc3339_ms("3026-01-01T00:00:00Z"), 33'324'134'400'000);
+    EXPECT_EQ(parse_rfc3339_ms("0001-01-01T00:00:00Z"), -62'135'596'800'000);
+    EXPECT_EQ(parse_rfc3339_ms("2025-11-29T10:20:00.123+01:00"), 1'764'408'000'123);
+    EXPECT_FALSE(parse_rfc3339_ms("2025-11-29T09:20:00"));
+}
+
 }  // namespace
 }  // namespace sai::core

@@ -72,6 +72,19 @@ TEST(EventTest, TimestampsDefaultToNowAndAreBounded) {
     EXPECT_NE(future.error().detail.find("@timestamp"), std::string::npos);
     EXPECT_FALSE(map(R"({"@timestamp": "1990-01-01T00:00:00Z"})"));
     EXPECT_FALSE(map(R"({"@timestamp": "yesterday"})"));
+    // Beyond the years a nanosecond clock holds, and numbers beyond any int64: still
+    // "in the future" or "before 2000", never wrapped around.
+    for (const char* far : {R"({"@timestamp": "3026-01-01T00:00:00Z"})", R"({"@timestamp": "9999-12-31T23:59:59Z"})",
+                             R"({"@timestamp": 1e300})"}) {
+        auto r = map(far);
+        ASSERT_FALSE(r) << far;
+        EXPECT_NE(r.error().detail.find("in the future"), std::string::npos) << far << ": " << r.error().detail;
+    }
+    for (const char* past : {R"({"@timestamp": "0001-01-01T00:00:00Z"})", R"({"@timestamp": -1e300})"}) {
+        auto r = map(past);
+        ASSERT_FALSE(r) << past;
+        EXPECT_NE(r.error().detail.find("before the year 2000"), std::string::npos) << past << ": " << r.error().detail;
+    }
 }
 
 TEST(EventTest, WrongTypesAndRangesAreRejectedWithTheFieldName) {

@@ -25,6 +25,10 @@ std::string format_rfc3339(TimePoint t);
 inline std::string format_rfc3339_ms(std::int64_t ms) { return format_rfc3339(TimePoint(std::chrono::milliseconds(ms))); }
 
 /// Parses RFC 3339 ("2026-11-29T09:00:00Z", fractional seconds and numeric offsets allowed).
+/// Empty for malformed text and for times the clock cannot hold (before 1678, after 2262).
 std::optional<TimePoint> parse_rfc3339(std::string_view text);
+
+/// The same as Unix milliseconds, for every year RFC 3339 can write (0000-9999).
+std::optional<std::int64_t> parse_rfc3339_ms(std::string_view text);
 
 }  // namespace sai::core
