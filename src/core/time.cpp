@@ -6,21 +6,47 @@
 
 namespace sai::core {
 
-std::string format_rfc3339(TimePoint t) {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-    std::time_t secs = static_cast<std::time_t>(ms / 1000);
-    int frac = static_cast<int>(ms % 1000);
-    if (frac < 0) {
-        frac += 1000;
-        --secs;
+namespace {
+
+/// Writes `value` as exactly `width` decimal digits at `out`.
+void put_digits(char* out, int width, unsigned value) {
+    for (int i = width - 1; i >= 0; --i) {
+        out[i] = static_cast<char>('0' + value % 10);
+        value /= 10;
     }
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-    return buf;
 }
+
+}  // namespace
+
+// Civil-date arithmetic from <chrono> and hand-placed digits: gmtime_r and snprintf made
+// up a fifth of serialising an event (two times per event).
+std::string format_rfc3339_ms(std::int64_t unix_ms) {
+    using namespace std::chrono;
+    const sys_time<milliseconds> ms{milliseconds(unix_ms)};
+    const auto day = floor<days>(ms);
+    const year_month_day ymd{day};
+    const hh_mm_ss<milliseconds> hms{ms - day};
+    const int year = static_cast<int>(ymd.year());
+    if (year < 0 || year > 9999) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", year, static_cast<unsigned>(ymd.month()),
+                      static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                      static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
+                      static_cast<int>(hms.subseconds().count()));
+        return buf;
+    }
+    std::string out = "0000-00-00T00:00:00.000Z";
+    put_digits(out.data(), 4, static_cast<unsigned>(year));
+    put_digits(out.data() + 5, 2, static_cast<unsigned>(ymd.month()));
+    put_digits(out.data() + 8, 2, static_cast<unsigned>(ymd.day()));
+    put_digits(out.data() + 11, 2, static_cast<unsigned>(hms.hours().count()));
+    put_digits(out.data() + 14, 2, static_cast<unsigned>(hms.minutes().count()));
+    put_digits(out.data() + 17, 2, static_cast<unsigned>(hms.seconds().count()));
+    put_digits(out.data() + 20, 3, static_cast<unsigned>(hms.subseconds().count()));
+    return out;
+}
+
+std::string format_rfc3339(TimePoint t) { return format_rfc3339_ms(unix_ms(t)); }
 
 namespace {
 

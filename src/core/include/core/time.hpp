@@ -21,8 +21,8 @@ inline std::int64_t now_unix_ms() { return unix_ms(Clock::now()); }
 /// "2026-11-29T09:00:00.123Z" (milliseconds, always UTC).
 std::string format_rfc3339(TimePoint t);
 
-/// The same for Unix milliseconds, the unit of every stored time.
-inline std::string format_rfc3339_ms(std::int64_t ms) { return format_rfc3339(TimePoint(std::chrono::milliseconds(ms))); }
+/// The same for Unix milliseconds, the unit of every stored time (any year).
+std::string format_rfc3339_ms(std::int64_t unix_ms);
 
 /// Parses RFC 3339 ("2026-11-29T09:00:00Z", fractional seconds and numeric offsets allowed).
 /// Empty for malformed text and for times the clock cannot hold (before 1678, after 2262).
