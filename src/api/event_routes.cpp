@@ -27,6 +27,7 @@ core::Result<std::vector<bj::value>> split_body(const Request& r, std::vector<Re
     const std::string_view type = r.header("Content-Type");
     bj::parse_options options;
     options.max_depth = 16;
+    json::TextParser parser(options);
     if (type.starts_with("application/x-ndjson") || type.starts_with("application/jsonl") ||
         type.starts_with("application/json-seq")) {
         std::string_view body = r.body;
@@ -44,13 +45,11 @@ core::Result<std::vector<bj::value>> split_body(const Request& r, std::vector<Re
             if (items.size() + rejected.size() >= kMaxIngestEvents) {
                 return make_error(Errc::PayloadTooLarge, "more than 100000 events in one request");
             }
-            boost::system::error_code ec;
-            auto v = bj::parse(line, ec, {}, options);
-            if (ec) {
-                rejected.push_back({index, "invalid JSON: " + ec.message()});
-                items.emplace_back(nullptr);
+            if (auto v = parser.parse(line)) {
+                items.push_back(std::move(*v));
             } else {
-                items.push_back(std::move(v));
+                rejected.push_back({index, v.error().detail});
+                items.emplace_back(nullptr);
             }
             ++index;
         }
@@ -60,11 +59,11 @@ core::Result<std::vector<bj::value>> split_body(const Request& r, std::vector<Re
         return make_error(Errc::InvalidArgument,
                           "Content-Type must be application/json or application/x-ndjson");
     }
-    boost::system::error_code ec;
-    auto v = bj::parse(r.body, ec, {}, options);
-    if (ec) {
-        return make_error(Errc::InvalidArgument, "invalid JSON: " + ec.message());
+    auto parsed = parser.parse(r.body);
+    if (!parsed) {
+        return parsed.error();
     }
+    bj::value& v = *parsed;
     if (v.is_array()) {
         if (v.get_array().size() > kMaxIngestEvents) {
             return make_error(Errc::PayloadTooLarge, "more than 100000 events in one request");

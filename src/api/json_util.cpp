@@ -1,6 +1,7 @@
 #include "json_util.hpp"
 
 #include "core/crypto.hpp"
+#include "core/json_text.hpp"
 #include "core/time.hpp"
 
 #include <charconv>
@@ -9,6 +10,26 @@ namespace sai::api::json {
 
 using core::Errc;
 using core::make_error;
+
+TextParser::TextParser(const boost::json::parse_options& options) : parser_({}, options) {}
+
+core::Result<boost::json::value> TextParser::parse(std::string_view text) {
+    parser_.reset();
+    boost::system::error_code ec;
+    const std::size_t used = parser_.write(text.data(), text.size(), ec);
+    if (!ec) {
+        return parser_.release();
+    }
+    // Boost.JSON calls a byte that is not UTF-8 a syntax error; say which it was.
+    for (std::size_t i = 0; i < text.size() && i <= used;) {
+        const std::size_t n = core::utf8_sequence_length(text, i);
+        if (n == 0) {
+            return make_error(Errc::InvalidArgument, "invalid UTF-8 at byte " + std::to_string(i));
+        }
+        i += n;
+    }
+    return make_error(Errc::InvalidArgument, "invalid JSON at byte " + std::to_string(used) + ": " + ec.message());
+}
 
 core::Result<boost::json::object> parse_object(const Request& request, bool allow_form) {
     const std::string_view type = request.header("Content-Type");
@@ -29,13 +50,13 @@ core::Result<boost::json::object> parse_object(const Request& request, bool allo
     if (request.body.empty()) {
         return make_error(Errc::InvalidArgument, "request body must be a JSON object");
     }
-    boost::system::error_code ec;
     boost::json::parse_options options;
     options.max_depth = 32;
-    boost::json::value value = boost::json::parse(request.body, ec, {}, options);
-    if (ec) {
-        return make_error(Errc::InvalidArgument, "invalid JSON: " + ec.message());
+    auto parsed = TextParser(options).parse(request.body);
+    if (!parsed) {
+        return parsed.error();
     }
+    boost::json::value& value = *parsed;
     if (!value.is_object()) {
         return make_error(Errc::InvalidArgument, "request body must be a JSON object");
     }

@@ -15,6 +15,18 @@
 
 namespace sai::api::json {
 
+/// Parses JSON text, naming where it failed: "invalid JSON at byte 17: syntax error", or
+/// "invalid UTF-8 at byte 9" when the text is not UTF-8 there. Reusable for many texts
+/// (NDJSON lines) without reallocating its buffers.
+class TextParser {
+public:
+    explicit TextParser(const boost::json::parse_options& options);
+    core::Result<boost::json::value> parse(std::string_view text);
+
+private:
+    boost::json::parser parser_;
+};
+
 /// The body as a JSON object. JSON bodies and, when `allow_form` is set,
 /// application/x-www-form-urlencoded bodies (as string fields).
 core::Result<boost::json::object> parse_object(const Request& request, bool allow_form = false);

@@ -99,16 +99,21 @@ class IngestTest(unittest.TestCase):
         self.assertEqual([r["index"] for r in res["rejected"]], [1, 2, 3, 4])
         self.assertIn("source.port", res["rejected"][0]["reason"])
         self.assertIn("message", res["rejected"][2]["reason"])
+        self.assertIn("in the future", res["rejected"][3]["reason"])
         self.assertEqual(len(self.search("q=" + tag)["items"]), 2)
 
     def test_malformed_bodies(self):
         self.assertEqual(self.post(b"{not json")[0], 400)
         self.assertEqual(self.post(b"[]")[0], 400)
         self.assertEqual(self.post(b"<xml/>", "application/xml")[0], 400)
-        status, _, res = self.post(b'{"message": "ok"}\n{broken\n', "application/x-ndjson")
+        status, _, res = self.post(b'{"message": "ok"}\n{broken\n{"message": "\xc3\x28"}\n', "application/x-ndjson")
         self.assertEqual(status, 202)
-        self.assertEqual(res["rejected"][0]["index"], 1)
-        self.assertEqual(self.post(b"\xff\xfe", "application/json")[0], 400)
+        self.assertEqual(res["rejected"], [{"index": 1, "reason": "invalid JSON at byte 1: syntax error"},
+                                           {"index": 2, "reason": "invalid UTF-8 at byte 13"}])
+        status, _, res = self.post(b'{"message": "ok"} trailing')
+        self.assertEqual((status, res["error"]["message"]), (400, "invalid JSON at byte 18: extra data"))
+        status, _, res = self.post(b"\xff\xfe", "application/json")
+        self.assertEqual((status, res["error"]["message"]), (400, "invalid UTF-8 at byte 0"))
 
     def test_limits(self):
         too_many = ndjson([{}] * 100001)
