@@ -152,9 +152,9 @@ core::Result<model::Event> parse_syslog(std::string_view msg, std::int64_t now_m
             return make_error(Errc::InvalidArgument, "RFC 5424 header is incomplete");
         }
         if (ts != "-") {
-            auto t = core::parse_rfc3339(ts);
+            auto t = core::parse_rfc3339_ms(ts);
             if (!t) return make_error(Errc::InvalidArgument, "RFC 5424 timestamp is not RFC 3339");
-            e.timestamp = std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count();
+            e.timestamp = *t;
         }
         if (host != "-") e.host_name = sanitize_utf8(host.substr(0, 255));
         if (app != "-") e.process_name = sanitize_utf8(app.substr(0, 48));

@@ -58,6 +58,17 @@ TEST(SyslogTest, DecemberMessageInJanuaryIsLastYear) {
     EXPECT_EQ(e.timestamp, 1'798'758'000'000);  // 2026-12-31T23:00:00Z
 }
 
+TEST(SyslogTest, ASenderClockFarOffIsKeptAsALabelAndTheEventTakesTheReceiveTime) {
+    // 2262 and later do not fit a nanosecond clock: still a time, not garbage.
+    for (const char* far : {"<34>1 2027-06-01T00:00:00Z host su - - - x", "<34>1 3026-10-11T22:14:15.003Z host su - - - x",
+                            "<34>1 1999-12-31T23:59:59Z host su - - - x"}) {
+        auto e = parse_syslog(far, kNow);
+        ASSERT_TRUE(e) << far;
+        EXPECT_EQ(e->timestamp, kNow) << far;
+        EXPECT_EQ(e->labels.at("syslog.timestamp_rejected").substr(0, 4), std::string_view(far).substr(6, 4)) << far;
+    }
+}
+
 TEST(SyslogTest, GarbageIsRejected) {
     for (const char* bad : {"", "hello", "<>x", "<999>1 x", "<12", "<abc>def", "<13>1 2026-11-11T22:14:15Z host"}) {
         EXPECT_FALSE(parse_syslog(bad, kNow)) << bad;
