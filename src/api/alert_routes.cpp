@@ -129,9 +129,9 @@ core::Result<model::Suppression> parse_suppression(const bj::object& body, bool 
         return make_error(Errc::InvalidArgument, "reason: say why these detections are not worth an alert");
     }
     if (*expires) {
-        auto t = core::parse_rfc3339(**expires);
+        auto t = core::parse_rfc3339_ms(**expires);
         if (!t) return make_error(Errc::InvalidArgument, "expires_at must be an RFC 3339 time");
-        s.expires_at = std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count();
+        s.expires_at = *t;
         if (s.expires_at <= core::now_unix_ms()) return make_error(Errc::InvalidArgument, "expires_at is in the past");
     }
     return s;

@@ -340,11 +340,11 @@ void add_auth_routes(Router& router, auth::AuthService& service, storage::AuditS
             q.limit = *limit + 1;
             for (const char* bound : {"from", "to"}) {
                 if (auto t = r.query_param(bound)) {
-                    auto parsed = core::parse_rfc3339(*t);
+                    auto parsed = core::parse_rfc3339_ms(*t);
                     if (!parsed) {
                         return make_error(Errc::InvalidArgument, std::string(bound) + " must be an RFC 3339 time");
                     }
-                    (std::string_view(bound) == "from" ? q.from : q.to) = core::format_rfc3339(*parsed);
+                    (std::string_view(bound) == "from" ? q.from : q.to) = core::format_rfc3339_ms(*parsed);
                 }
             }
             q.actor = r.query_param("actor");

@@ -156,12 +156,11 @@ core::Result<std::optional<std::int64_t>> time_param(const Request& r, const cha
     if (!text) {
         return std::optional<std::int64_t>();
     }
-    auto t = core::parse_rfc3339(*text);
+    auto t = core::parse_rfc3339_ms(*text);
     if (!t) {
         return make_error(Errc::InvalidArgument, std::string(name) + " must be an RFC 3339 time");
     }
-    return std::optional<std::int64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count());
+    return std::optional<std::int64_t>(*t);
 }
 
 core::Result<std::vector<std::string>> string_list(const boost::json::object& obj, std::string_view field,

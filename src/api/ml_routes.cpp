@@ -99,10 +99,9 @@ core::Result<std::optional<std::int64_t>> body_time(const bj::object& o, std::st
     const auto* v = o.if_contains(field);
     if (!v || v->is_null()) return std::optional<std::int64_t>{};
     if (!v->is_string()) return make_error(Errc::InvalidArgument, "window." + std::string(field) + " must be an RFC 3339 time");
-    auto t = core::parse_rfc3339(v->as_string());
+    auto t = core::parse_rfc3339_ms(v->as_string());
     if (!t) return make_error(Errc::InvalidArgument, "window." + std::string(field) + " must be an RFC 3339 time");
-    return std::optional<std::int64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count());
+    return std::optional<std::int64_t>(*t);
 }
 
 core::Result<ml::TrainingRequest> parse_train_request(const Request& r) {

@@ -281,9 +281,9 @@ void add_rule_routes(Router& router, RuleServices& services) {
                 auto t = json::optional_string(*body, key, 64);
                 if (!t) return error_response(r, t.error());
                 if (*t) {
-                    auto parsed = core::parse_rfc3339(**t);
+                    auto parsed = core::parse_rfc3339_ms(**t);
                     if (!parsed) return error_response(r, make_error(Errc::InvalidArgument, std::string(key) + " must be an RFC 3339 time"));
-                    *target = std::chrono::duration_cast<std::chrono::milliseconds>(parsed->time_since_epoch()).count();
+                    *target = *parsed;
                 }
             }
             if (!q.from_ms) return error_response(r, make_error(Errc::InvalidArgument, "give events, or a from (and to) over stored events"));

@@ -530,14 +530,14 @@ Result<NewApiKey> AuthService::create_api_key(std::string_view name, model::Role
         return make_error(Errc::InvalidArgument, "name must be 1 to 128 characters");
     }
     if (expires_at) {
-        auto t = core::parse_rfc3339(*expires_at);
+        auto t = core::parse_rfc3339_ms(*expires_at);
         if (!t) {
             return make_error(Errc::InvalidArgument, "expires_at must be an RFC 3339 time");
         }
-        if (*t <= core::Clock::now()) {
+        if (*t <= core::now_unix_ms()) {
             return make_error(Errc::InvalidArgument, "expires_at is in the past");
         }
-        expires_at = core::format_rfc3339(*t);
+        expires_at = core::format_rfc3339_ms(*t);
     }
     NewApiKey out;
     out.secret = "sk_" + new_secret();

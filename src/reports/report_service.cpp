@@ -36,12 +36,12 @@ core::Result<std::optional<std::int64_t>> time_field(const bj::object& body, std
     auto it = body.find(name);
     if (it == body.end() || it->value().is_null()) return std::optional<std::int64_t>{};
     const auto* text = it->value().if_string();
-    auto t = text && text->size() <= 64 ? core::parse_rfc3339(*text) : std::nullopt;
+    auto t = text && text->size() <= 64 ? core::parse_rfc3339_ms(*text) : std::nullopt;
     if (!t) {
         return make_error(Errc::InvalidArgument,
                           std::string(name) + " must be an RFC 3339 time such as 2026-11-01T00:00:00Z");
     }
-    return std::optional<std::int64_t>(to_ms(*t));
+    return std::optional<std::int64_t>(*t);
 }
 
 core::Result<std::string> choice(const bj::object& body, std::string_view name,
