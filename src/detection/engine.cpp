@@ -117,8 +117,7 @@ struct Scratch {
     std::unordered_map<std::string, SourceClasses, CompiledRuleSet::Impl::StringHash, std::equal_to<>> sources;
     std::string source_key;
     EventSource source;
-    ExtraBuffer extra_buffer;
-    std::string extra_path;  // the lowered path of the `extra` member being read
+    ExtraBuffer extra_keys, extra_texts;
     std::uint32_t epoch = 0;
     const CompiledRuleSet::Impl* set = nullptr;
 
@@ -218,10 +217,11 @@ struct Scratch {
         }
     }
 
-    void add_path(std::string_view lowered_path, std::string_view text, bool keyword) {
+    /// A value at `path` (in any case).
+    void add_path(std::string_view path, std::string_view text, bool keyword) {
         keyword = keyword && set->has_keywords;
-        if (auto it = set->path_slots.find(lowered_path); it != set->path_slots.end()) {
-            for (auto slot : it->second) {
+        if (const auto* slots = set->path_slots.slots(path)) {
+            for (auto slot : *slots) {
                 push(slot, text, keyword);
                 keyword = false;  // searched once
             }
@@ -335,12 +335,13 @@ struct Scratch {
 
 thread_local Scratch t_scratch;
 
-/// Feeds the top-level members of `extra` to the scratch: their lowered paths, each
-/// scalar value (strings also searched by keyword selections).
+/// Feeds the top-level members of `extra` to the scratch: each scalar value at its path
+/// (strings also searched by keyword selections).
 struct ExtraSink {
     Scratch& s;
-    void key(std::string_view name) { ascii_lower(name, s.extra_path); }
-    void value(std::string_view text, bool is_string) { s.add_path(s.extra_path, text, is_string); }
+    std::string_view path;  // valid until the next key
+    void key(std::string_view name) { path = name; }
+    void value(std::string_view text, bool is_string) { s.add_path(path, text, is_string); }
 };
 
 void load_event(Scratch& s, const model::Event& e) {
@@ -349,7 +350,7 @@ void load_event(Scratch& s, const model::Event& e) {
     });
     if (!e.extra.empty()) {
         ExtraSink sink{s};
-        extra_json::Reader(e.extra, s.extra_buffer).run(sink);
+        extra_json::Reader(e.extra, s.extra_keys, s.extra_texts).run(sink);
     }
 }
 

@@ -26,8 +26,8 @@
 
 namespace sai::detection {
 
-/// The reader's buffer for escaped strings, reused across events (it keeps its size, at
-/// most the largest `extra` read).
+/// A buffer of the reader's for escaped strings, reused across events (it keeps its size,
+/// at most the largest `extra` read).
 struct ExtraBuffer {
     std::unique_ptr<char[]> data;
     std::size_t size = 0;
@@ -62,8 +62,9 @@ inline const char* find_special(const char* p, const char* end) {
 
 class Reader {
 public:
-    Reader(std::string_view json, ExtraBuffer& buffer)
-        : p_(json.data()), end_(json.data() + json.size()), buffer_(buffer) {}
+    /// A key stays valid while its values are read: it has a buffer of its own.
+    Reader(std::string_view json, ExtraBuffer& keys, ExtraBuffer& texts)
+        : p_(json.data()), end_(json.data() + json.size()), keys_(keys), texts_(texts) {}
 
     template <class Handler>
     void run(Handler& handler) {
@@ -71,7 +72,7 @@ public:
         if (consume('}')) return;
         do {
             std::string_view key;
-            if (!consume('"') || !string(key) || !consume(':')) return;
+            if (!consume('"') || !string(keys_, key) || !consume(':')) return;
             handler.key(key);
             skip_space();
             if (p_ == end_) return;
@@ -91,7 +92,8 @@ public:
 private:
     const char* p_;
     const char* end_;
-    ExtraBuffer& buffer_;
+    ExtraBuffer& keys_;
+    ExtraBuffer& texts_;
 
     void skip_space() {
         while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
@@ -114,7 +116,7 @@ private:
             case '"': {
                 ++p_;
                 std::string_view text;
-                if (!string(text)) return false;
+                if (!string(texts_, text)) return false;
                 handler.value(text, true);
                 return true;
             }
@@ -151,8 +153,8 @@ private:
     }
 
     /// The string whose opening quote was just read: a span of the text when it has no
-    /// escape, else decoded into the buffer (valid until the next string). False when malformed.
-    bool string(std::string_view& out) {
+    /// escape, else decoded into `buffer` (valid until its next string). False when malformed.
+    bool string(ExtraBuffer& buffer, std::string_view& out) {
         const char* start = p_;
         p_ = find_special(p_, end_);
         if (p_ == end_ || static_cast<unsigned char>(*p_) < 0x20) return false;
@@ -162,7 +164,7 @@ private:
             return true;
         }
         // Decoded, a string is never longer than written: the rest of the text bounds it.
-        char* const first = buffer_.reserve(static_cast<std::size_t>(end_ - start));
+        char* const first = buffer.reserve(static_cast<std::size_t>(end_ - start));
         char* to = std::copy(start, p_, first);
         while (true) {
             // At a '\': one escape, then the next plain run.

@@ -132,7 +132,7 @@ TEST(EngineTest, ExtraMembersAreReadWithTheirValuesDecoded) {
     const auto e = with_extra(R"( { "Custom.Path" : "C:\\Temp\\a \"b\"\/c\u00e9\ud83d\ude00\n\t\u0001",
         "custom.list": [ "one", -2.5e3, [ "nested" ], {"o": "inner"}, true, null, "two" ],
         "custom.obj": {"x": "inner", "y": [1, "}"]}, "custom.num" : 42, "custom.flag": false, "custom.none": null,
-        "custom.plain": "plain \\ value" } )");
+        "custom.plain": "plain \\ value", "custom\u002Eesc": ["a\\b", "c\\d"] } )");
     EXPECT_EQ(explained("  sel: {custom.path|exists: true}\n  condition: sel", e),
               std::vector<std::string>{"C:\\Temp\\a \"b\"/c\xC3\xA9\xF0\x9F\x98\x80\n\t\x01"})
         << "keys compare case-insensitively; escapes, \\u and surrogate pairs decode to UTF-8";
@@ -142,6 +142,8 @@ TEST(EngineTest, ExtraMembersAreReadWithTheirValuesDecoded) {
                      .empty())
         << "numbers as written, booleans as words";
     EXPECT_FALSE(explained("  sel: {custom.list: 'true'}\n  condition: sel", e).empty());
+    EXPECT_FALSE(explained("  sel: {custom.esc: 'c\\d'}\n  condition: sel", e).empty())
+        << "an escaped key keeps its path while its escaped values are read";
     EXPECT_FALSE(explained("  keywords: ['plain \\ value']\n  condition: keywords", e).empty()) << "strings are keywords";
     for (const char* absent : {"  keywords: [nested]\n  condition: keywords", "  keywords: [inner]\n  condition: keywords",
                                "  keywords: ['42']\n  condition: keywords",
