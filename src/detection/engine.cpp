@@ -4,7 +4,6 @@
 #include "extra_json.hpp"
 #include "logsource.hpp"
 
-
 #include <algorithm>
 #include <atomic>
 #include <charconv>

@@ -14,8 +14,9 @@
 // value: a string unescaped (is_string), a number as written, true/false as "true" /
 // "false"; null yields nothing, nor do objects and arrays below the top level (skipped).
 // Malformed text: reading stops where the JSON cannot go on, after the values before it;
-// string bytes are passed on as they are (not checked as UTF-8), which is what a valid
-// `extra` holds anyway.
+// string bytes are passed on as they are (not checked as UTF-8) and skipped nested values
+// are not checked, at any depth: a valid `extra`, as the ingest mapping writes it, reads
+// the same as with a validating parser.
 
 #include <emmintrin.h>
 
