@@ -3,12 +3,27 @@
 // Windows events (through the real ingest mapping), Linux auth and network events;
 // and the compiled set's memory. Skips when the Sigma data is absent.
 // Run: build/bench/bench_detection
+// Profile one part of the mix (0 Windows, 1 sshd, 2 network flows) with all rules:
+//   build/bench/bench_detection --profile-part=0 [--timed=40]
+// evaluates the part once untraced, then once between callgrind's start and stop of
+// instrumentation (run under `valgrind --tool=callgrind --instr-atstart=no`), or with
+// --timed=N prints the thread CPU time of N evaluations (least and median).
 
 #include "detection/engine.hpp"
 #include "model/event.hpp"
 
 #include <benchmark/benchmark.h>
 #include <boost/json.hpp>
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#else
+#define CALLGRIND_START_INSTRUMENTATION
+#define CALLGRIND_STOP_INSTRUMENTATION
+#endif
+
+#include <ctime>
+#include <cstdio>
+#include <cstring>
 
 #include <cstdlib>
 #include <filesystem>
@@ -115,6 +130,16 @@ std::vector<model::Event> event_mix() {
     return mix;
 }
 
+/// One part of the mix: 0 Windows, 1 sshd, 2 network flows.
+std::vector<model::Event> mix_part(std::int64_t kind) {
+    static const auto events = event_mix();
+    std::vector<model::Event> part;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        if ((i % 2 == 0 ? 0 : i % 4 == 1 ? 1 : 2) == kind) part.push_back(events[i]);
+    }
+    return part;
+}
+
 void BM_Detect(benchmark::State& state) {
     const auto set = rules(static_cast<std::size_t>(state.range(0)));
     static const auto events = event_mix();
@@ -141,12 +166,7 @@ BENCHMARK(BM_Detect)->Arg(100)->Arg(1000)->Arg(0)->Unit(benchmark::kMillisecond)
 /// All rules, one part of the mix at a time: 0 Windows, 1 sshd, 2 network flows.
 void BM_DetectPart(benchmark::State& state) {
     const auto set = rules(0);
-    static const auto events = event_mix();
-    std::vector<model::Event> part;
-    for (std::size_t i = 0; i < events.size(); ++i) {
-        const auto kind = i % 2 == 0 ? 0 : i % 4 == 1 ? 1 : 2;
-        if (kind == state.range(0)) part.push_back(events[i]);
-    }
+    const auto part = mix_part(state.range(0));
     if (set->size() == 0 || part.empty()) {
         state.SkipWithError("no Sigma data (../shared/data/sigma or SAI_SIGMA_DIR)");
         return;
@@ -171,6 +191,50 @@ void BM_CompileAll(benchmark::State& state) {
 }
 BENCHMARK(BM_CompileAll)->Unit(benchmark::kSecond)->Iterations(1);
 
+double thread_cpu_ms() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+}
+
+/// --profile-part=K [--timed=N]: see the top of the file.
+int profile(std::int64_t kind, int timed) {
+    const auto set = rules(0);
+    const auto part = mix_part(kind);
+    if (set->size() == 0 || part.empty()) {
+        std::fprintf(stderr, "no Sigma data (../shared/data/sigma or SAI_SIGMA_DIR)\n");
+        return 1;
+    }
+    detection::Engine engine(set);
+    const auto detections = engine.evaluate(part).size();
+    std::printf("%zu rules, %zu events, %zu detections\n", set->size(), part.size(), detections);
+    if (timed == 0) {
+        CALLGRIND_START_INSTRUMENTATION;
+        benchmark::DoNotOptimize(engine.evaluate(part));
+        CALLGRIND_STOP_INSTRUMENTATION;
+        return 0;
+    }
+    std::vector<double> ms;
+    for (int i = 0; i < timed; ++i) {
+        const double start = thread_cpu_ms();
+        benchmark::DoNotOptimize(engine.evaluate(part));
+        ms.push_back(thread_cpu_ms() - start);
+    }
+    std::sort(ms.begin(), ms.end());
+    std::printf("ms per evaluation of the part: least %.2f, median %.2f\n", ms.front(), ms[ms.size() / 2]);
+    return 0;
+}
+
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+    if (argc > 1 && std::strncmp(argv[1], "--profile-part=", 15) == 0) {
+        const int timed = argc > 2 && std::strncmp(argv[2], "--timed=", 8) == 0 ? std::atoi(argv[2] + 8) : 0;
+        return profile(std::atoll(argv[1] + 15), timed);
+    }
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

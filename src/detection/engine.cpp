@@ -1,10 +1,8 @@
 #include "detection/engine.hpp"
 
 #include "compiled.hpp"
+#include "extra_json.hpp"
 #include "logsource.hpp"
-
-#include <boost/json.hpp>
-#include <boost/json/basic_parser_impl.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -19,8 +17,6 @@
 
 namespace sai::detection {
 namespace {
-
-namespace bj = boost::json;
 
 constexpr std::uint32_t kNone = UINT32_MAX;
 constexpr std::size_t kMaxValuesPerEvent = 4096;
@@ -120,6 +116,7 @@ struct Scratch {
     std::unordered_map<std::string, SourceClasses, CompiledRuleSet::Impl::StringHash, std::equal_to<>> sources;
     std::string source_key;
     EventSource source;
+    ExtraBuffer extra_keys, extra_texts;
     std::uint32_t epoch = 0;
     const CompiledRuleSet::Impl* set = nullptr;
 
@@ -219,10 +216,11 @@ struct Scratch {
         }
     }
 
-    void add_path(std::string_view lowered_path, std::string_view text, bool keyword) {
+    /// A value at `path` (in any case).
+    void add_path(std::string_view path, std::string_view text, bool keyword) {
         keyword = keyword && set->has_keywords;
-        if (auto it = set->path_slots.find(lowered_path); it != set->path_slots.end()) {
-            for (auto slot : it->second) {
+        if (const auto* slots = set->path_slots.slots(path)) {
+            for (auto slot : *slots) {
                 push(slot, text, keyword);
                 keyword = false;  // searched once
             }
@@ -336,89 +334,13 @@ struct Scratch {
 
 thread_local Scratch t_scratch;
 
-/// Feeds the top-level members of `extra` (dotted paths -> scalars or arrays of
-/// scalars) to the scratch without building a JSON tree.
-struct ExtraHandler {
-    static constexpr std::size_t max_object_size = std::size_t(-1);
-    static constexpr std::size_t max_array_size = std::size_t(-1);
-    static constexpr std::size_t max_key_size = std::size_t(-1);
-    static constexpr std::size_t max_string_size = std::size_t(-1);
-    using ec_t = boost::system::error_code;
-
-    Scratch* s = nullptr;
-    int depth = 0;
-    bool array2 = false;  // inside an array that is a top-level member's value
-    std::string key, key_part, text;
-
-    bool value_here() const { return depth == 1 || (depth == 2 && array2); }
-    void emit(std::string_view v, bool keyword) {
-        if (value_here()) s->add_path(key, v, keyword);
-    }
-    bool on_document_begin(ec_t&) { return true; }
-    bool on_document_end(ec_t&) { return true; }
-    bool on_object_begin(ec_t&) { ++depth; return true; }
-    bool on_object_end(std::size_t, ec_t&) { --depth; return true; }
-    bool on_array_begin(ec_t&) {
-        ++depth;
-        if (depth == 2) array2 = true;
-        return true;
-    }
-    bool on_array_end(std::size_t, ec_t&) {
-        if (depth == 2) array2 = false;
-        --depth;
-        return true;
-    }
-    bool on_key_part(std::string_view sv, std::size_t, ec_t&) {
-        if (depth == 1) key_part.append(sv);
-        return true;
-    }
-    bool on_key(std::string_view sv, std::size_t, ec_t&) {
-        if (depth == 1) {
-            // Most keys come in one piece: lowered straight from the parser's buffer.
-            if (key_part.empty()) {
-                ascii_lower(sv, key);
-            } else {
-                key_part.append(sv);
-                ascii_lower(key_part, key);
-                key_part.clear();
-            }
-        }
-        return true;
-    }
-    bool on_string_part(std::string_view sv, std::size_t, ec_t&) {
-        text.append(sv);
-        return true;
-    }
-    bool on_string(std::string_view sv, std::size_t, ec_t&) {
-        if (text.empty()) {
-            emit(sv, true);  // in one piece: no copy
-            return true;
-        }
-        text.append(sv);
-        emit(text, true);
-        text.clear();
-        return true;
-    }
-    bool on_number_part(std::string_view sv, ec_t&) {
-        text.append(sv);
-        return true;
-    }
-    bool number(std::string_view sv) {
-        text.append(sv);
-        emit(text, false);
-        text.clear();
-        return true;
-    }
-    bool on_int64(std::int64_t, std::string_view sv, ec_t&) { return number(sv); }
-    bool on_uint64(std::uint64_t, std::string_view sv, ec_t&) { return number(sv); }
-    bool on_double(double, std::string_view sv, ec_t&) { return number(sv); }
-    bool on_bool(bool b, ec_t&) {
-        emit(b ? "true" : "false", false);
-        return true;
-    }
-    bool on_null(ec_t&) { return true; }
-    bool on_comment_part(std::string_view, ec_t&) { return true; }
-    bool on_comment(std::string_view, ec_t&) { return true; }
+/// Feeds the top-level members of `extra` to the scratch: each scalar value at its path
+/// (strings also searched by keyword selections).
+struct ExtraSink {
+    Scratch& s;
+    std::string_view path;  // valid until the next key
+    void key(std::string_view name) { path = name; }
+    void value(std::string_view text, bool is_string) { s.add_path(path, text, is_string); }
 };
 
 void load_event(Scratch& s, const model::Event& e) {
@@ -426,17 +348,8 @@ void load_event(Scratch& s, const model::Event& e) {
         s.add_path(path, text, path == "message");
     });
     if (!e.extra.empty()) {
-        // One parser per thread: its handler's key and value buffers keep their capacity.
-        thread_local bj::basic_parser<ExtraHandler> parser(bj::parse_options{.max_depth = 32});
-        parser.reset();
-        auto& h = parser.handler();
-        h.s = &s;
-        h.depth = 0;
-        h.array2 = false;
-        h.key_part.clear();
-        h.text.clear();
-        boost::system::error_code ec;
-        parser.write_some(false, e.extra.data(), e.extra.size(), ec);
+        ExtraSink sink{s};
+        extra_json::Reader(e.extra, s.extra_keys, s.extra_texts).run(sink);
     }
 }
 

@@ -203,7 +203,7 @@ struct Builder {
         set.slot_names.emplace_back(sigma_name);
         slot_by_name.emplace(key, slot);
         for (auto& path : options.mapping.candidates(sigma_name)) {
-            set.path_slots[path].push_back(slot);
+            set.path_slots.add(path, slot);
         }
         return slot;
     }

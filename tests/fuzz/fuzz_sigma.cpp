@@ -1,5 +1,7 @@
 // Fuzz target: Sigma rule loading (YAML, modifiers, conditions, correlations) and the
-// evaluation of whatever compiled against two fixed events. Must never crash or hang.
+// evaluation of whatever compiled against two fixed events; and the same bytes as an
+// event's `extra` JSON, which the engine reads itself, against fixed rules. Must never
+// crash or hang.
 #include "detection/engine.hpp"
 #include "model/event.hpp"
 
@@ -25,6 +27,15 @@ std::vector<sai::model::Event> events() {
     return out;
 }
 
+/// Rules on a Windows field and on keywords: every `extra` value is looked up and kept.
+std::shared_ptr<const sai::detection::CompiledRuleSet> extra_rules() {
+    sai::detection::LoadReport report;
+    return sai::detection::load_rules_from_yaml(
+        "title: x\nid: x\nlogsource: {}\ndetection:\n  sel: {Image|endswith: cmd.exe}\n  keywords: [whoami]\n"
+        "  condition: sel or keywords\n",
+        report);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -43,6 +54,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             if (d.rule_id.empty() || d.event_ids.empty()) {
                 std::abort();
             }
+        }
+    }
+    static sai::detection::Engine extra_engine(extra_rules());
+    auto with_extra = kEvents[0];
+    with_extra.extra.assign(reinterpret_cast<const char*>(data), size);
+    for (const auto& d : extra_engine.evaluate(std::span(&with_extra, 1))) {
+        if (d.rule_id != "x") {
+            std::abort();
         }
     }
     return 0;

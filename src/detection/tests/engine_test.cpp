@@ -105,6 +105,63 @@ TEST(EngineTest, KeywordsSearchTheMessage) {
     EXPECT_TRUE(fires("  keywords:\n    '|all': [failed, root]\n  condition: keywords", e));
 }
 
+/// An event with only `extra`, as `text` has it (any JSON layout, not only the ingest mapping's).
+model::Event with_extra(std::string text) {
+    model::Event e;
+    e.id = "x1";
+    e.timestamp = kNow;
+    e.extra = std::move(text);
+    return e;
+}
+
+/// The explanation's values of the one detection of `detection` on `e` ("" when none fired).
+std::vector<std::string> explained(std::string_view detection, const model::Event& e) {
+    auto set = compile("title: t\nid: r\nlogsource: {}\ndetection:\n" + std::string(detection));
+    Engine engine(set);
+    const auto ds = engine.evaluate(std::span(&e, 1));
+    std::vector<std::string> values;
+    for (const auto& d : ds) {
+        for (const auto& m : d.matched) {
+            for (const auto& f : m.fields) values.push_back(f.value);
+        }
+    }
+    return values;
+}
+
+TEST(EngineTest, ExtraMembersAreReadWithTheirValuesDecoded) {
+    const auto e = with_extra(R"( { "Custom.Path" : "C:\\Temp\\a \"b\"\/c\u00e9\ud83d\ude00\n\t\u0001",
+        "custom.list": [ "one", -2.5e3, [ "nested" ], {"o": "inner"}, true, null, "two" ],
+        "custom.obj": {"x": "inner", "y": [1, "}"]}, "custom.num" : 42, "custom.flag": false, "custom.none": null,
+        "custom.plain": "plain \\ value", "custom\u002Eesc": ["a\\b", "c\\d"] } )");
+    EXPECT_EQ(explained("  sel: {custom.path|exists: true}\n  condition: sel", e),
+              std::vector<std::string>{"C:\\Temp\\a \"b\"/c\xC3\xA9\xF0\x9F\x98\x80\n\t\x01"})
+        << "keys compare case-insensitively; escapes, \\u and surrogate pairs decode to UTF-8";
+    EXPECT_EQ(explained("  sel: {custom.list: two}\n  condition: sel", e), std::vector<std::string>{"one"})
+        << "each scalar of an array is a value of its member";
+    EXPECT_FALSE(explained("  sel: {custom.list: '-2.5e3', custom.num: 42, custom.flag: 'false'}\n  condition: sel", e)
+                     .empty())
+        << "numbers as written, booleans as words";
+    EXPECT_FALSE(explained("  sel: {custom.list: 'true'}\n  condition: sel", e).empty());
+    EXPECT_FALSE(explained("  sel: {custom.esc: 'c\\d'}\n  condition: sel", e).empty())
+        << "an escaped key keeps its path while its escaped values are read";
+    EXPECT_FALSE(explained("  keywords: ['plain \\ value']\n  condition: keywords", e).empty()) << "strings are keywords";
+    for (const char* absent : {"  keywords: [nested]\n  condition: keywords", "  keywords: [inner]\n  condition: keywords",
+                               "  keywords: ['42']\n  condition: keywords",
+                               "  sel: {custom.obj|exists: true}\n  condition: sel",
+                               "  sel: {custom.obj.x|exists: true}\n  condition: sel",
+                               "  sel: {custom.none|exists: true}\n  condition: sel"}) {
+        EXPECT_TRUE(explained(absent, e).empty()) << absent << ": nested values, numbers as keywords and null are not read";
+    }
+    // Malformed: the members before the fault are read, nothing after it.
+    for (const char* broken : {R"({"a.b": "v", "c.d": )", R"({"a.b": "v" "c.d": "w"})", R"({"a.b": "v", "c.d": "w\x"})",
+                               R"({"a.b": "v", "c.d": "\ud800"})", R"({"a.b": "v", "c.d": "w)"}) {
+        const auto bad = with_extra(broken);
+        EXPECT_EQ(explained("  sel: {a.b|exists: true}\n  condition: sel", bad), std::vector<std::string>{"v"}) << broken;
+        EXPECT_TRUE(explained("  sel: {c.d|exists: true}\n  condition: sel", bad).empty()) << broken;
+    }
+    EXPECT_TRUE(explained("  sel: {a|exists: true}\n  condition: sel", with_extra(R"(["a", "b"])")).empty());
+}
+
 TEST(EngineTest, Base64OffsetFindsTheEncodedTextAtAnyAlignment) {
     // "Set-MpPreference " base64-encoded at the three alignments inside a longer blob.
     for (const char* blob : {"U2V0LU1wUHJlZmVyZW5jZSAt", "eFNldC1NcFByZWZlcmVuY2UgLQ==", "eHhTZXQtTXBQcmVmZXJlbmNlIC0="}) {
