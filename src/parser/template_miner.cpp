@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cstring>
+#include <limits>
 #include <list>
 #include <map>
 #include <mutex>
@@ -46,8 +48,6 @@ std::string hex_id(std::uint64_t h) {
     return out;
 }
 
-struct Node;
-
 bool has_wild(std::string_view token) { return token.find(kWild) != std::string_view::npos; }
 
 // What a template's token holds, worked out when the template changes rather than at every
@@ -58,32 +58,119 @@ TokenKind kind_of(std::string_view token) {
     return token == kWild ? TokenKind::Wild : has_wild(token) ? TokenKind::Partial : TokenKind::Word;
 }
 
-struct Cluster {
+// Raises `a` to `v` when it is lower (threads beyond the number of slots share one).
+template <class T>
+void raise_to(std::atomic<T>& a, T v) {
+    T seen = a.load(std::memory_order_relaxed);
+    while (v > seen && !a.compare_exchange_weak(seen, v, std::memory_order_relaxed)) {
+    }
+}
+
+/// How often and how lately a template was used. Each thread counts in a cache line of its
+/// own (its slot, see ThreadSlot), so that workers matching the same template write no common
+/// line; readers add the slots up. Shared by the successive Templates of one cluster.
+class Tally {
+public:
+    Tally(std::size_t slots, std::uint64_t count, std::int64_t last_seen_ms)
+        : slots_(std::make_unique<Slot[]>(slots)), size_(slots), count_(count), last_seen_ms_(last_seen_ms) {}
+
+    /// `tick`: the shard's LRU clock at the use (0 for none).
+    void hit(std::size_t slot, std::int64_t now_ms, std::uint64_t tick) {
+        Slot& s = slots_[slot];
+        s.count.fetch_add(1, std::memory_order_relaxed);
+        raise_to(s.last_seen_ms, now_ms);
+        raise_to(s.tick, tick);
+    }
+    std::uint64_t count() const {
+        std::uint64_t n = count_;
+        for (std::size_t i = 0; i < size_; ++i) {
+            n += slots_[i].count.load(std::memory_order_relaxed);
+        }
+        return n;
+    }
+    std::int64_t last_seen_ms() const {
+        std::int64_t t = last_seen_ms_;
+        for (std::size_t i = 0; i < size_; ++i) {
+            t = std::max(t, slots_[i].last_seen_ms.load(std::memory_order_relaxed));
+        }
+        return t;
+    }
+    /// The shard's LRU clock at the latest use.
+    std::uint64_t tick() const {
+        std::uint64_t t = 0;
+        for (std::size_t i = 0; i < size_; ++i) {
+            t = std::max(t, slots_[i].tick.load(std::memory_order_relaxed));
+        }
+        return t;
+    }
+
+private:
+    struct alignas(64) Slot {
+        std::atomic<std::uint64_t> count{0};
+        std::atomic<std::int64_t> last_seen_ms{std::numeric_limits<std::int64_t>::min()};
+        std::atomic<std::uint64_t> tick{0};
+    };
+    std::unique_ptr<Slot[]> slots_;
+    std::size_t size_;
+    std::uint64_t count_;  // restored
+    std::int64_t last_seen_ms_;
+};
+
+/// A template as lines are matched against it without the shard lock: never changed once
+/// published (a template that generalises is replaced by a new Template sharing the Tally),
+/// and kept alive by the leaf views and threads that hold it.
+struct Template {
     std::string id;
-    std::uint32_t format = 0;
     std::vector<std::string> tokens;
     std::vector<TokenKind> kinds;  // of tokens
     std::string text;
     std::size_t wildcards = 0;
-    std::uint64_t count = 0;
+    // A lower bound of the count, read instead of the tally once it reaches settled_after.
+    std::uint64_t published_count = 0;
+    std::shared_ptr<Tally> tally;
+
+    bool settled(const MinerOptions& o) const {
+        return o.settled_after > 0 &&
+               (published_count >= o.settled_after || tally->count() >= o.settled_after);
+    }
+};
+
+/// A template of `tokens` counted by `tally`; its id is the caller's to set.
+std::shared_ptr<Template> make_template(std::vector<std::string> tokens, std::shared_ptr<Tally> tally) {
+    auto t = std::make_shared<Template>();
+    t->tokens = std::move(tokens);
+    for (const auto& token : t->tokens) {
+        if (!t->text.empty()) {
+            t->text.push_back(' ');
+        }
+        t->text += token;
+        t->kinds.push_back(kind_of(token));
+        t->wildcards += t->kinds.back() == TokenKind::Wild ? 1 : 0;
+    }
+    t->published_count = tally->count();
+    t->tally = std::move(tally);
+    return t;
+}
+
+/// `t` with other tokens (or the same, to publish its count again), keeping its id and tally.
+std::shared_ptr<const Template> renewed(const Template& t, std::vector<std::string> tokens) {
+    auto next = make_template(std::move(tokens), t.tally);
+    next->id = t.id;
+    return next;
+}
+
+// A leaf's templates in the order of its clusters, as lines are matched against them.
+using LeafView = std::vector<std::shared_ptr<const Template>>;
+
+struct Node;
+
+struct Cluster {
+    std::shared_ptr<const Template> tpl;  // replaced, never changed, when the template changes
+    std::uint32_t format = 0;
     std::int64_t first_seen_ms = 0;
-    std::int64_t last_seen_ms = 0;
     Node* leaf = nullptr;
     std::list<Cluster*>::iterator lru;
-
-    void rebuild_text() {
-        text.clear();
-        wildcards = 0;
-        kinds.clear();
-        for (const auto& t : tokens) {
-            if (!text.empty()) {
-                text.push_back(' ');
-            }
-            text += t;
-            kinds.push_back(kind_of(t));
-            wildcards += kinds.back() == TokenKind::Wild ? 1 : 0;
-        }
-    }
+    std::uint64_t lru_tick = 0;  // the shard's clock when the cluster was put at the list's front
 };
 
 // The tree's keys are short tokens looked up a few times per line: eight bytes at a time
@@ -113,10 +200,12 @@ struct Node {
     std::uint64_t root_key = 0;
     std::unordered_map<std::string, std::unique_ptr<Node>, TokenHash, std::equal_to<>> children;
     std::vector<Cluster*> clusters;
+    std::shared_ptr<const LeafView> view;  // of clusters, published under the shard lock
 };
 
-/// A shard's lock. Its critical section (one line's descent, match and output, a few
-/// hundred nanoseconds) is far shorter than a futex sleep and wake-up, which is what
+/// A shard's lock, taken by the lines that change the tree or a template and by those whose
+/// leaf their thread does not know yet. Its critical section (one line's descent, match,
+/// change and output, a few hundred nanoseconds) is far shorter than a futex sleep and wake-up, which is what
 /// std::mutex costs as soon as two workers meet on the same shard: waiting briefly
 /// on the CPU keeps the workers running, and yielding after that keeps a preempted
 /// holder from being starved on a busy machine.
@@ -141,11 +230,19 @@ private:
 
 struct Shard {
     mutable SpinLock mu;
-    std::unordered_map<std::uint64_t, std::unique_ptr<Node>> roots;  // (format << 32 | token count)
+    // Written under the lock, read by every hit: on a cache line of their own, which a hit
+    // never writes.
+    alignas(64) std::atomic<std::uint64_t> generation{0};  // changes with any leaf view or tree node
+    std::atomic<std::uint64_t> clock{1};  // LRU time: advances when a cluster is put at the front
+    // (format << 32 | token count)
+    alignas(64) std::unordered_map<std::uint64_t, std::unique_ptr<Node>> roots;
     std::unordered_map<std::string, std::unique_ptr<Cluster>, StringHash, std::equal_to<>> by_id;
-    std::list<Cluster*> lru;  // most recently used first
+    std::list<Cluster*> lru;  // put at the front when created or found used (see add_cluster)
     std::uint64_t evictions = 0;
-    std::uint64_t messages = 0;  // counted under the lock: no shared counter between workers
+};
+
+struct alignas(64) Counter {
+    std::atomic<std::uint64_t> value{0};
 };
 
 // Each change of any miner's formats takes a new number from here, so that a thread's cached
@@ -254,6 +351,208 @@ bool tree_wild(std::string_view token) {
     return has_wild(token) || std::any_of(token.begin(), token.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+
+// The key a token has in the tree (before the cap on a node's children).
+std::string_view route_token(std::string_view token) { return tree_wild(token) ? kWild : token; }
+
+/// Whether a line that template `t` takes changes it: a word that differs becomes <*>, and a
+/// partly masked token of the line replaces a word of the template that fits it. When it
+/// does and `merged` is given, that is set to the template's new tokens.
+bool generalise(const Template& t, const std::vector<std::string_view>& tokens,
+                std::vector<std::string>* merged) {
+    bool changed = false;
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        if (t.kinds[i] == TokenKind::Wild || same_token(t.tokens[i], tokens[i])) {
+            continue;
+        }
+        const Fit fit = fits(t.tokens[i], tokens[i]);
+        if (fit == Fit::LineFitsTemplate) {
+            continue;
+        }
+        if (merged == nullptr) {
+            return true;
+        }
+        if (!changed) {
+            *merged = t.tokens;
+            changed = true;
+        }
+        (*merged)[i] = fit == Fit::TemplateFitsLine ? std::string(tokens[i]) : std::string(kWild);
+    }
+    return changed;
+}
+
+struct Choice {
+    const Template* best = nullptr;
+    std::size_t index = 0;  // of best in the leaf
+    double similarity = -1.0;
+    bool stale_settled = false;  // a template of the leaf settled after it was published
+};
+
+/// Drain's choice of a template in a leaf for a masked line: the most similar (equal tokens
+/// over token count), ties to the one with more variables, skipping templates whose
+/// structure the line does not have.
+Choice choose(const LeafView& leaf, const std::vector<std::string_view>& tokens, const MinerOptions& o) {
+    Choice choice;
+    std::size_t best_wild = 0;
+    const std::size_t n = tokens.size();
+    for (std::size_t k = 0; k < leaf.size(); ++k) {
+        const Template& c = *leaf[k];
+        std::size_t same = 0;
+        bool structural_mismatch = false;
+        const bool settled = c.settled(o);
+        choice.stale_settled |= settled && c.published_count < o.settled_after;
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto& t = c.tokens[i];
+            const TokenKind kind = c.kinds[i];
+            if (same_token(t, tokens[i])) {
+                ++same;
+            } else if (kind != TokenKind::Wild && (kind == TokenKind::Partial || has_wild(tokens[i]))) {
+                // A partly masked token ("(uid=<*>)", "port:<*>") is structure: a token that
+                // fits it ("(uid=42)", "(host.name)") or that it fits agrees with the template;
+                // one that does not ("LOGIN(uid=<*>)") belongs to another template.
+                if (fits(t, tokens[i]) != Fit::None) {
+                    ++same;
+                    continue;
+                }
+                if (kind == TokenKind::Partial || settled) {
+                    structural_mismatch = true;
+                    break;
+                }
+            } else if (kind != TokenKind::Wild && settled) {
+                // A word that stayed the same over many lines is part of the message, not a
+                // value: a line with another word there is another message.
+                structural_mismatch = true;
+                break;
+            }
+        }
+        if (structural_mismatch) {
+            continue;
+        }
+        const double sim = n == 0 ? 1.0 : static_cast<double>(same) / static_cast<double>(n);
+        if (sim > choice.similarity || (sim == choice.similarity && c.wildcards > best_wild)) {
+            choice.best = &c;
+            choice.index = k;
+            choice.similarity = sim;
+            best_wild = c.wildcards;
+        }
+    }
+    return choice;
+}
+
+/// The result for a line that template `t` took: its id, text and the values of its <*>.
+void write_match(const Template& t, const detail::MaskedLine& line, TemplateMatch& out) {
+    out.template_id.assign(t.id);
+    out.template_text.assign(t.text);
+    ParamWriter params(out.params);
+    for (std::size_t i = 0; i < line.tokens.size(); ++i) {
+        const auto b = line.first_masked[i];
+        const auto e = line.first_masked[i + 1];
+        const bool wild = t.kinds[i] == TokenKind::Wild;
+        if (wild && !(e - b == 1 && line.tokens[i] == kWild)) {
+            params.add(line.raw_tokens[i]);
+        } else if (wild || same_token(t.tokens[i], line.tokens[i])) {
+            for (auto k = b; k < e; ++k) {
+                params.add(line.masked[k]);
+            }
+        } else if (t.kinds[i] == TokenKind::Partial) {
+            // The line fits a partly masked token: its values are what the <*> cover.
+            const auto before = params.size();
+            if (!glob_match(t.tokens[i], line.raw_tokens[i], &params)) {
+                params.truncate(before);
+                params.add(line.raw_tokens[i]);
+            }
+        }
+    }
+    params.finish();
+}
+
+/// A thread's way to the leaf of a line's first tokens, good while its shard's generation is
+/// the one it was found in.
+struct Route {
+    std::uint64_t generation = 0;
+    std::shared_ptr<const LeafView> view;
+};
+
+/// Per thread: the routes found in one miner under one version of its formats, so that a
+/// line whose leaf is known is matched without the shard lock. Cleared when full, and when
+/// the thread parses with another miner or the formats change.
+class RouteCache {
+public:
+    /// Keeps the routes if they were found under `formats_version` (see Impl).
+    void use(std::uint64_t formats_version) {
+        if (formats_version != formats_version_) {
+            routes_.clear();
+            formats_version_ = formats_version;
+        }
+    }
+    /// Makes the key of a line: its format, token count and the keys of the `levels` tokens
+    /// that route it.
+    void set_key(std::uint32_t format, const std::vector<std::string_view>& tokens, std::size_t levels) {
+        key_.clear();
+        append_number(format);
+        append_number(tokens.size());
+        for (std::size_t d = 0; d < levels; ++d) {
+            const std::string_view k = route_token(tokens[d]);
+            append_number(k.size());
+            key_.append(k);
+        }
+    }
+    const Route* find() const {
+        const auto it = routes_.find(std::string_view(key_));
+        return it == routes_.end() ? nullptr : &it->second;
+    }
+    void store(std::uint64_t generation, std::shared_ptr<const LeafView> view) {
+        if (routes_.size() >= kMaxRoutes) {
+            routes_.clear();
+        }
+        routes_.insert_or_assign(key_, Route{generation, std::move(view)});
+    }
+
+private:
+    static constexpr std::size_t kMaxRoutes = 16384;
+
+    void append_number(std::size_t v) {
+        const auto v32 = static_cast<std::uint32_t>(v);
+        key_.append(reinterpret_cast<const char*>(&v32), sizeof v32);
+    }
+
+    std::uint64_t formats_version_ = 0;
+    std::unordered_map<std::string, Route, TokenHash, std::equal_to<>> routes_;
+    std::string key_;  // the current line's
+};
+
+// Bit i is set while a thread holds slot number i.
+std::atomic<std::uint64_t> taken_slots{0};
+
+/// A thread's slot in the tallies: the lowest number no other live thread holds, so that
+/// workers running at the same time count in different cache lines whatever threads came
+/// and went before them.
+class ThreadSlot {
+public:
+    ThreadSlot() {
+        std::uint64_t taken = taken_slots.load(std::memory_order_relaxed);
+        while (taken != ~std::uint64_t{0}) {
+            const int bit = std::countr_one(taken);
+            if (taken_slots.compare_exchange_weak(taken, taken | (std::uint64_t{1} << bit),
+                                                  std::memory_order_relaxed)) {
+                index_ = static_cast<std::size_t>(bit);
+                return;
+            }
+        }
+    }
+    ~ThreadSlot() {
+        if (index_ < 64) {
+            taken_slots.fetch_and(~(std::uint64_t{1} << index_), std::memory_order_relaxed);
+        }
+    }
+    ThreadSlot(const ThreadSlot&) = delete;
+    ThreadSlot& operator=(const ThreadSlot&) = delete;
+    std::size_t index() const { return index_; }
+
+private:
+    std::size_t index_ = 64;  // past 64 threads at once, they share
+};
+
 core::Result<void> check_options(const MinerOptions& o) {
     if (!(o.similarity > 0.0 && o.similarity <= 1.0)) {
         return core::make_error(core::Errc::InvalidArgument, "similarity must be in (0, 1]");
@@ -283,9 +582,25 @@ struct TemplateMiner::Impl {
     std::atomic<std::uint64_t> formats_version{0};
 
     std::vector<std::unique_ptr<Shard>> shards;
-    std::atomic<std::size_t> templates{0};
+    // One per tally slot: as many as the machine runs threads at once (at most 8), so that
+    // each template costs a few cache lines, not one per possible thread.
+    std::size_t slots = 1;
+    std::unique_ptr<Counter[]> messages;
 
     void formats_changed() { formats_version.store(next_formats_version.fetch_add(1), std::memory_order_release); }
+
+    std::size_t slot() const {
+        thread_local const ThreadSlot mine;
+        return mine.index() % slots;
+    }
+
+    /// Counts a line that template `t` took; `tick` is the shard's LRU clock (0: not a use
+    /// that keeps the template from eviction).
+    void count_hit(const Template& t, std::int64_t now_ms, std::uint64_t tick) const {
+        const std::size_t s = slot();
+        t.tally->hit(s, now_ms, tick);
+        messages[s].value.fetch_add(1, std::memory_order_relaxed);
+    }
 
     core::Result<std::shared_ptr<const FormatState>> make_state(const std::string& name, const MinerOptions& o) const {
         if (auto ok = check_options(o); !ok) {
@@ -343,7 +658,7 @@ struct TemplateMiner::Impl {
         Node* node = root.get();
         const std::size_t levels = std::min(tokens.size(), o.depth - 2);
         for (std::size_t d = 0; d < levels; ++d) {
-            std::string_view k = tree_wild(tokens[d]) ? kWild : tokens[d];
+            std::string_view k = route_token(tokens[d]);
             auto it = node->children.find(k);
             if (it == node->children.end()) {
                 if (k != kWild && node->children.size() >= o.max_children) {
@@ -363,13 +678,42 @@ struct TemplateMiner::Impl {
         return node;
     }
 
+    /// A leaf's clusters changed: lines see its new view, and every thread finds its routes
+    /// into the shard again (the tree may have changed as well).
+    static void publish(Shard& shard, Node& leaf) {
+        auto view = std::make_shared<LeafView>();
+        view->reserve(leaf.clusters.size());
+        for (const Cluster* c : leaf.clusters) {
+            view->push_back(c->tpl);
+        }
+        leaf.view = std::move(view);
+        shard.generation.store(shard.generation.load(std::memory_order_relaxed) + 1,
+                               std::memory_order_release);
+    }
+
+    /// Templates of the leaf that settled since they were published are published again,
+    /// so that lines stop reading their tallies.
+    static void republish_settled(Node& leaf, const MinerOptions& o) {
+        for (Cluster* c : leaf.clusters) {
+            if (c->tpl->published_count < o.settled_after && c->tpl->settled(o)) {
+                c->tpl = renewed(*c->tpl, c->tpl->tokens);
+            }
+        }
+    }
+
+    /// Puts `c` at the front of the LRU list as of now: uses from here on tick past it.
+    static void stamp(Shard& shard, Cluster& c) {
+        c.lru_tick = shard.clock.load(std::memory_order_relaxed);
+        shard.clock.store(c.lru_tick + 1, std::memory_order_relaxed);
+    }
+
     void remove_cluster(Shard& shard, Cluster* c) {
         Node* leaf = c->leaf;
         auto& v = leaf->clusters;
         v.erase(std::remove(v.begin(), v.end(), c), v.end());
+        publish(shard, *leaf);
         shard.lru.erase(c->lru);
         ++shard.evictions;
-        templates.fetch_sub(1, std::memory_order_relaxed);
         // Prune nodes left empty so the tree stays as small as its templates.
         Node* node = leaf;
         while (node && node->clusters.empty() && node->children.empty()) {
@@ -381,29 +725,39 @@ struct TemplateMiner::Impl {
             }
             node = parent;
         }
-        auto it = shard.by_id.find(c->id);
+        auto it = shard.by_id.find(c->tpl->id);
         if (it != shard.by_id.end()) {
             shard.by_id.erase(it);  // destroys c
         }
     }
 
+    /// Makes room under the caps and adds a template of `tokens` to `leaf`; the caller
+    /// publishes the leaf.
     Cluster* add_cluster(Shard& shard, Node* leaf, std::uint32_t format, std::string_view format_name_view,
                          std::vector<std::string> tokens, const MinerOptions& o) {
         if (leaf->clusters.size() >= o.max_children) {
             auto victim = std::min_element(leaf->clusters.begin(), leaf->clusters.end(),
                                            [](const Cluster* a, const Cluster* b) {
-                                               return a->last_seen_ms != b->last_seen_ms
-                                                          ? a->last_seen_ms < b->last_seen_ms
-                                                          : a->count < b->count;
+                                               const Tally& x = *a->tpl->tally;
+                                               const Tally& y = *b->tpl->tally;
+                                               return x.last_seen_ms() != y.last_seen_ms()
+                                                          ? x.last_seen_ms() < y.last_seen_ms()
+                                                          : x.count() < y.count();
                                            });
             remove_cluster(shard, *victim);
         }
+        // Least recently used, approximately (second chance): lines that a template takes
+        // without the lock cannot move it in the list, so they note the shard's clock in its
+        // tally instead, and a template used since it was put at the front goes back there
+        // rather than being evicted.
         while (!shard.lru.empty() && shard.by_id.size() >= shard_cap) {
             Cluster* victim = shard.lru.back();
-            if (victim->leaf == leaf && leaf->clusters.size() == 1) {
-                // Never prune the leaf we are about to insert into.
+            // Never prune the leaf we are about to insert into.
+            const bool guarded = victim->leaf == leaf && leaf->clusters.size() == 1;
+            if (guarded || victim->tpl->tally->tick() > victim->lru_tick) {
                 shard.lru.splice(shard.lru.begin(), shard.lru, victim->lru);
-                if (shard.lru.size() == 1) {
+                stamp(shard, *victim);
+                if (guarded && shard.lru.size() == 1) {
                     break;
                 }
                 continue;
@@ -412,19 +766,19 @@ struct TemplateMiner::Impl {
         }
         auto c = std::make_unique<Cluster>();
         c->format = format;
-        c->tokens = std::move(tokens);
-        c->rebuild_text();
+        auto t = make_template(std::move(tokens), std::make_shared<Tally>(slots, 0, 0));
         std::uint64_t salt = 0;
         do {
-            c->id = hex_id(fnv1a(format_name_view, c->text, salt++));
-        } while (shard.by_id.contains(c->id));
+            t->id = hex_id(fnv1a(format_name_view, t->text, salt++));
+        } while (shard.by_id.contains(t->id));
+        c->tpl = std::move(t);
         c->leaf = leaf;
         shard.lru.push_front(c.get());
         c->lru = shard.lru.begin();
+        stamp(shard, *c);
         leaf->clusters.push_back(c.get());
         Cluster* raw = c.get();
-        shard.by_id.emplace(raw->id, std::move(c));
-        templates.fetch_add(1, std::memory_order_relaxed);
+        shard.by_id.emplace(raw->tpl->id, std::move(c));
         return raw;
     }
 };
@@ -450,6 +804,8 @@ core::Result<std::unique_ptr<TemplateMiner>> TemplateMiner::create(MinerOptions 
     for (std::size_t i = 0; i < limits.shards; ++i) {
         impl->shards.push_back(std::make_unique<Shard>());
     }
+    impl->slots = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
+    impl->messages = std::make_unique<Counter[]>(impl->slots);
     return std::unique_ptr<TemplateMiner>(new TemplateMiner(std::move(impl)));
 }
 
@@ -504,107 +860,53 @@ void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std
     state->masker.mask(content, line);
     const auto& tokens = line.tokens;
     const std::size_t n = tokens.size();
-
     Shard& shard = impl.shard_for(fmt, n);
-    std::lock_guard lock(shard.mu);
-    ++shard.messages;
-    Node* leaf = Impl::descend(shard, Impl::root_key(fmt, n), tokens, o);
+    thread_local RouteCache routes;
+    routes.use(cached.version);
+    routes.set_key(fmt, tokens, std::min(n, o.depth - 2));
+    out.is_new = false;
 
-    Cluster* best = nullptr;
-    double best_sim = -1.0;
-    std::size_t best_wild = 0;
-    for (Cluster* c : leaf->clusters) {
-        std::size_t same = 0;
-        bool structural_mismatch = false;
-        const bool settled = o.settled_after > 0 && c->count >= o.settled_after;
-        for (std::size_t i = 0; i < n; ++i) {
-            const auto& t = c->tokens[i];
-            const TokenKind kind = c->kinds[i];
-            if (same_token(t, tokens[i])) {
-                ++same;
-            } else if (kind != TokenKind::Wild && (kind == TokenKind::Partial || has_wild(tokens[i]))) {
-                // A partly masked token ("(uid=<*>)", "port:<*>") is structure: a token that
-                // fits it ("(uid=42)", "(host.name)") or that it fits agrees with the template;
-                // one that does not ("LOGIN(uid=<*>)") belongs to another template.
-                if (fits(t, tokens[i]) != Fit::None) {
-                    ++same;
-                    continue;
-                }
-                if (kind == TokenKind::Partial || settled) {
-                    structural_mismatch = true;
-                    break;
-                }
-            } else if (kind != TokenKind::Wild && settled) {
-                // A word that stayed the same over many lines is part of the message, not a
-                // value: a line with another word there is another message.
-                structural_mismatch = true;
-                break;
-            }
-        }
-        if (structural_mismatch) {
-            continue;
-        }
-        const double sim = n == 0 ? 1.0 : static_cast<double>(same) / static_cast<double>(n);
-        if (sim > best_sim || (sim == best_sim && c->wildcards > best_wild)) {
-            best = c;
-            best_sim = sim;
-            best_wild = c->wildcards;
+    // A line whose leaf this thread knows, taken by a template that it leaves as it is (once
+    // templates settle, nearly every line): no lock, and no write but to the thread's slot.
+    if (const Route* route = routes.find();
+        route != nullptr && route->generation == shard.generation.load(std::memory_order_acquire)) {
+        const Choice choice = choose(*route->view, tokens, o);
+        if (choice.best && choice.similarity >= o.similarity && !choice.stale_settled &&
+            !generalise(*choice.best, tokens, nullptr)) {
+            impl.count_hit(*choice.best, now_ms, shard.clock.load(std::memory_order_relaxed));
+            write_match(*choice.best, line, out);
+            return;
         }
     }
 
-    out.is_new = false;
-    if (best && best_sim >= o.similarity) {
-        bool changed = false;
-        for (std::size_t i = 0; i < n; ++i) {
-            auto& t = best->tokens[i];
-            if (best->kinds[i] == TokenKind::Wild || same_token(t, tokens[i])) {
-                continue;
-            }
-            switch (fits(t, tokens[i])) {
-                case Fit::LineFitsTemplate: break;
-                case Fit::TemplateFitsLine: t = std::string(tokens[i]); changed = true; break;
-                case Fit::None: t = std::string(kWild); changed = true; break;
-            }
-        }
-        if (changed) {
-            best->rebuild_text();
-        }
-        if (best->lru != shard.lru.begin()) {  // no write when it already leads: workers share this
-            shard.lru.splice(shard.lru.begin(), shard.lru, best->lru);
+    // Otherwise the same choice under the shard's lock, which changes the tree and templates.
+    std::lock_guard lock(shard.mu);
+    Node* leaf = Impl::descend(shard, Impl::root_key(fmt, n), tokens, o);
+    const Choice choice = leaf->view ? choose(*leaf->view, tokens, o) : Choice{};
+    bool changed = choice.stale_settled;
+    Cluster* c = nullptr;
+    if (choice.best && choice.similarity >= o.similarity) {
+        c = leaf->clusters[choice.index];
+        if (std::vector<std::string> merged; generalise(*c->tpl, tokens, &merged)) {
+            c->tpl = renewed(*c->tpl, std::move(merged));
+            changed = true;
         }
     } else {
-        std::vector<std::string> copy(tokens.begin(), tokens.end());
-        best = impl.add_cluster(shard, leaf, fmt, state->name, std::move(copy), o);
-        best->first_seen_ms = now_ms;
+        c = impl.add_cluster(shard, leaf, fmt, state->name, {tokens.begin(), tokens.end()}, o);
+        c->first_seen_ms = now_ms;
         out.is_new = true;
+        changed = true;
     }
-    ++best->count;
-    if (now_ms > best->last_seen_ms) {
-        best->last_seen_ms = now_ms;
+    if (choice.stale_settled) {
+        Impl::republish_settled(*leaf, o);
     }
-    out.template_id.assign(best->id);
-    out.template_text.assign(best->text);
-    ParamWriter params(out.params);
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto b = line.first_masked[i];
-        const auto e = line.first_masked[i + 1];
-        const bool wild = best->kinds[i] == TokenKind::Wild;
-        if (wild && !(e - b == 1 && tokens[i] == kWild)) {
-            params.add(line.raw_tokens[i]);
-        } else if (wild || same_token(best->tokens[i], tokens[i])) {
-            for (auto k = b; k < e; ++k) {
-                params.add(line.masked[k]);
-            }
-        } else if (best->kinds[i] == TokenKind::Partial) {
-            // The line fits a partly masked token: its values are what the <*> cover.
-            const auto before = params.size();
-            if (!glob_match(best->tokens[i], line.raw_tokens[i], &params)) {
-                params.truncate(before);
-                params.add(line.raw_tokens[i]);
-            }
-        }
+    if (changed) {
+        Impl::publish(shard, *leaf);
     }
-    params.finish();
+    // The line that creates a template is not a later use of it (see add_cluster).
+    impl.count_hit(*c->tpl, now_ms, out.is_new ? 0 : shard.clock.load(std::memory_order_relaxed));
+    routes.store(shard.generation.load(std::memory_order_relaxed), leaf->view);
+    write_match(*c->tpl, line, out);
 }
 
 std::vector<TemplateRecord> TemplateMiner::snapshot() const {
@@ -612,7 +914,9 @@ std::vector<TemplateRecord> TemplateMiner::snapshot() const {
     for (const auto& shard : impl_->shards) {
         std::lock_guard lock(shard->mu);
         for (const auto& [id, c] : shard->by_id) {
-            rows.push_back({c->format, {c->id, {}, c->text, c->count, c->first_seen_ms, c->last_seen_ms}});
+            const Template& t = *c->tpl;
+            rows.push_back(
+                {c->format, {t.id, {}, t.text, t.tally->count(), c->first_seen_ms, t.tally->last_seen_ms()}});
         }
     }
     std::vector<TemplateRecord> out;
@@ -631,10 +935,10 @@ core::Result<TemplateRecord> TemplateMiner::find(std::string_view id) const {
     for (const auto& shard : impl_->shards) {
         std::lock_guard lock(shard->mu);
         if (auto it = shard->by_id.find(id); it != shard->by_id.end()) {
-            const auto& c = *it->second;
-            TemplateRecord r{c.id, {}, c.text, c.count, c.first_seen_ms, c.last_seen_ms};
-            const auto fmt = c.format;
-            r.format = impl_->format_name(fmt);
+            const Cluster& c = *it->second;
+            const Template& t = *c.tpl;
+            TemplateRecord r{t.id, {}, t.text, t.tally->count(), c.first_seen_ms, t.tally->last_seen_ms()};
+            r.format = impl_->format_name(c.format);
             return r;
         }
     }
@@ -679,16 +983,16 @@ core::Result<std::size_t> TemplateMiner::restore(const std::vector<TemplateRecor
             Node* leaf = Impl::descend(shard, Impl::root_key(fmt, n), views, state->options);
             c = impl_->add_cluster(shard, leaf, fmt, state->name, tokens, state->options);
             // add_cluster derived an id from the text; the persisted one wins.
-            auto node = shard.by_id.extract(c->id);
-            c->id = r.id;
+            auto node = shard.by_id.extract(c->tpl->id);
             node.key() = r.id;
             shard.by_id.insert(std::move(node));
         }
-        c->tokens = std::move(tokens);
-        c->rebuild_text();
-        c->count = r.count;
+        auto tally = std::make_shared<Tally>(impl_->slots, r.count, r.last_seen_ms);
+        auto t = make_template(std::move(tokens), std::move(tally));
+        t->id = r.id;
+        c->tpl = std::move(t);
         c->first_seen_ms = r.first_seen_ms;
-        c->last_seen_ms = r.last_seen_ms;
+        Impl::publish(shard, *c->leaf);
         ++loaded;
     }
     if (bad > 0) {
@@ -700,9 +1004,11 @@ core::Result<std::size_t> TemplateMiner::restore(const std::vector<TemplateRecor
 
 MinerStats TemplateMiner::stats() const {
     MinerStats s;
+    for (std::size_t i = 0; i < impl_->slots; ++i) {
+        s.messages += impl_->messages[i].value.load(std::memory_order_relaxed);
+    }
     for (const auto& shard : impl_->shards) {
         std::lock_guard lock(shard->mu);
-        s.messages += shard->messages;
         s.templates += shard->by_id.size();
         s.evictions += shard->evictions;
     }
