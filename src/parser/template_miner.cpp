@@ -173,23 +173,24 @@ struct Cluster {
     std::uint64_t lru_tick = 0;  // the shard's clock when the cluster was put at the list's front
 };
 
+constexpr std::uint64_t kHashMul = 0x9e3779b97f4a7c15ull;
+
 // The tree's keys are short tokens looked up a few times per line: eight bytes at a time
 // with a multiply, inline, instead of std::hash's out-of-line Murmur (the children maps are
 // never iterated, so their order does not matter).
 struct TokenHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept {
-        constexpr std::uint64_t kMul = 0x9e3779b97f4a7c15ull;
-        std::uint64_t h = s.size() * kMul;
+        std::uint64_t h = s.size() * kHashMul;
         std::size_t at = 0;
         for (; at + 8 <= s.size(); at += 8) {
             std::uint64_t word;
             std::memcpy(&word, s.data() + at, 8);
-            h = (h ^ word) * kMul;
+            h = (h ^ word) * kHashMul;
         }
         std::uint64_t tail = 0;
         std::memcpy(&tail, s.data() + at, s.size() - at);
-        h = (h ^ tail) * kMul;
+        h = (h ^ tail) * kHashMul;
         return static_cast<std::size_t>(h ^ (h >> 29));
     }
 };
@@ -257,8 +258,9 @@ struct FormatState {
 
 // Length first: most tokens that differ differ in length. Tokens are mostly short, and the
 // comparison runs for every token of every candidate template: up to 16 bytes are compared
-// inline, as two loads from each end (overlapping when shorter), not by a call to memcmp.
-inline bool same_token(std::string_view a, std::string_view b) {
+// inline, as two loads from each end (overlapping when shorter), not by a call to memcmp
+// (nor by a call to this function, which g++ makes once it is used in a few places).
+[[gnu::always_inline]] inline bool same_token(std::string_view a, std::string_view b) {
     const std::size_t n = a.size();
     if (n != b.size()) return false;
     const auto same = [&](auto word, std::size_t at) {
@@ -473,6 +475,37 @@ struct Route {
     std::shared_ptr<const LeafView> view;
 };
 
+std::uint64_t root_key(std::uint32_t format, std::size_t length) {
+    return (static_cast<std::uint64_t>(format) << 32) | static_cast<std::uint32_t>(length);
+}
+
+/// What routes a line to its leaf: its format and token count (`root`) and the tree keys of
+/// its first tokens, as descend() takes them; with their hash, worked out once per line.
+template <class Token>
+struct RouteKey {
+    std::uint64_t hash = 0;
+    std::uint64_t root = 0;
+    std::vector<Token> tokens;
+};
+
+struct RouteKeyHash {
+    using is_transparent = void;
+    template <class Token>
+    std::size_t operator()(const RouteKey<Token>& k) const noexcept {
+        return static_cast<std::size_t>(k.hash);
+    }
+};
+
+struct RouteKeyEqual {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const RouteKey<A>& a, const RouteKey<B>& b) const noexcept {
+        return a.hash == b.hash && a.root == b.root &&
+               std::equal(a.tokens.begin(), a.tokens.end(), b.tokens.begin(), b.tokens.end(),
+                          [](std::string_view x, std::string_view y) { return same_token(x, y); });
+    }
+};
+
 /// Per thread: the routes found in one miner under one version of its formats, so that a
 /// line whose leaf is known is matched without the shard lock. Cleared when full, and when
 /// the thread parses with another miner or the formats change.
@@ -485,40 +518,39 @@ public:
             formats_version_ = formats_version;
         }
     }
-    /// Makes the key of a line: its format, token count and the keys of the `levels` tokens
-    /// that route it.
+    /// Makes the current line's key from its masked tokens and the tree's `levels`.
     void set_key(std::uint32_t format, const std::vector<std::string_view>& tokens, std::size_t levels) {
-        key_.clear();
-        append_number(format);
-        append_number(tokens.size());
+        key_.root = root_key(format, tokens.size());
+        key_.tokens.clear();
+        std::uint64_t h = key_.root * kHashMul;
         for (std::size_t d = 0; d < levels; ++d) {
-            const std::string_view k = route_token(tokens[d]);
-            append_number(k.size());
-            key_.append(k);
+            key_.tokens.push_back(route_token(tokens[d]));
+            h = (h ^ TokenHash{}(key_.tokens.back())) * kHashMul;
         }
+        key_.hash = h ^ (h >> 29);
     }
     const Route* find() const {
-        const auto it = routes_.find(std::string_view(key_));
+        const auto it = routes_.find(key_);
         return it == routes_.end() ? nullptr : &it->second;
     }
     void store(std::uint64_t generation, std::shared_ptr<const LeafView> view) {
-        if (routes_.size() >= kMaxRoutes) {
-            routes_.clear();
+        auto it = routes_.find(key_);
+        if (it == routes_.end()) {
+            if (routes_.size() >= kMaxRoutes) {
+                routes_.clear();
+            }
+            RouteKey<std::string> stored{key_.hash, key_.root, {key_.tokens.begin(), key_.tokens.end()}};
+            it = routes_.emplace(std::move(stored), Route{}).first;
         }
-        routes_.insert_or_assign(key_, Route{generation, std::move(view)});
+        it->second = Route{generation, std::move(view)};
     }
 
 private:
     static constexpr std::size_t kMaxRoutes = 16384;
 
-    void append_number(std::size_t v) {
-        const auto v32 = static_cast<std::uint32_t>(v);
-        key_.append(reinterpret_cast<const char*>(&v32), sizeof v32);
-    }
-
     std::uint64_t formats_version_ = 0;
-    std::unordered_map<std::string, Route, TokenHash, std::equal_to<>> routes_;
-    std::string key_;  // the current line's
+    std::unordered_map<RouteKey<std::string>, Route, RouteKeyHash, RouteKeyEqual> routes_;
+    RouteKey<std::string_view> key_;  // the current line's
 };
 
 // Bit i is set while a thread holds slot number i.
@@ -582,8 +614,8 @@ struct TemplateMiner::Impl {
     std::atomic<std::uint64_t> formats_version{0};
 
     std::vector<std::unique_ptr<Shard>> shards;
-    // One per tally slot: as many as the machine runs threads at once (at most 8), so that
-    // each template costs a few cache lines, not one per possible thread.
+    // One per tally slot: about as many as the machine runs threads at once (a power of two,
+    // at most 8), so that each template costs a few cache lines, not one per possible thread.
     std::size_t slots = 1;
     std::unique_ptr<Counter[]> messages;
 
@@ -591,7 +623,7 @@ struct TemplateMiner::Impl {
 
     std::size_t slot() const {
         thread_local const ThreadSlot mine;
-        return mine.index() % slots;
+        return mine.index() & (slots - 1);
     }
 
     /// Counts a line that template `t` took; `tick` is the shard's LRU clock (0: not a use
@@ -643,10 +675,6 @@ struct TemplateMiner::Impl {
         return *shards[(h >> 17) % shards.size()];
     }
 
-    static std::uint64_t root_key(std::uint32_t format, std::size_t length) {
-        return (static_cast<std::uint64_t>(format) << 32) | static_cast<std::uint32_t>(length);
-    }
-
     /// Walks (creating) the tree path of a token sequence down to its leaf.
     static Node* descend(Shard& shard, std::uint64_t key, const std::vector<std::string_view>& tokens,
                          const MinerOptions& o) {
@@ -676,6 +704,55 @@ struct TemplateMiner::Impl {
             node = it->second.get();
         }
         return node;
+    }
+
+    /// The template that takes a line without changing, when its thread knows the line's
+    /// leaf and nothing changed in the shard since (once templates settle, nearly every
+    /// line): found without the lock, and alive as long as the thread's route. Else null.
+    static const Template* match_known(const Shard& shard, const RouteCache& routes,
+                                       const std::vector<std::string_view>& tokens, const MinerOptions& o) {
+        const Route* route = routes.find();
+        if (route == nullptr || route->generation != shard.generation.load(std::memory_order_acquire)) {
+            return nullptr;
+        }
+        const Choice choice = choose(*route->view, tokens, o);
+        const bool takes = choice.best && choice.similarity >= o.similarity && !choice.stale_settled &&
+                           !generalise(*choice.best, tokens, nullptr);
+        return takes ? choice.best : nullptr;
+    }
+
+    /// The same choice under the shard's lock, which creates or changes the template, and
+    /// learns the line's route. `is_new` is set when the line created the template.
+    std::shared_ptr<const Template> match_locked(Shard& shard, RouteCache& routes, std::uint32_t fmt,
+                                                 const FormatState& state,
+                                                 const std::vector<std::string_view>& tokens,
+                                                 std::int64_t now_ms, bool& is_new) {
+        const MinerOptions& o = state.options;
+        std::lock_guard lock(shard.mu);
+        Node* leaf = descend(shard, root_key(fmt, tokens.size()), tokens, o);
+        const Choice choice = leaf->view ? choose(*leaf->view, tokens, o) : Choice{};
+        bool changed = choice.stale_settled;
+        Cluster* c = nullptr;
+        if (choice.best && choice.similarity >= o.similarity) {
+            c = leaf->clusters[choice.index];
+            if (std::vector<std::string> merged; generalise(*c->tpl, tokens, &merged)) {
+                c->tpl = renewed(*c->tpl, std::move(merged));
+                changed = true;
+            }
+        } else {
+            c = add_cluster(shard, leaf, fmt, state.name, {tokens.begin(), tokens.end()}, o);
+            c->first_seen_ms = now_ms;
+            is_new = true;
+            changed = true;
+        }
+        if (choice.stale_settled) {
+            republish_settled(*leaf, o);
+        }
+        if (changed) {
+            publish(shard, *leaf);
+        }
+        routes.store(shard.generation.load(std::memory_order_relaxed), leaf->view);
+        return c->tpl;
     }
 
     /// A leaf's clusters changed: lines see its new view, and every thread finds its routes
@@ -804,7 +881,7 @@ core::Result<std::unique_ptr<TemplateMiner>> TemplateMiner::create(MinerOptions 
     for (std::size_t i = 0; i < limits.shards; ++i) {
         impl->shards.push_back(std::make_unique<Shard>());
     }
-    impl->slots = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
+    impl->slots = std::bit_floor(std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8));
     impl->messages = std::make_unique<Counter[]>(impl->slots);
     return std::unique_ptr<TemplateMiner>(new TemplateMiner(std::move(impl)));
 }
@@ -865,48 +942,15 @@ void TemplateMiner::parse(std::uint32_t format_id, std::string_view content, std
     routes.use(cached.version);
     routes.set_key(fmt, tokens, std::min(n, o.depth - 2));
     out.is_new = false;
-
-    // A line whose leaf this thread knows, taken by a template that it leaves as it is (once
-    // templates settle, nearly every line): no lock, and no write but to the thread's slot.
-    if (const Route* route = routes.find();
-        route != nullptr && route->generation == shard.generation.load(std::memory_order_acquire)) {
-        const Choice choice = choose(*route->view, tokens, o);
-        if (choice.best && choice.similarity >= o.similarity && !choice.stale_settled &&
-            !generalise(*choice.best, tokens, nullptr)) {
-            impl.count_hit(*choice.best, now_ms, shard.clock.load(std::memory_order_relaxed));
-            write_match(*choice.best, line, out);
-            return;
-        }
-    }
-
-    // Otherwise the same choice under the shard's lock, which changes the tree and templates.
-    std::lock_guard lock(shard.mu);
-    Node* leaf = Impl::descend(shard, Impl::root_key(fmt, n), tokens, o);
-    const Choice choice = leaf->view ? choose(*leaf->view, tokens, o) : Choice{};
-    bool changed = choice.stale_settled;
-    Cluster* c = nullptr;
-    if (choice.best && choice.similarity >= o.similarity) {
-        c = leaf->clusters[choice.index];
-        if (std::vector<std::string> merged; generalise(*c->tpl, tokens, &merged)) {
-            c->tpl = renewed(*c->tpl, std::move(merged));
-            changed = true;
-        }
-    } else {
-        c = impl.add_cluster(shard, leaf, fmt, state->name, {tokens.begin(), tokens.end()}, o);
-        c->first_seen_ms = now_ms;
-        out.is_new = true;
-        changed = true;
-    }
-    if (choice.stale_settled) {
-        Impl::republish_settled(*leaf, o);
-    }
-    if (changed) {
-        Impl::publish(shard, *leaf);
+    const Template* t = Impl::match_known(shard, routes, tokens, o);
+    std::shared_ptr<const Template> held;  // keeps a template found under the lock alive after it
+    if (t == nullptr) {
+        held = impl.match_locked(shard, routes, fmt, *state, tokens, now_ms, out.is_new);
+        t = held.get();
     }
     // The line that creates a template is not a later use of it (see add_cluster).
-    impl.count_hit(*c->tpl, now_ms, out.is_new ? 0 : shard.clock.load(std::memory_order_relaxed));
-    routes.store(shard.generation.load(std::memory_order_relaxed), leaf->view);
-    write_match(*c->tpl, line, out);
+    impl.count_hit(*t, now_ms, out.is_new ? 0 : shard.clock.load(std::memory_order_relaxed));
+    write_match(*t, line, out);
 }
 
 std::vector<TemplateRecord> TemplateMiner::snapshot() const {
@@ -980,7 +1024,7 @@ core::Result<std::size_t> TemplateMiner::restore(const std::vector<TemplateRecor
         if (auto it = shard.by_id.find(r.id); it != shard.by_id.end()) {
             c = it->second.get();
         } else {
-            Node* leaf = Impl::descend(shard, Impl::root_key(fmt, n), views, state->options);
+            Node* leaf = Impl::descend(shard, root_key(fmt, n), views, state->options);
             c = impl_->add_cluster(shard, leaf, fmt, state->name, tokens, state->options);
             // add_cluster derived an id from the text; the persisted one wins.
             auto node = shard.by_id.extract(c->tpl->id);

@@ -442,6 +442,32 @@ TEST(TemplateMinerTest, RecentlyUsedTemplateSurvivesEviction) {
     EXPECT_EQ(m->stats().evictions, 101u - m->stats().templates);
 }
 
+TEST(TemplateMinerTest, ALineSeesChangesMadeByLinesOfOtherRoutes) {
+    // A thread remembers the leaf of each line's first tokens; a change made to that leaf by
+    // a line with other first tokens, or an eviction, must not leave it matching the old one.
+    MinerOptions o;
+    o.max_children = 2;
+    o.settled_after = 0;
+    auto m = make(o);
+    m->parse("t", "alpha a b c d e");
+    m->parse("t", "beta a b c d e");
+    // Past two children both go to the <*> branch, where "delta" generalises "gamma"'s template.
+    const auto gamma = m->parse("t", "gamma a b c d e");
+    const auto delta = m->parse("t", "delta a b c d e");
+    ASSERT_EQ(delta.template_id, gamma.template_id);
+    EXPECT_EQ(delta.template_text, "<*> a b c d e");
+    EXPECT_EQ(m->parse("t", "gamma a b c d e").template_text, "<*> a b c d e");
+
+    MinerLimits limits;
+    limits.max_templates = 2;
+    limits.shards = 1;
+    auto small = make({}, limits);
+    EXPECT_TRUE(small->parse("t", "evicted soon").is_new);
+    small->parse("t", "one");
+    small->parse("t", "one two three");
+    EXPECT_TRUE(small->parse("t", "evicted soon").is_new);
+}
+
 /// Lines of a few sshd messages with users, addresses and ports drawn at random; which lines
 /// share a template does not depend on their order.
 std::vector<std::string> sshd_lines(int count) {
