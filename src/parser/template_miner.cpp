@@ -6,6 +6,7 @@
 #include <emmintrin.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <bit>
 #include <cstring>
@@ -159,8 +160,13 @@ std::shared_ptr<const Template> renewed(const Template& t, std::vector<std::stri
     return next;
 }
 
-// A leaf's templates in the order of its clusters, as lines are matched against them.
-using LeafView = std::vector<std::shared_ptr<const Template>>;
+/// A leaf's templates in the order of its clusters, as lines are matched against them.
+/// Published under the shard lock and never changed but for `replaced`, set when a newer
+/// view of the leaf is published: a thread holding this one then looks the leaf up again.
+struct LeafView {
+    std::vector<std::shared_ptr<const Template>> templates;
+    mutable std::atomic<bool> replaced{false};
+};
 
 struct Node;
 
@@ -180,7 +186,7 @@ constexpr std::uint64_t kHashMul = 0x9e3779b97f4a7c15ull;
 // never iterated, so their order does not matter).
 struct TokenHash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
+    [[gnu::always_inline]] std::size_t operator()(std::string_view s) const noexcept {
         std::uint64_t h = s.size() * kHashMul;
         std::size_t at = 0;
         for (; at + 8 <= s.size(); at += 8) {
@@ -188,8 +194,21 @@ struct TokenHash {
             std::memcpy(&word, s.data() + at, 8);
             h = (h ^ word) * kHashMul;
         }
+        // The last 0-7 bytes by fixed-size loads (a memcpy of a variable size is a call):
+        // two overlapping words of four, or the first, middle and last byte.
+        const char* p = s.data() + at;
+        const std::size_t left = s.size() - at;
         std::uint64_t tail = 0;
-        std::memcpy(&tail, s.data() + at, s.size() - at);
+        if (left >= 4) {
+            std::uint32_t lo;
+            std::uint32_t hi;
+            std::memcpy(&lo, p, 4);
+            std::memcpy(&hi, p + left - 4, 4);
+            tail = lo | (std::uint64_t{hi} << 32);
+        } else if (left > 0) {
+            tail = static_cast<unsigned char>(p[0]) | static_cast<unsigned char>(p[left / 2]) << 8 |
+                   static_cast<unsigned char>(p[left - 1]) << 16;
+        }
         h = (h ^ tail) * kHashMul;
         return static_cast<std::size_t>(h ^ (h >> 29));
     }
@@ -233,7 +252,7 @@ struct Shard {
     mutable SpinLock mu;
     // Written under the lock, read by every hit: on a cache line of their own, which a hit
     // never writes.
-    alignas(64) std::atomic<std::uint64_t> generation{0};  // changes with any leaf view or tree node
+    alignas(64) std::atomic<std::uint64_t> pruned{0};  // changes when tree nodes are removed
     std::atomic<std::uint64_t> clock{1};  // LRU time: advances when a cluster is put at the front
     // (format << 32 | token count)
     alignas(64) std::unordered_map<std::uint64_t, std::unique_ptr<Node>> roots;
@@ -284,7 +303,8 @@ struct FormatState {
 class ParamWriter {
 public:
     explicit ParamWriter(std::vector<std::string>& params) : params_(params) {}
-    void add(std::string_view value) {
+    // Inline: called for every variable of every line (g++ stops inlining it into parse()).
+    [[gnu::always_inline]] void add(std::string_view value) {
         if (count_ < params_.size()) {
             params_[count_].assign(value);
         } else {
@@ -397,8 +417,8 @@ Choice choose(const LeafView& leaf, const std::vector<std::string_view>& tokens,
     Choice choice;
     std::size_t best_wild = 0;
     const std::size_t n = tokens.size();
-    for (std::size_t k = 0; k < leaf.size(); ++k) {
-        const Template& c = *leaf[k];
+    for (std::size_t k = 0; k < leaf.templates.size(); ++k) {
+        const Template& c = *leaf.templates[k];
         std::size_t same = 0;
         bool structural_mismatch = false;
         const bool settled = c.settled(o);
@@ -468,10 +488,11 @@ void write_match(const Template& t, const detail::MaskedLine& line, TemplateMatc
     params.finish();
 }
 
-/// A thread's way to the leaf of a line's first tokens, good while its shard's generation is
-/// the one it was found in.
+/// A thread's way to the leaf of a line's first tokens: good while the view is the leaf's
+/// latest and no tree node of the shard was removed since (adding nodes never reroutes a
+/// line that had a route: it only happens below nodes that still have room).
 struct Route {
-    std::uint64_t generation = 0;
+    std::uint64_t pruned = 0;  // Shard::pruned when the route was found
     std::shared_ptr<const LeafView> view;
 };
 
@@ -479,78 +500,92 @@ std::uint64_t root_key(std::uint32_t format, std::size_t length) {
     return (static_cast<std::uint64_t>(format) << 32) | static_cast<std::uint32_t>(length);
 }
 
-/// What routes a line to its leaf: its format and token count (`root`) and the tree keys of
-/// its first tokens, as descend() takes them; with their hash, worked out once per line.
-template <class Token>
-struct RouteKey {
-    std::uint64_t hash = 0;
-    std::uint64_t root = 0;
-    std::vector<Token> tokens;
-};
-
-struct RouteKeyHash {
-    using is_transparent = void;
-    template <class Token>
-    std::size_t operator()(const RouteKey<Token>& k) const noexcept {
-        return static_cast<std::size_t>(k.hash);
-    }
-};
-
-struct RouteKeyEqual {
-    using is_transparent = void;
-    template <class A, class B>
-    bool operator()(const RouteKey<A>& a, const RouteKey<B>& b) const noexcept {
-        return a.hash == b.hash && a.root == b.root &&
-               std::equal(a.tokens.begin(), a.tokens.end(), b.tokens.begin(), b.tokens.end(),
-                          [](std::string_view x, std::string_view y) { return same_token(x, y); });
-    }
-};
-
 /// Per thread: the routes found in one miner under one version of its formats, so that a
-/// line whose leaf is known is matched without the shard lock. Cleared when full, and when
-/// the thread parses with another miner or the formats change.
+/// line whose leaf is known is matched without the shard lock. A table of 4,096 routes
+/// (about 256 KiB and the tokens), open addressing over a few places: a route that finds
+/// them taken replaces one (it is found again under the lock when needed). Cleared when the
+/// thread parses with another miner or the formats change.
 class RouteCache {
 public:
     /// Keeps the routes if they were found under `formats_version` (see Impl).
     void use(std::uint64_t formats_version) {
         if (formats_version != formats_version_) {
-            routes_.clear();
+            routes_.assign(kSize, Entry{});
             formats_version_ = formats_version;
         }
     }
-    /// Makes the current line's key from its masked tokens and the tree's `levels`.
+    /// Makes the current line's key: its format and token count, and the tree keys of its
+    /// first `levels` tokens (as descend() takes them).
     void set_key(std::uint32_t format, const std::vector<std::string_view>& tokens, std::size_t levels) {
-        key_.root = root_key(format, tokens.size());
-        key_.tokens.clear();
-        std::uint64_t h = key_.root * kHashMul;
+        root_ = root_key(format, tokens.size());
+        levels_ = levels;
+        std::uint64_t h = root_ * kHashMul;
         for (std::size_t d = 0; d < levels; ++d) {
-            key_.tokens.push_back(route_token(tokens[d]));
-            h = (h ^ TokenHash{}(key_.tokens.back())) * kHashMul;
+            key_[d] = route_token(tokens[d]);
+            h = (h ^ TokenHash{}(key_[d])) * kHashMul;
         }
-        key_.hash = h ^ (h >> 29);
+        hash_ = h ^ (h >> 29);
     }
     const Route* find() const {
-        const auto it = routes_.find(key_);
-        return it == routes_.end() ? nullptr : &it->second;
-    }
-    void store(std::uint64_t generation, std::shared_ptr<const LeafView> view) {
-        auto it = routes_.find(key_);
-        if (it == routes_.end()) {
-            if (routes_.size() >= kMaxRoutes) {
-                routes_.clear();
+        for (std::size_t i = 0; i < kProbes; ++i) {
+            const Entry& e = routes_[(hash_ + i) & (kSize - 1)];
+            if (e.route.view == nullptr) {
+                return nullptr;
             }
-            RouteKey<std::string> stored{key_.hash, key_.root, {key_.tokens.begin(), key_.tokens.end()}};
-            it = routes_.emplace(std::move(stored), Route{}).first;
+            if (matches(e)) {
+                return &e.route;
+            }
         }
-        it->second = Route{generation, std::move(view)};
+        return nullptr;
+    }
+    void store(std::uint64_t pruned, std::shared_ptr<const LeafView> view) {
+        Entry* slot = &routes_[hash_ & (kSize - 1)];  // replaced when every place is taken
+        for (std::size_t i = 0; i < kProbes; ++i) {
+            Entry& e = routes_[(hash_ + i) & (kSize - 1)];
+            if (e.route.view != nullptr && matches(e)) {
+                e.route = Route{pruned, std::move(view)};
+                return;
+            }
+            if (e.route.view == nullptr) {
+                slot = &e;
+                break;
+            }
+        }
+        slot->hash = hash_;
+        slot->root = root_;
+        slot->tokens.assign(key_.begin(), key_.begin() + static_cast<std::ptrdiff_t>(levels_));
+        slot->route = Route{pruned, std::move(view)};
     }
 
 private:
-    static constexpr std::size_t kMaxRoutes = 16384;
+    static constexpr std::size_t kSize = 4096;
+    static constexpr std::size_t kProbes = 4;
+    static constexpr std::size_t kMaxLevels = 14;  // depth - 2, depth at most 16 (check_options)
+
+    struct Entry {
+        std::uint64_t hash = 0;
+        std::uint64_t root = 0;
+        std::vector<std::string> tokens;
+        Route route;  // no view: a free place
+    };
+
+    bool matches(const Entry& e) const {
+        if (e.hash != hash_ || e.root != root_ || e.tokens.size() != levels_) {
+            return false;
+        }
+        for (std::size_t d = 0; d < levels_; ++d) {
+            if (!same_token(e.tokens[d], key_[d])) return false;
+        }
+        return true;
+    }
 
     std::uint64_t formats_version_ = 0;
-    std::unordered_map<RouteKey<std::string>, Route, RouteKeyHash, RouteKeyEqual> routes_;
-    RouteKey<std::string_view> key_;  // the current line's
+    std::vector<Entry> routes_;
+    // The current line's key.
+    std::uint64_t hash_ = 0;
+    std::uint64_t root_ = 0;
+    std::array<std::string_view, kMaxLevels> key_;
+    std::size_t levels_ = 0;
 };
 
 // Bit i is set while a thread holds slot number i.
@@ -707,12 +742,13 @@ struct TemplateMiner::Impl {
     }
 
     /// The template that takes a line without changing, when its thread knows the line's
-    /// leaf and nothing changed in the shard since (once templates settle, nearly every
-    /// line): found without the lock, and alive as long as the thread's route. Else null.
+    /// leaf and its route is still good (once templates settle, nearly every line): found
+    /// without the lock, and alive as long as the thread's route. Else null.
     static const Template* match_known(const Shard& shard, const RouteCache& routes,
                                        const std::vector<std::string_view>& tokens, const MinerOptions& o) {
         const Route* route = routes.find();
-        if (route == nullptr || route->generation != shard.generation.load(std::memory_order_acquire)) {
+        if (route == nullptr || route->view->replaced.load(std::memory_order_acquire) ||
+            route->pruned != shard.pruned.load(std::memory_order_acquire)) {
             return nullptr;
         }
         const Choice choice = choose(*route->view, tokens, o);
@@ -749,23 +785,24 @@ struct TemplateMiner::Impl {
             republish_settled(*leaf, o);
         }
         if (changed) {
-            publish(shard, *leaf);
+            publish(*leaf);
         }
-        routes.store(shard.generation.load(std::memory_order_relaxed), leaf->view);
+        routes.store(shard.pruned.load(std::memory_order_relaxed), leaf->view);
         return c->tpl;
     }
 
-    /// A leaf's clusters changed: lines see its new view, and every thread finds its routes
-    /// into the shard again (the tree may have changed as well).
-    static void publish(Shard& shard, Node& leaf) {
+    /// A leaf's clusters changed: lines see its new view, and threads holding the old one
+    /// look the leaf up again.
+    static void publish(Node& leaf) {
         auto view = std::make_shared<LeafView>();
-        view->reserve(leaf.clusters.size());
+        view->templates.reserve(leaf.clusters.size());
         for (const Cluster* c : leaf.clusters) {
-            view->push_back(c->tpl);
+            view->templates.push_back(c->tpl);
+        }
+        if (leaf.view) {
+            leaf.view->replaced.store(true, std::memory_order_release);
         }
         leaf.view = std::move(view);
-        shard.generation.store(shard.generation.load(std::memory_order_relaxed) + 1,
-                               std::memory_order_release);
     }
 
     /// Templates of the leaf that settled since they were published are published again,
@@ -788,12 +825,13 @@ struct TemplateMiner::Impl {
         Node* leaf = c->leaf;
         auto& v = leaf->clusters;
         v.erase(std::remove(v.begin(), v.end(), c), v.end());
-        publish(shard, *leaf);
+        publish(*leaf);
         shard.lru.erase(c->lru);
         ++shard.evictions;
         // Prune nodes left empty so the tree stays as small as its templates.
         Node* node = leaf;
         while (node && node->clusters.empty() && node->children.empty()) {
+            shard.pruned.store(shard.pruned.load(std::memory_order_relaxed) + 1, std::memory_order_release);
             Node* parent = node->parent;
             if (parent) {
                 parent->children.erase(node->key);
@@ -1036,7 +1074,7 @@ core::Result<std::size_t> TemplateMiner::restore(const std::vector<TemplateRecor
         t->id = r.id;
         c->tpl = std::move(t);
         c->first_seen_ms = r.first_seen_ms;
-        Impl::publish(shard, *c->leaf);
+        Impl::publish(*c->leaf);
         ++loaded;
     }
     if (bad > 0) {
