@@ -504,18 +504,14 @@ std::uint64_t root_key(std::uint32_t format, std::size_t length) {
 
 /// Per thread: the routes found in one miner under one version of its formats, so that a
 /// line whose leaf is known is matched without the shard lock. A table of 4,096 routes
-/// (about 256 KiB and the tokens), open addressing over a few places: a route that finds
-/// them taken replaces one (it is found again under the lock when needed). Cleared when the
-/// thread parses with another miner or the formats change.
+/// (about 300 KiB and the tokens), open addressing over a few places: a route that finds
+/// them taken replaces one (it is found again under the lock when needed). Routes of another
+/// miner or of older formats count as free places.
 class RouteCache {
 public:
-    /// Keeps the routes if they were found under `formats_version` (see Impl).
-    void use(std::uint64_t formats_version) {
-        if (formats_version != formats_version_) {
-            routes_.assign(kSize, Entry{});
-            formats_version_ = formats_version;
-        }
-    }
+    RouteCache() : routes_(kSize) {}
+    /// Takes the routes found under `formats_version` (see Impl) as the valid ones.
+    void use(std::uint64_t formats_version) { formats_version_ = formats_version; }
     /// Makes the current line's key: its format and token count, and the tree keys of its
     /// first `levels` tokens (as descend() takes them).
     void set_key(std::uint32_t format, const std::vector<std::string_view>& tokens, std::size_t levels) {
@@ -531,7 +527,7 @@ public:
     const Route* find() const {
         for (std::size_t i = 0; i < kProbes; ++i) {
             const Entry& e = routes_[(hash_ + i) & (kSize - 1)];
-            if (e.route.view == nullptr) {
+            if (!valid(e)) {
                 return nullptr;
             }
             if (matches(e)) {
@@ -544,15 +540,16 @@ public:
         Entry* slot = &routes_[hash_ & (kSize - 1)];  // replaced when every place is taken
         for (std::size_t i = 0; i < kProbes; ++i) {
             Entry& e = routes_[(hash_ + i) & (kSize - 1)];
-            if (e.route.view != nullptr && matches(e)) {
-                e.route = Route{pruned, std::move(view)};
-                return;
-            }
-            if (e.route.view == nullptr) {
+            if (!valid(e)) {
                 slot = &e;
                 break;
             }
+            if (matches(e)) {
+                e.route = Route{pruned, std::move(view)};
+                return;
+            }
         }
+        slot->formats_version = formats_version_;
         slot->hash = hash_;
         slot->root = root_;
         slot->tokens.assign(key_.begin(), key_.begin() + static_cast<std::ptrdiff_t>(levels_));
@@ -565,11 +562,14 @@ private:
     static constexpr std::size_t kMaxLevels = 14;  // depth - 2, depth at most 16 (check_options)
 
     struct Entry {
+        std::uint64_t formats_version = 0;  // 0: never used
         std::uint64_t hash = 0;
         std::uint64_t root = 0;
         std::vector<std::string> tokens;
-        Route route;  // no view: a free place
+        Route route;
     };
+
+    bool valid(const Entry& e) const { return e.formats_version == formats_version_; }
 
     [[gnu::always_inline]] bool matches(const Entry& e) const {
         if (e.hash != hash_ || e.root != root_ || e.tokens.size() != levels_) {
