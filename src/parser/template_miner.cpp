@@ -261,6 +261,7 @@ struct Shard {
     std::uint64_t evictions = 0;
 };
 
+// A counter alone on its cache line.
 struct alignas(64) Counter {
     std::atomic<std::uint64_t> value{0};
 };
@@ -654,7 +655,7 @@ struct TemplateMiner::Impl {
     // One per tally slot: about as many as the machine runs threads at once (a power of two,
     // at most 8), so that each template costs a few cache lines, not one per possible thread.
     std::size_t slots = 1;
-    std::unique_ptr<Counter[]> messages;
+    std::unique_ptr<Counter[]> messages;  // lines parsed, per slot
 
     void formats_changed() { formats_version.store(next_formats_version.fetch_add(1), std::memory_order_release); }
 
