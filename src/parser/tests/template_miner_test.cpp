@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -420,6 +422,160 @@ TEST(TemplateMinerTest, FormatsAddedWhileWorkersParse) {
     EXPECT_EQ(ids[0], ids[1]);
     EXPECT_EQ(m->stats().messages, 6000u);
     EXPECT_EQ(m->format_id("ssh"), id);
+}
+
+TEST(TemplateMinerTest, RecentlyUsedTemplateSurvivesEviction) {
+    // Lines that a template takes without the shard lock do not reorder the LRU list; they
+    // must still keep the template from being evicted as the least recently used.
+    MinerLimits limits;
+    limits.max_templates = 8;
+    limits.shards = 1;
+    auto m = make({}, limits);
+    const auto kept = m->parse("t", "kept template here").template_id;
+    for (int i = 0; i < 100; ++i) {
+        std::string line = "word";
+        for (int k = 0; k < i; ++k) line += " w";
+        m->parse("t", line);
+        ASSERT_EQ(m->parse("t", "kept template here").template_id, kept) << i;
+    }
+    EXPECT_EQ(m->find(kept).value().count, 101u);
+    EXPECT_EQ(m->stats().evictions, 101u - m->stats().templates);
+}
+
+TEST(TemplateMinerTest, ALineSeesChangesMadeByLinesOfOtherRoutes) {
+    // A thread remembers the leaf of each line's first tokens; a change made to that leaf by
+    // a line with other first tokens, or an eviction, must not leave it matching the old one.
+    MinerOptions o;
+    o.max_children = 2;
+    o.settled_after = 0;
+    auto m = make(o);
+    m->parse("t", "alpha a b c d e");
+    m->parse("t", "beta a b c d e");
+    // Past two children both go to the <*> branch, where "delta" generalises "gamma"'s template.
+    const auto gamma = m->parse("t", "gamma a b c d e");
+    const auto delta = m->parse("t", "delta a b c d e");
+    ASSERT_EQ(delta.template_id, gamma.template_id);
+    EXPECT_EQ(delta.template_text, "<*> a b c d e");
+    EXPECT_EQ(m->parse("t", "gamma a b c d e").template_text, "<*> a b c d e");
+
+    MinerLimits limits;
+    limits.max_templates = 2;
+    limits.shards = 1;
+    auto small = make({}, limits);
+    EXPECT_TRUE(small->parse("t", "evicted soon").is_new);
+    small->parse("t", "one");
+    small->parse("t", "one two three");
+    EXPECT_TRUE(small->parse("t", "evicted soon").is_new);
+}
+
+/// Lines of a few sshd messages with users, addresses and ports drawn at random; which lines
+/// share a template does not depend on their order.
+std::vector<std::string> sshd_lines(int count) {
+    static const char* users[] = {"root", "admin", "alice", "bob", "oracle", "test", "git", "ubuntu"};
+    std::mt19937 rng(11);
+    std::vector<std::string> lines;
+    for (int i = 0; i < count; ++i) {
+        const std::string user = users[rng() % 8];
+        const std::string ip = "10.0." + std::to_string(rng() % 256) + "." + std::to_string(rng() % 256);
+        const std::string port = std::to_string(1024 + rng() % 60000);
+        switch (rng() % 5) {
+            case 0: lines.push_back("Accepted password for " + user + " from " + ip + " port " + port); break;
+            case 1: lines.push_back("Connection closed by " + ip + " port " + port); break;
+            case 2: lines.push_back("session opened for user " + user + " by (uid=" + port + ")"); break;
+            case 3: lines.push_back("Invalid user " + user + " from " + ip); break;
+            default: lines.push_back("Disconnected from user " + user + " " + ip + " port " + port); break;
+        }
+    }
+    return lines;
+}
+
+TEST(TemplateMinerTest, ThreadsSharingAMinerGroupAndCountAsOneThread) {
+    const auto lines = sshd_lines(5000);
+    auto alone = make();
+    std::vector<std::string> alone_ids;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        alone_ids.push_back(alone->parse("ssh", lines[i], static_cast<std::int64_t>(i)).template_id);
+    }
+
+    // Each thread parses every line, starting at its own place, all at once.
+    constexpr int kThreads = 4;
+    auto shared = make();
+    const auto format = shared->format_id("ssh");
+    std::vector<std::vector<std::string>> ids(kThreads, std::vector<std::string>(lines.size()));
+    std::vector<int> created(kThreads, 0);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < kThreads; ++t) {
+        workers.emplace_back([&, t] {
+            ready.fetch_add(1);
+            while (ready.load() < kThreads) {
+            }
+            TemplateMatch out;
+            for (std::size_t k = 0; k < lines.size(); ++k) {
+                const std::size_t i = (k + static_cast<std::size_t>(t) * 1237) % lines.size();
+                shared->parse(format, lines[i], static_cast<std::int64_t>(i), out);
+                ids[static_cast<std::size_t>(t)][i] = out.template_id;
+                created[static_cast<std::size_t>(t)] += out.is_new ? 1 : 0;
+            }
+        });
+    }
+    for (auto& w : workers) w.join();
+
+    // The same grouping as one thread's: a template of the shared miner is one of the lone
+    // miner's, line for line (ids may differ: a template's id comes from its first line).
+    std::map<std::string, std::string> to_alone;
+    std::map<std::string, std::uint64_t> alone_counts;
+    for (int t = 0; t < kThreads; ++t) {
+        for (std::size_t i = 0; i < lines.size(); ++i) {
+            const auto [it, inserted] = to_alone.emplace(ids[static_cast<std::size_t>(t)][i], alone_ids[i]);
+            ASSERT_EQ(it->second, alone_ids[i]) << lines[i];
+        }
+    }
+    for (const auto& id : alone_ids) ++alone_counts[id];
+    const auto snap = shared->snapshot();
+    ASSERT_EQ(snap.size(), alone->snapshot().size());
+    ASSERT_EQ(to_alone.size(), snap.size());
+    std::uint64_t total = 0;
+    for (const auto& r : snap) {
+        EXPECT_EQ(r.count, kThreads * alone_counts[to_alone[r.id]]) << r.template_text;
+        EXPECT_EQ(r.last_seen_ms, alone->find(to_alone[r.id]).value().last_seen_ms) << r.template_text;
+        total += r.count;
+    }
+    EXPECT_EQ(total, kThreads * lines.size());
+    EXPECT_EQ(shared->stats().messages, kThreads * lines.size());
+    EXPECT_EQ(created[0] + created[1] + created[2] + created[3], static_cast<int>(snap.size()));
+}
+
+TEST(TemplateMinerTest, ExactlyOneOfRacingThreadsSeesATemplateNew) {
+    // Threads parse the same new lines in the same order at the same time, so they race to
+    // create each template.
+    constexpr int kThreads = 4;
+    constexpr int kTemplates = 200;
+    auto m = make();
+    std::vector<std::vector<std::string>> new_ids(kThreads);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < kThreads; ++t) {
+        workers.emplace_back([&, t] {
+            ready.fetch_add(1);
+            while (ready.load() < kThreads) {
+            }
+            for (int i = 0; i < kTemplates; ++i) {
+                std::string line = "word";  // distinct lengths: every line is its own template
+                for (int k = 0; k < i; ++k) line += " w";
+                const auto r = m->parse("t", line);
+                if (r.is_new) new_ids[static_cast<std::size_t>(t)].push_back(r.template_id);
+            }
+        });
+    }
+    for (auto& w : workers) w.join();
+    std::set<std::string> seen;
+    for (const auto& ids : new_ids) {
+        for (const auto& id : ids) EXPECT_TRUE(seen.insert(id).second) << id << " new twice";
+    }
+    EXPECT_EQ(seen.size(), static_cast<std::size_t>(kTemplates));
+    EXPECT_EQ(m->stats().templates, static_cast<std::size_t>(kTemplates));
+    for (const auto& r : m->snapshot()) EXPECT_EQ(r.count, static_cast<std::uint64_t>(kThreads));
 }
 
 }  // namespace

@@ -34,10 +34,10 @@ struct MinerOptions {
 
 /// Bounds on the memory one miner may use.
 struct MinerLimits {
-    std::size_t max_templates = 50'000;     // over all formats; least recently used are evicted
+    std::size_t max_templates = 50'000;     // over all formats; about the least recently used are evicted
     std::size_t max_content_bytes = 16 * 1024;  // longer messages are cut before mining
     std::size_t max_tokens = 256;           // the rest of a longer message becomes one <*>
-    std::size_t shards = 16;                // independent locks
+    std::size_t shards = 16;                // independent locks for the lines that change templates
 };
 
 /// The template a message belongs to, at the time it was parsed.
@@ -64,11 +64,13 @@ struct MinerStats {
     std::uint64_t evictions = 0;  // templates dropped by the caps
 };
 
-/// Drain template miner shared by all pipeline workers. parse() locks one of
-/// `MinerLimits::shards` shards (chosen by format and token count), so workers rarely
-/// contend; every method is thread-safe. Formats are registered with add_format() (or on
-/// first use with the default options). Owned by the LogParser or the pipeline, lives as
-/// long as the process or until a configuration reload replaces it.
+/// Drain template miner shared by all pipeline workers; every method is thread-safe. A line
+/// that a template takes without changing it (nearly every line once templates settle) takes
+/// no lock and writes only its thread's own cache lines; a line that creates or changes a
+/// template locks one of `MinerLimits::shards` shards (chosen by format and token count).
+/// Formats are registered with add_format() (or on first use with the default options).
+/// Owned by the LogParser or the pipeline, lives as long as the process or until a
+/// configuration reload replaces it.
 class TemplateMiner {
 public:
     /// InvalidArgument when an option is out of range or a default mask does not compile.
