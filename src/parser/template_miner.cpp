@@ -1064,6 +1064,13 @@ core::Result<std::size_t> TemplateMiner::restore(const std::vector<TemplateRecor
         Cluster* c = nullptr;
         if (auto it = shard.by_id.find(r.id); it != shard.by_id.end()) {
             c = it->second.get();
+            // The cluster sits in the leaf of its format and token count: a record of the
+            // same id with another shape would put a template there that lines of that
+            // leaf index past the end of.
+            if (c->format != fmt || c->tpl->tokens.size() != n) {
+                ++bad;
+                continue;
+            }
         } else {
             Node* leaf = Impl::descend(shard, root_key(fmt, n), views, state->options);
             c = impl_->add_cluster(shard, leaf, fmt, state->name, tokens, state->options);
@@ -1082,7 +1089,9 @@ core::Result<std::size_t> TemplateMiner::restore(const std::vector<TemplateRecor
     }
     if (bad > 0) {
         return core::make_error(core::Errc::InvalidArgument,
-                                std::to_string(bad) + " template record(s) without id or format were skipped");
+                                std::to_string(bad) +
+                                    " template record(s) without id or format, or of an id already restored "
+                                    "with another format or token count, were skipped");
     }
     return loaded;
 }

@@ -282,6 +282,21 @@ TEST(TemplateMinerTest, SnapshotRestoreRoundTrip) {
     EXPECT_EQ(fresh->find("nope").error().code, core::Errc::NotFound);
 }
 
+TEST(TemplateMinerTest, ARestoredIdOfAnotherShapeIsSkippedNotMisplaced) {
+    MinerLimits limits;
+    limits.shards = 1;  // every token count in one shard, where the id is found
+    auto m = make({}, limits);
+    const auto a = m->parse("ssh", "Connection closed by 10.0.0.3", 1000);
+    // The same id, stored with two more tokens (a corrupted or hand-edited store).
+    auto r = m->restore({TemplateRecord{a.template_id, "ssh", "Connection closed by <*> port <*>", 5, 0, 0}});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, core::Errc::InvalidArgument);
+    EXPECT_EQ(m->find(a.template_id).value().template_text, "Connection closed by <*>");
+    const auto b = m->parse("ssh", "Connection closed by 10.0.0.4", 2000);
+    EXPECT_EQ(b.template_id, a.template_id);
+    EXPECT_EQ(b.template_text, "Connection closed by <*>");
+}
+
 TEST(TemplateMinerTest, CapsEvictLeastRecentlyUsedAndCount) {
     MinerLimits limits;
     limits.max_templates = 8;
