@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -485,6 +486,21 @@ TEST(TemplateMinerTest, ALineSeesChangesMadeByLinesOfOtherRoutes) {
 
 /// Lines of a few sshd messages with users, addresses and ports drawn at random; which lines
 /// share a template does not depend on their order.
+/// Runs body(0) ... body(threads - 1) on as many threads, released together so they race.
+void run_at_once(int threads, const std::function<void(std::size_t)>& body) {
+    std::atomic<int> ready{0};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+        workers.emplace_back([&, t] {
+            ready.fetch_add(1);
+            while (ready.load() < threads) {
+            }
+            body(static_cast<std::size_t>(t));
+        });
+    }
+    for (auto& w : workers) w.join();
+}
+
 std::vector<std::string> sshd_lines(int count) {
     static const char* users[] = {"root", "admin", "alice", "bob", "oracle", "test", "git", "ubuntu"};
     std::mt19937 rng(11);
@@ -518,23 +534,15 @@ TEST(TemplateMinerTest, ThreadsSharingAMinerGroupAndCountAsOneThread) {
     const auto format = shared->format_id("ssh");
     std::vector<std::vector<std::string>> ids(kThreads, std::vector<std::string>(lines.size()));
     std::vector<int> created(kThreads, 0);
-    std::atomic<int> ready{0};
-    std::vector<std::thread> workers;
-    for (int t = 0; t < kThreads; ++t) {
-        workers.emplace_back([&, t] {
-            ready.fetch_add(1);
-            while (ready.load() < kThreads) {
-            }
-            TemplateMatch out;
-            for (std::size_t k = 0; k < lines.size(); ++k) {
-                const std::size_t i = (k + static_cast<std::size_t>(t) * 1237) % lines.size();
-                shared->parse(format, lines[i], static_cast<std::int64_t>(i), out);
-                ids[static_cast<std::size_t>(t)][i] = out.template_id;
-                created[static_cast<std::size_t>(t)] += out.is_new ? 1 : 0;
-            }
-        });
-    }
-    for (auto& w : workers) w.join();
+    run_at_once(kThreads, [&](std::size_t t) {
+        TemplateMatch out;
+        for (std::size_t k = 0; k < lines.size(); ++k) {
+            const std::size_t i = (k + t * 1237) % lines.size();
+            shared->parse(format, lines[i], static_cast<std::int64_t>(i), out);
+            ids[t][i] = out.template_id;
+            created[t] += out.is_new ? 1 : 0;
+        }
+    });
 
     // The same grouping as one thread's: a template of the shared miner is one of the lone
     // miner's, line for line (ids may differ: a template's id comes from its first line).
@@ -568,22 +576,14 @@ TEST(TemplateMinerTest, ExactlyOneOfRacingThreadsSeesATemplateNew) {
     constexpr int kTemplates = 200;
     auto m = make();
     std::vector<std::vector<std::string>> new_ids(kThreads);
-    std::atomic<int> ready{0};
-    std::vector<std::thread> workers;
-    for (int t = 0; t < kThreads; ++t) {
-        workers.emplace_back([&, t] {
-            ready.fetch_add(1);
-            while (ready.load() < kThreads) {
-            }
-            for (int i = 0; i < kTemplates; ++i) {
-                std::string line = "word";  // distinct lengths: every line is its own template
-                for (int k = 0; k < i; ++k) line += " w";
-                const auto r = m->parse("t", line);
-                if (r.is_new) new_ids[static_cast<std::size_t>(t)].push_back(r.template_id);
-            }
-        });
-    }
-    for (auto& w : workers) w.join();
+    run_at_once(kThreads, [&](std::size_t t) {
+        for (int i = 0; i < kTemplates; ++i) {
+            std::string line = "word";  // distinct lengths: every line is its own template
+            for (int k = 0; k < i; ++k) line += " w";
+            const auto r = m->parse("t", line);
+            if (r.is_new) new_ids[t].push_back(r.template_id);
+        }
+    });
     std::set<std::string> seen;
     for (const auto& ids : new_ids) {
         for (const auto& id : ids) EXPECT_TRUE(seen.insert(id).second) << id << " new twice";
