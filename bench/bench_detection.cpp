@@ -21,11 +21,10 @@
 #define CALLGRIND_STOP_INSTRUMENTATION
 #endif
 
-#include <ctime>
 #include <cstdio>
-#include <cstring>
-
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
