@@ -88,12 +88,15 @@ void LateralMovementDetector::on_auth(const AuthFact& f, std::vector<model::Dete
         d.tags.push_back("attack.t1078");
         d.group_key = "chain:" + f.user + ":" + path.front();
         d.entities.users.push_back(f.user);
-        if (!chain.origin_internal && !path.front().empty() && path.front() != chain.hops.front().to) {
-            d.entities.ips.push_back(path.front());  // the outside address the chain started from
+        // The outside address the chain started from is an address, not one of our hosts.
+        const bool outside_origin =
+            !chain.origin_internal && !path.front().empty() && path.front() != chain.hops.front().to;
+        if (outside_origin) {
+            d.entities.ips.push_back(path.front());
         }
-        for (const auto& h : path) {
-            if (std::find(d.entities.hosts.begin(), d.entities.hosts.end(), h) == d.entities.hosts.end()) {
-                d.entities.hosts.push_back(h);
+        for (std::size_t i = outside_origin ? 1 : 0; i < path.size(); ++i) {
+            if (std::find(d.entities.hosts.begin(), d.entities.hosts.end(), path[i]) == d.entities.hosts.end()) {
+                d.entities.hosts.push_back(path[i]);
             }
         }
         bj::array hops;

@@ -39,6 +39,9 @@ TEST(LateralMovementTest, AChainOfThreeInternalHostsIsReportedWithItsPath) {
     EXPECT_EQ(det.event_ids.size(), 3u);
     auto expl = boost::json::parse(det.explanation).as_object();
     EXPECT_EQ(expl.at("path"), boost::json::parse(R"(["203.0.113.5","bastion","app-02","db-01"])"));
+    // The outside origin is an address of the alert, not one of its hosts.
+    EXPECT_EQ(det.entities.hosts, (std::vector<std::string>{"bastion", "app-02", "db-01"}));
+    EXPECT_EQ(det.entities.ips, (std::vector<std::string>{"203.0.113.5"}));
 }
 
 TEST(LateralMovementTest, AnInternalOriginCountsAndLongerChainsReportAgain) {
