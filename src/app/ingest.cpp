@@ -51,23 +51,25 @@ private:
     std::chrono::steady_clock::time_point shown_{};
 };
 
+/// An event of a batch the other side would not take, and why.
+struct Rejected {
+    std::size_t index = 0;
+    std::string reason;
+};
+
 struct Sink {
     virtual ~Sink() = default;
-    /// Stores or sends a batch; returns how many the other side rejected.
-    virtual core::Result<std::uint64_t> put(std::vector<model::Event>& batch) = 0;
+    /// Stores or sends a batch of events that have ids; returns those the other side rejected.
+    virtual core::Result<std::vector<Rejected>> put(std::vector<model::Event>& batch) = 0;
 };
 
 class DirectSink final : public Sink {
 public:
     explicit DirectSink(storage::Store& store) : store_(store) {}
-    core::Result<std::uint64_t> put(std::vector<model::Event>& batch) override {
-        const auto now = core::now_unix_ms();
-        for (auto& e : batch) {
-            model::ensure_identity(e, now);
-        }
+    core::Result<std::vector<Rejected>> put(std::vector<model::Event>& batch) override {
         auto r = store_.events().insert_batch(batch);
         if (!r) return r.error();
-        return std::uint64_t{0};
+        return std::vector<Rejected>{};
     }
 
 private:
@@ -92,7 +94,7 @@ public:
         curl_slist_free_all(headers_);
         curl_easy_cleanup(curl_);
     }
-    core::Result<std::uint64_t> put(std::vector<model::Event>& batch) override {
+    core::Result<std::vector<Rejected>> put(std::vector<model::Event>& batch) override {
         std::string body;
         for (const auto& e : batch) {
             body += model::event_to_json_text(e);
@@ -112,12 +114,7 @@ public:
             long status = 0;
             curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
             if (rc == CURLE_OK && status == 202) {
-                boost::system::error_code ec;
-                auto v = boost::json::parse(response, ec);
-                if (!ec && v.is_object() && v.as_object().contains("rejected_count")) {
-                    return static_cast<std::uint64_t>(v.as_object().at("rejected_count").to_number<std::int64_t>());
-                }
-                return std::uint64_t{0};
+                return rejections(response);
             }
             // Overloaded or rate limited: wait and send the same batch again (ids make it idempotent).
             if ((rc == CURLE_OK && (status == 429 || status == 503)) && attempt < 60) {
@@ -134,6 +131,24 @@ public:
     }
 
 private:
+    /// The `rejected` list of a 202 answer.
+    static std::vector<Rejected> rejections(const std::string& response) {
+        std::vector<Rejected> out;
+        boost::system::error_code ec;
+        auto v = boost::json::parse(response, ec);
+        const auto* list = !ec && v.is_object() ? v.as_object().if_contains("rejected") : nullptr;
+        if (list == nullptr || !list->is_array()) return out;
+        for (const auto& item : list->get_array()) {
+            const auto* o = item.if_object();
+            const auto* index = o ? o->if_contains("index") : nullptr;
+            const auto* reason = o ? o->if_contains("reason") : nullptr;
+            if (index && index->is_int64() && index->get_int64() >= 0 && reason && reason->is_string()) {
+                out.push_back({static_cast<std::size_t>(index->get_int64()), std::string(reason->get_string())});
+            }
+        }
+        return out;
+    }
+
     std::string url_;
     CURL* curl_ = nullptr;
     curl_slist* headers_ = nullptr;
@@ -201,6 +216,13 @@ int ingest(const core::Config& config, const IngestCommand& cmd) {
     Progress progress;
     std::uint64_t sent = 0, rejected = 0, bytes = 0, line_no = 0;
     std::vector<model::Event> batch;
+    std::vector<std::string> where;  // "file:line" of each event of the batch
+    auto report = [&](const std::string& place, const std::string& reason) {
+        ++rejected;
+        if (rejected <= 10) {
+            std::cerr << place << ": " << reason << "\n";
+        }
+    };
     auto flush = [&]() -> bool {
         if (batch.empty()) return true;
         auto r = sink->put(batch);
@@ -208,9 +230,12 @@ int ingest(const core::Config& config, const IngestCommand& cmd) {
             std::cerr << "\nsecurityai: error: " << r.error().detail << "\n";
             return false;
         }
-        sent += batch.size() - *r;
-        rejected += *r;
+        for (const auto& [index, reason] : *r) {
+            report(index < where.size() ? where[index] : std::string("batch"), reason);
+        }
+        sent += batch.size() - std::min(batch.size(), r->size());
         batch.clear();
+        where.clear();
         progress.update(sent, rejected, bytes, total_bytes);
         return true;
     };
@@ -227,14 +252,15 @@ int ingest(const core::Config& config, const IngestCommand& cmd) {
             bytes += line.size() + 1;
             auto e = line_to_event(cmd.format, line);
             if (!e) continue;
+            const std::string place = (f == "-" ? "stdin" : f) + ":" + std::to_string(line_no);
             if (!*e) {
-                ++rejected;
-                if (rejected <= 10) {
-                    std::cerr << (f == "-" ? "stdin" : f) << ":" << line_no << ": " << e->error().detail << "\n";
-                }
+                report(place, e->error().detail);
                 continue;
             }
+            // Raw lines and NDJSON events without an id get one here, for either sink.
+            model::ensure_identity(**e, core::now_unix_ms());
             batch.push_back(std::move(**e));
+            where.push_back(place);
             if (batch.size() >= 1000 && !flush()) return 1;
         }
     }

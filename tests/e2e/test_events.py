@@ -228,6 +228,14 @@ class IngestCliTest(unittest.TestCase):
                 self.assertEqual(r.returncode, 0, r.stderr)
                 m = s.json("GET", "/api/v1/monitor/metrics", token=token)[2]
                 self.assertEqual(m["events_total"], 1502)
+                # Raw lines through the API: each gets an id on the way.
+                r = subprocess.run([binary, "ingest", "--format", "raw", "--url", "http://127.0.0.1:%d" % s.port,
+                                    "--token", token], input="raw line one\nraw line two\n",
+                                   capture_output=True, text=True)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertIn("ingested 2 events, rejected 0", r.stdout)
+                m = s.json("GET", "/api/v1/monitor/metrics", token=token)[2]
+                self.assertEqual(m["events_total"], 1504)
                 r = subprocess.run([binary, "ingest", "--url", "http://127.0.0.1:%d" % s.port, path],
                                    capture_output=True, text=True, env={k: v for k, v in os.environ.items()
                                                                         if not k.startswith("SECURITYAI_TOKEN")})
