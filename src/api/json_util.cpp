@@ -125,8 +125,11 @@ core::Result<void> only_fields(const boost::json::object& obj, std::initializer_
             known = known || kv.key() == a;
         }
         if (!known) {
-            std::string shown(kv.key().substr(0, 64));
-            return make_error(Errc::InvalidArgument, "unknown field '" + shown + "'");
+            std::string message = "unknown field '" + std::string(kv.key().substr(0, 64)) + "'; the fields are:";
+            for (auto a : allowed) {
+                message += " " + std::string(a);
+            }
+            return make_error(Errc::InvalidArgument, message);
         }
     }
     return {};
