@@ -216,11 +216,13 @@ int ingest(const core::Config& config, const IngestCommand& cmd) {
     Progress progress;
     std::uint64_t sent = 0, rejected = 0, bytes = 0, line_no = 0;
     std::vector<model::Event> batch;
-    std::vector<std::string> where;  // "file:line" of each event of the batch
-    auto report = [&](const std::string& place, const std::string& reason) {
+    // Where each event of the batch came from (file index, line), named only when rejected.
+    std::vector<std::pair<std::size_t, std::uint64_t>> where;
+    auto report = [&](std::pair<std::size_t, std::uint64_t> place, const std::string& reason) {
         ++rejected;
         if (rejected <= 10) {
-            std::cerr << place << ": " << reason << "\n";
+            const std::string& f = files[place.first];
+            std::cerr << (f == "-" ? "stdin" : f) << ":" << place.second << ": " << reason << "\n";
         }
     };
     auto flush = [&]() -> bool {
@@ -231,7 +233,7 @@ int ingest(const core::Config& config, const IngestCommand& cmd) {
             return false;
         }
         for (const auto& [index, reason] : *r) {
-            report(index < where.size() ? where[index] : std::string("batch"), reason);
+            report(index < where.size() ? where[index] : where.back(), reason);
         }
         sent += batch.size() - std::min(batch.size(), r->size());
         batch.clear();
@@ -239,7 +241,8 @@ int ingest(const core::Config& config, const IngestCommand& cmd) {
         progress.update(sent, rejected, bytes, total_bytes);
         return true;
     };
-    for (const auto& f : files) {
+    for (std::size_t fi = 0; fi < files.size(); ++fi) {
+        const std::string& f = files[fi];
         std::ifstream file;
         if (f != "-") {
             file.open(f, std::ios::binary);
@@ -252,15 +255,14 @@ int ingest(const core::Config& config, const IngestCommand& cmd) {
             bytes += line.size() + 1;
             auto e = line_to_event(cmd.format, line);
             if (!e) continue;
-            const std::string place = (f == "-" ? "stdin" : f) + ":" + std::to_string(line_no);
             if (!*e) {
-                report(place, e->error().detail);
+                report({fi, line_no}, e->error().detail);
                 continue;
             }
             // Raw lines and NDJSON events without an id get one here, for either sink.
             model::ensure_identity(**e, core::now_unix_ms());
             batch.push_back(std::move(**e));
-            where.push_back(place);
+            where.emplace_back(fi, line_no);
             if (batch.size() >= 1000 && !flush()) return 1;
         }
     }
