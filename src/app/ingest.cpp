@@ -250,6 +250,7 @@ int ingest(const core::Config& config, const IngestCommand& cmd) {
         }
         std::istream& in = f == "-" ? std::cin : file;
         std::string line;
+        line_no = 0;
         while (std::getline(in, line)) {
             ++line_no;
             bytes += line.size() + 1;

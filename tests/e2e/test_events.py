@@ -214,6 +214,10 @@ class IngestCliTest(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("ingested 1500 events, rejected 1", r.stdout)
             self.assertIn(":1501:", r.stderr, "bad lines are reported with their line number")
+            # Line numbers count from 1 in each file, stdin included.
+            r = subprocess.run([binary, "ingest", "--direct", "--data-dir", data, path, "-"], input="not json either\n",
+                               capture_output=True, text=True)
+            self.assertIn("stdin:1: ", r.stderr)
             s = Server(data_dir=data)
             try:
                 token = s.login()["access_token"]
