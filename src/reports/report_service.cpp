@@ -22,10 +22,6 @@ namespace bj = boost::json;
 using core::Errc;
 using core::make_error;
 
-std::int64_t to_ms(core::TimePoint t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
 std::string allowed_list(std::span<const std::string_view> values) {
     std::string out;
     for (auto v : values) out += (out.empty() ? "" : ", ") + std::string(v);
@@ -122,7 +118,7 @@ struct ReportService::Impl {
 
     Impl(storage::Store& s, ReportServiceOptions o, ReportHooks h, Clock c)
         : store(s), options(std::move(o)), hooks(std::move(h)), clock(std::move(c)) {
-        if (!clock) clock = [] { return to_ms(core::Clock::now()); };
+        if (!clock) clock = [] { return core::now_unix_ms(); };
     }
 
     void run() {
