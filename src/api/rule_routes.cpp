@@ -261,7 +261,7 @@ void add_rule_routes(Router& router, RuleServices& services) {
         }
         // The events: given inline (up to 10,000), or stored ones in [from, to).
         std::vector<model::Event> events;
-        const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(core::Clock::now().time_since_epoch()).count();
+        const auto now = core::now_unix_ms();
         if (auto it = body->find("events"); it != body->end()) {
             if (!it->value().is_array() || it->value().get_array().size() > 10'000) {
                 return error_response(r, make_error(Errc::InvalidArgument, "events must be an array of at most 10,000 objects"));

@@ -55,10 +55,6 @@
 namespace sai::app {
 namespace {
 
-std::int64_t wall_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(core::Clock::now().time_since_epoch()).count();
-}
-
 /// Folds committed batches into the entity graph and hands the graph's
 /// detections (lateral movement) to the alert manager. Pipeline thread only.
 class GraphStage final : public pipeline::Stage {
@@ -666,7 +662,7 @@ int serve(const core::Config& config) {
     // processes) every 10 s, PageRank every minute, a snapshot every 5 minutes.
     std::uint64_t graph_ticks = 0;
     core::Periodic graph_upkeep(std::chrono::seconds(10), [&graph, &graph_ticks] {
-        const auto now = wall_ms();
+        const auto now = core::now_unix_ms();
         // Declared assets first: traffic they claim is not "discovered".
         if (auto r = graph.reload_assets(); !r) core::log::warn("reloading assets failed", {{"error", r.error().detail}});
         if (auto r = graph.flush_discovered(now); !r) {
@@ -777,8 +773,8 @@ int serve(const core::Config& config) {
     }
     alert_manager.stop();  // stores the detections of those last batches
     graph_upkeep.stop();
-    (void)graph.flush_discovered(wall_ms());
-    if (auto r = graph.save_snapshot(wall_ms()); !r) {
+    (void)graph.flush_discovered(core::now_unix_ms());
+    if (auto r = graph.save_snapshot(core::now_unix_ms()); !r) {
         core::log::warn("graph snapshot failed", {{"error", r.error().detail}});
     }
     if (kafka_producer) {

@@ -412,8 +412,7 @@ void GraphService::refresh_centrality() {
         // A node id reused since the copy belongs to another node: leave it for the next round.
         if (g.node(i).alive && g.node(i).first_seen == identity[i]) g.node(i).centrality = scores[i];
     }
-    state_->centrality_at =
-        std::chrono::duration_cast<std::chrono::milliseconds>(core::Clock::now().time_since_epoch()).count();
+    state_->centrality_at = core::now_unix_ms();
 }
 
 core::Result<void> GraphService::save_snapshot(std::int64_t now_ms) {

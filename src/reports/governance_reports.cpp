@@ -18,8 +18,8 @@ core::Result<void> build_compliance_audit(BuildContext& ctx) {
         outcomes.add(r.outcome);
         actions.add(r.action);
         actors.add(r.actor);
-        if (auto t = core::parse_rfc3339(r.ts)) {
-            trend.add(std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count());
+        if (auto t = core::parse_rfc3339_ms(r.ts)) {
+            trend.add(*t);
         }
     });
     if (!counted) return counted.error();
