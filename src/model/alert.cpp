@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string_view>
+#include <utility>
 
 namespace sai::model {
 namespace {
@@ -120,6 +122,28 @@ std::optional<Suppression::Scope> parse_suppression_scope(std::string_view text)
     return std::nullopt;
 }
 
+namespace {
+
+/// ATT&CK Enterprise tactic ids and their short names: a rule may tag a tactic either
+/// way (`attack.ta0008`, `attack.lateral_movement`), and an alert should list it once.
+std::string_view tactic_name(std::string_view id) noexcept {
+    static constexpr std::pair<std::string_view, std::string_view> names[] = {
+        {"ta0001", "initial-access"},       {"ta0002", "execution"},          {"ta0003", "persistence"},
+        {"ta0004", "privilege-escalation"}, {"ta0005", "defense-evasion"},    {"ta0006", "credential-access"},
+        {"ta0007", "discovery"},            {"ta0008", "lateral-movement"},   {"ta0009", "collection"},
+        {"ta0010", "exfiltration"},         {"ta0011", "command-and-control"}, {"ta0040", "impact"},
+        {"ta0042", "resource-development"}, {"ta0043", "reconnaissance"},
+    };
+    for (const auto& [tactic_id, name] : names) {
+        if (tactic_id == id) {
+            return name;
+        }
+    }
+    return id;
+}
+
+}  // namespace
+
 void attack_from_tags(std::span<const std::string> tags, std::vector<std::string>& tactics,
                       std::vector<std::string>& techniques) {
     for (const auto& raw : tags) {
@@ -142,6 +166,7 @@ void attack_from_tags(std::span<const std::string> tags, std::vector<std::string
                      std::isdigit(static_cast<unsigned char>(rest[1])))) {
             // Groups (g0001) and software (s0002) are neither; the rest are tactics.
             std::replace(rest.begin(), rest.end(), '_', '-');
+            rest = tactic_name(rest);
             if (std::find(tactics.begin(), tactics.end(), rest) == tactics.end()) {
                 tactics.push_back(rest);
             }

@@ -233,6 +233,13 @@ TEST(AttackTags, SplitsTacticsAndTechniques) {
     EXPECT_EQ(techniques, (std::vector<std::string>{"T1021.004", "T1078"}));
 }
 
+TEST(AttackTags, ATacticTaggedByIdAndByNameIsListedOnce) {
+    std::vector<std::string> tactics, techniques;
+    const std::vector<std::string> tags{"attack.lateral_movement", "attack.ta0008", "attack.TA0011", "attack.ta0099"};
+    model::attack_from_tags(tags, tactics, techniques);
+    EXPECT_EQ(tactics, (std::vector<std::string>{"lateral-movement", "command-and-control", "ta0099"}));
+}
+
 TEST(Fingerprint, UsesGroupKeyThenFirstAddress) {
     model::Detection a;
     a.rule_id = "r";
