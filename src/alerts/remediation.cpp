@@ -6,6 +6,7 @@
 #include "core/log.hpp"
 #include "core/time.hpp"
 #include "model/event.hpp"
+#include "model/json_write.hpp"
 
 #include <boost/json.hpp>
 
@@ -145,7 +146,7 @@ WebhookMessage build_webhook(const WebhookTarget& t, std::string_view kind, cons
     case WebhookTarget::Kind::Slack: {
         std::string text = summary(a, kind, fields);
         if (a && !a->techniques.empty()) text += " — ATT&CK " + a->techniques.front();
-        m.body = bj::serialize(bj::object{{"text", text}});
+        m.body = model::to_json_text(bj::object{{"text", text}});
         break;
     }
     case WebhookTarget::Kind::PagerDuty: {
@@ -157,13 +158,13 @@ WebhookMessage build_webhook(const WebhookTarget& t, std::string_view kind, cons
                            {"custom_details", std::move(details)}};
         bj::object body{{"routing_key", t.secret}, {"event_action", "trigger"}, {"payload", std::move(payload)}};
         if (a) body["dedup_key"] = a->fingerprint;
-        m.body = bj::serialize(body);
+        m.body = model::to_json_text(body);
         break;
     }
     case WebhookTarget::Kind::Generic: {
         bj::object body{{"type", kind}, {"params", params}, {"sent_at", core::format_rfc3339_ms(now_ms)}};
         if (a) body["alert"] = model::alert_to_json(*a);
-        m.body = bj::serialize(body);
+        m.body = model::to_json_text(body);
         const std::string ts = std::to_string(now_ms / 1000);
         m.headers.emplace_back("X-SecurityAI-Timestamp", ts);
         if (!t.secret.empty()) {

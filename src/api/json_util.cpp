@@ -3,6 +3,7 @@
 #include "core/crypto.hpp"
 #include "core/json_text.hpp"
 #include "core/time.hpp"
+#include "model/json_write.hpp"
 
 #include <charconv>
 
@@ -135,7 +136,7 @@ core::Result<void> only_fields(const boost::json::object& obj, std::initializer_
     return {};
 }
 
-Response ok(int status, const boost::json::value& body) { return json_response(status, boost::json::serialize(body)); }
+Response ok(int status, const boost::json::value& body) { return json_response(status, model::to_json_text(body)); }
 
 core::Result<std::size_t> limit_param(const Request& request, std::size_t fallback, std::size_t max) {
     auto text = request.query_param("limit");

@@ -2,6 +2,7 @@
 
 #include "json_util.hpp"
 #include "model/severity.hpp"
+#include "model/json_write.hpp"
 
 #include <algorithm>
 #include <mutex>
@@ -40,7 +41,7 @@ struct Filters {
     }
 };
 
-Frame frame(const bj::object& o) { return std::make_shared<const std::string>(bj::serialize(o)); }
+Frame frame(const bj::object& o) { return std::make_shared<const std::string>(model::to_json_text(o)); }
 
 core::Result<Filters> parse_filters(const bj::value& v) {
     Filters f;

@@ -5,6 +5,7 @@
 #include "core/time.hpp"
 #include "json_util.hpp"
 #include "model/event.hpp"
+#include "model/json_write.hpp"
 
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -125,7 +126,7 @@ bj::value cached_alert_metrics(MetricsServices& services, const Request& r, std:
         }
     }
     auto m = alert_metrics(services.store, from, to);
-    if (services.cache && !m.is_null()) services.cache->put("alerts", key, bj::serialize(m));
+    if (services.cache && !m.is_null()) services.cache->put("alerts", key, model::to_json_text(m));
     return m;
 }
 
@@ -185,7 +186,7 @@ std::string system_metrics_json(const std::string& data_dir, std::chrono::steady
         closedir(d);
     }
     const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
-    return bj::serialize(bj::object{
+    return model::to_json_text(bj::object{
         {"cpu", bj::object{{"system_percent", system_pct}, {"process_percent", process_pct},
                            {"cores", sysconf(_SC_NPROCESSORS_ONLN)}}},
         {"load_average", bj::array{load[0], load[1], load[2]}},

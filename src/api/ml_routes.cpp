@@ -2,6 +2,7 @@
 
 #include "core/time.hpp"
 #include "json_util.hpp"
+#include "model/json_write.hpp"
 
 #include <charconv>
 #include <cstdlib>
@@ -129,7 +130,7 @@ core::Result<ml::TrainingRequest> parse_train_request(const Request& r) {
             auto& out = req.params[std::string(role)];
             for (const auto& [k, v] : values.as_object()) {
                 if (v.is_string()) out[std::string(k)] = std::string(v.as_string());
-                else if (v.is_number() || v.is_bool()) out[std::string(k)] = bj::serialize(v);
+                else if (v.is_number() || v.is_bool()) out[std::string(k)] = model::to_json_text(v);
                 else return make_error(Errc::InvalidArgument, "params." + std::string(role) + "." + std::string(k) +
                                                                   " must be a number, string or boolean");
             }
@@ -192,7 +193,7 @@ std::string ml_metrics_json(MlServices& services) {
                    {"inference_latency_seconds", bj::object{{"p50", stats.latency_p50_s}, {"p99", stats.latency_p99_s}}},
                    {"predictions", std::move(predictions)},
                    {"score_histogram", std::move(histogram)}};
-    return bj::serialize(out);
+    return model::to_json_text(out);
 }
 
 std::string ml_drift_json(MlServices& services) {
@@ -240,7 +241,7 @@ std::string ml_drift_json(MlServices& services) {
                                          {"from", time_json(recent.first_event_ms)},
                                          {"to", time_json(recent.last_event_ms)}}},
                    {"models", std::move(models)}};
-    return bj::serialize(out);
+    return model::to_json_text(out);
 }
 
 std::string ml_status_json(MlServices& services) {
@@ -263,7 +264,7 @@ std::string ml_status_json(MlServices& services) {
         out["detail"] = "the anomaly detector trains itself after " +
                         std::to_string(services.training.options().auto_train_events) + " events";
     }
-    return bj::serialize(out);
+    return model::to_json_text(out);
 }
 
 void add_ml_routes(Router& router, MlServices& services) {

@@ -8,6 +8,7 @@
 #include "core/log.hpp"
 #include "graph/demo_scenario.hpp"
 #include "model/event.hpp"
+#include "model/json_write.hpp"
 
 #include <boost/json.hpp>
 #include <curl/curl.h>
@@ -128,7 +129,7 @@ int demo(const DemoCommand& cmd) {
             return fail("demo needs --api-key, or --password (default: env SECURITYAI_ADMIN_PASSWORD) for --username", 2);
         }
         auto login = client.send("POST", "/api/v1/auth/login",
-                                 bj::serialize(bj::object{{"username", cmd.username}, {"password", password}}));
+                                 model::to_json_text(bj::object{{"username", cmd.username}, {"password", password}}));
         if (!login) return fail(login.error().detail);
         if (login->status != 200) return fail("login as " + cmd.username + " failed (" + std::to_string(login->status) + ")");
         boost::system::error_code ec;
@@ -147,7 +148,7 @@ int demo(const DemoCommand& cmd) {
     for (const auto& a : scenario.assets) {
         auto body = model::asset_to_json(a);
         for (const char* generated : {"id", "created_at", "updated_at", "discovered"}) body.erase(generated);
-        auto r = client.send("POST", "/api/v1/assets", bj::serialize(body));
+        auto r = client.send("POST", "/api/v1/assets", model::to_json_text(body));
         if (!r) return fail(r.error().detail);
         if (r->status == 201) {
             ++created;

@@ -5,6 +5,7 @@
 #include "core/time.hpp"
 #include "detection/engine.hpp"
 #include "model/event.hpp"
+#include "model/json_write.hpp"
 
 #include <boost/json.hpp>
 
@@ -85,7 +86,7 @@ int rules_check(const RulesCheckCommand& command) {
         for (const auto& f : report.failed) {
             failed.push_back(bj::object{{"file", f.file}, {"rule_id", f.rule_id}, {"reason", f.reason}});
         }
-        std::cout << bj::serialize(bj::object{{"total", report.total}, {"compiled", report.compiled},
+        std::cout << model::to_json_text(bj::object{{"total", report.total}, {"compiled", report.compiled},
                                               {"failed", std::move(failed)}})
                   << "\n";
     } else {
@@ -122,7 +123,7 @@ int hunt(const HuntCommand& command) {
         std::vector<std::size_t> indexes;
         auto flush = [&] {
             for (const auto& d : engine.evaluate(batch)) {
-                std::cout << bj::serialize(detection_json(file, indexes[d.event_index], d)) << "\n";
+                std::cout << model::to_json_text(detection_json(file, indexes[d.event_index], d)) << "\n";
                 ++detections;
             }
             batch.clear();

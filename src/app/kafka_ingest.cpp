@@ -4,6 +4,7 @@
 #include "core/metrics.hpp"
 #include "model/alert.hpp"
 #include "model/event.hpp"
+#include "model/json_write.hpp"
 
 #include <boost/json.hpp>
 
@@ -78,7 +79,7 @@ alerts::AlertManager::Listener alert_publisher(kafka::KafkaProducer& producer, s
         for (const auto& u : updates) {
             auto json = model::alert_to_json(u.alert);
             json["change"] = u.created ? "created" : "updated";
-            records.push_back({u.alert.id, boost::json::serialize(json)});
+            records.push_back({u.alert.id, model::to_json_text(json)});
         }
         producer.produce(topic, std::move(records), [n = updates.size()](core::Result<void> r) {
             if (!r) {

@@ -1,6 +1,7 @@
 #include "ml_metadata.hpp"
 
 #include "core/log.hpp"
+#include "model/json_write.hpp"
 
 #include <boost/json.hpp>
 
@@ -33,12 +34,12 @@ void mirror_models(const ml::ModelRegistry& registry, storage::MlStore& store) {
         r.rows = static_cast<std::int64_t>(m.rows);
         bj::object params;
         for (const auto& [k, v] : m.params) params[k] = v;
-        r.params = bj::serialize(params);
+        r.params = model::to_json_text(params);
         r.schema_name = m.schema_name;
         r.schema_version = m.schema_version;
         bj::object metrics;
         for (const auto& [k, v] : m.metrics) metrics[k] = v;
-        r.metrics = bj::serialize(metrics);
+        r.metrics = model::to_json_text(metrics);
         r.status = std::string(ml::to_string(m.status));
         if (auto it = m.params.find("training_id"); it != m.params.end()) r.training_id = it->second;
         if (auto stored = store.upsert_model(r); !stored) {

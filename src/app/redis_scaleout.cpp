@@ -6,6 +6,7 @@
 #include "core/time.hpp"
 #include "model/event.hpp"
 #include "storage/redis/redis_rate_limiter.hpp"
+#include "model/json_write.hpp"
 
 #include <boost/json.hpp>
 
@@ -127,7 +128,7 @@ void RedisScaleOut::attach_live(pipeline::LiveHub& hub, api::HubLiveService& liv
         for (const auto& u : updates) {
             alerts.push_back(bj::object{{"created", u.created}, {"data", model::alert_to_json(u.alert)}});
         }
-        b->publish("live.alerts", bj::serialize(bj::object{{"alerts", std::move(alerts)}}));
+        b->publish("live.alerts", model::to_json_text(bj::object{{"alerts", std::move(alerts)}}));
     });
     // Committed elsewhere -> local WebSocket clients (the bus skips our own messages).
     bus_->subscribe("live.events", [&live](std::string_view payload) {
@@ -192,7 +193,7 @@ void RedisScaleOut::relay_loop() {
             const std::size_t to = std::min(batch->size(), from + kEventsPerMessage);
             events.reserve(to - from);
             for (std::size_t i = from; i < to; ++i) events.push_back(model::event_to_json((*batch)[i]));
-            bus_->publish("live.events", bj::serialize(bj::object{{"events", std::move(events)}}));
+            bus_->publish("live.events", model::to_json_text(bj::object{{"events", std::move(events)}}));
         }
         lock.lock();
     }

@@ -1,6 +1,13 @@
 #include "core/json_text.hpp"
 
+#include <array>
+#include <charconv>
+#include <cmath>
 #include <cstdint>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sai::core {
 namespace {
@@ -42,24 +49,56 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
     return n;
 }
 
+// Bytes copied into a JSON string as they are: printable ASCII but the quote and the
+// backslash. Most text is made of them.
+constexpr std::array<bool, 256> kPlain = [] {
+    std::array<bool, 256> plain{};
+    for (int c = 0x20; c < 0x7f; ++c) {
+        plain[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+    }
+    return plain;
+}();
+
+// Index of the first byte at or after `i` that is not plain (or the size): sixteen bytes
+// per step where SSE2 is there (every x86-64), since strings are most of a document.
+[[gnu::always_inline]] inline std::size_t skip_plain(std::string_view text, std::size_t i) noexcept {
+#if defined(__SSE2__)
+    const __m128i space = _mm_set1_epi8(0x20);
+    const __m128i del = _mm_set1_epi8(0x7f);
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    for (; i + 16 <= text.size(); i += 16) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+        // Signed compare: bytes of 0x80 and above are negative, so below 0x20 too.
+        const __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(x, space), _mm_cmpeq_epi8(x, del)),
+                                             _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)));
+        if (const int mask = _mm_movemask_epi8(special); mask != 0) {
+            return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+        }
+    }
+#endif
+    while (i < text.size() && kPlain[static_cast<unsigned char>(text[i])]) {
+        ++i;
+    }
+    return i;
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
     static constexpr char kHex[] = "0123456789abcdef";
     out.push_back('"');
-    for (std::size_t i = 0; i < text.size();) {
+    std::size_t run = 0;  // start of the bytes not appended yet, all copied as they are
+    for (std::size_t i = skip_plain(text, 0); i < text.size(); i = skip_plain(text, i)) {
         const auto c = static_cast<unsigned char>(text[i]);
         if (c >= 0x80) {
             const std::size_t n = utf8_sequence(text, i);
-            if (n == 0) {
-                out += "\\ufffd";
-                ++i;
-            } else {
-                out.append(text.substr(i, n));
+            if (n != 0) {
                 i += n;
+                continue;
             }
-            continue;
         }
+        out.append(text.substr(run, i - run));
         switch (c) {
         case '"': out += "\\\""; break;
         case '\\': out += "\\\\"; break;
@@ -67,17 +106,32 @@ void append_json_string(std::string& out, std::string_view text) {
         case '\r': out += "\\r"; break;
         case '\t': out += "\\t"; break;
         default:
-            if (c < 0x20 || c == 0x7f) {
+            if (c >= 0x80) {
+                out += "\\ufffd";
+            } else {
                 out += "\\u00";
                 out.push_back(kHex[c >> 4]);
                 out.push_back(kHex[c & 0x0f]);
-            } else {
-                out.push_back(static_cast<char>(c));
             }
         }
-        ++i;
+        run = ++i;
     }
+    out.append(text.substr(run));
     out.push_back('"');
+}
+
+void append_json_number(std::string& out, double value) {
+    if (!std::isfinite(value)) {
+        out += "null";
+        return;
+    }
+    char buf[32];
+    const auto end = std::to_chars(buf, buf + sizeof buf, value).ptr;
+    const std::string_view text(buf, static_cast<std::size_t>(end - buf));
+    out += text;
+    if (text.find_first_of(".e") == std::string_view::npos) {
+        out += ".0";
+    }
 }
 
 std::size_t utf8_sequence_length(std::string_view text, std::size_t i) noexcept { return utf8_sequence(text, i); }

@@ -1,6 +1,7 @@
 #include "graph/entity_graph.hpp"
 
 #include "model/event.hpp"
+#include "model/json_write.hpp"
 
 #include <boost/json.hpp>
 
@@ -347,7 +348,7 @@ std::string EntityGraph::serialize() const {
     }
     bj::object aliases;
     for (const auto& [ip, host] : aliases_) aliases[ip] = host;
-    return bj::serialize(bj::object{{"version", 1},
+    return model::to_json_text(bj::object{{"version", 1},
                                     {"started_at", started_at_},
                                     {"latest", latest_},
                                     {"nodes", std::move(nodes)},

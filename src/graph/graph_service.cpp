@@ -5,6 +5,7 @@
 #include "core/time.hpp"
 #include "graph/path_search.hpp"
 #include "graph/risk.hpp"
+#include "model/json_write.hpp"
 
 #include <boost/json.hpp>
 
@@ -226,7 +227,7 @@ void GraphService::annotate(std::vector<model::Event>& batch) const {
         }
         extra["ueba.unusual_hour"] = true;
         extra["ueba.hour_share"] = std::round(*share * 1000) / 1000;
-        e.extra = boost::json::serialize(extra);
+        e.extra = model::to_json_text(extra);
     }
 }
 

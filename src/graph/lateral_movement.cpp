@@ -1,4 +1,5 @@
 #include "graph/lateral_movement.hpp"
+#include "model/json_write.hpp"
 
 #include <boost/json.hpp>
 
@@ -105,7 +106,7 @@ void LateralMovementDetector::on_auth(const AuthFact& f, std::vector<model::Dete
             hops.push_back(bj::object{{"from", h.from}, {"to", h.to}, {"at_ms", h.ts}, {"port", h.port}, {"event_id", h.event_id}});
         }
         d.timestamp = f.ts;
-        d.explanation = bj::serialize(bj::object{{"detector", "auth_chain"},
+        d.explanation = model::to_json_text(bj::object{{"detector", "auth_chain"},
                                                  {"user", f.user},
                                                  {"path", bj::array(path.begin(), path.end())},
                                                  {"hops", std::move(hops)},
@@ -134,7 +135,7 @@ void LateralMovementDetector::on_connection(const ConnectionFact& f, std::vector
         d.entities.hosts = {f.source, f.target};
         d.event_ids = {f.event_id};
         d.timestamp = f.ts;
-        d.explanation = bj::serialize(bj::object{{"detector", "new_admin_connection"},
+        d.explanation = model::to_json_text(bj::object{{"detector", "new_admin_connection"},
                                                  {"path", bj::array{f.source, f.target}},
                                                  {"port", f.port},
                                                  {"first_seen_ms", f.ts}});
@@ -172,7 +173,7 @@ void LateralMovementDetector::on_connection(const ConnectionFact& f, std::vector
         }
         d.event_ids = fo.event_ids;
         d.timestamp = f.ts;
-        d.explanation = bj::serialize(bj::object{{"detector", "fan_out"},
+        d.explanation = model::to_json_text(bj::object{{"detector", "fan_out"},
                                                  {"source", f.source},
                                                  {"targets", bj::array(sorted.begin(), sorted.end())},
                                                  {"window_seconds", options_.fan_out_window_ms / 1000},

@@ -2,6 +2,7 @@
 
 #include "core/time.hpp"
 #include "file_util.hpp"
+#include "model/json_write.hpp"
 
 #include <boost/json.hpp>
 
@@ -129,7 +130,7 @@ core::Result<std::unique_ptr<ModelRegistry>> ModelRegistry::open(const std::file
 }
 
 core::Result<void> ModelRegistry::write_info(const ModelInfo& info) {
-    return detail::write_file_atomically(dir_ / (info.id + ".json"), bj::serialize(to_json(info)));
+    return detail::write_file_atomically(dir_ / (info.id + ".json"), model::to_json_text(to_json(info)));
 }
 
 core::Result<ModelInfo> ModelRegistry::add(const Model& model, ModelInfo info) {

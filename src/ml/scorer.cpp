@@ -1,4 +1,5 @@
 #include "ml/scorer.hpp"
+#include "model/json_write.hpp"
 
 #include <boost/json.hpp>
 
@@ -122,7 +123,7 @@ void EventScorer::score(model::Event& event, std::vector<model::Detection>& dete
         d.entities = entities;
         d.event_ids = {event.id};
         d.timestamp = event.timestamp;
-        d.explanation = bj::serialize(bj::object{{"anomaly_score", score},
+        d.explanation = model::to_json_text(bj::object{{"anomaly_score", score},
                                                  {"threshold", threshold},
                                                  {"features", features_json(why, row_)}});
         detections.push_back(std::move(d));
@@ -139,7 +140,7 @@ void EventScorer::score(model::Event& event, std::vector<model::Detection>& dete
         d.entities = entities;
         d.event_ids = {event.id};
         d.timestamp = event.timestamp;
-        d.explanation = bj::serialize(bj::object{{"threat_class", klass},
+        d.explanation = model::to_json_text(bj::object{{"threat_class", klass},
                                                  {"confidence", *event.ml_confidence},
                                                  {"features", features_json(why, row_)}});
         detections.push_back(std::move(d));

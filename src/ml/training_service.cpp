@@ -8,6 +8,7 @@
 #include "ml/metrics.hpp"
 #include "ml/params.hpp"
 #include "ml/scorer.hpp"
+#include "model/json_write.hpp"
 
 #include <boost/json.hpp>
 
@@ -109,7 +110,7 @@ core::Result<void> save_drift_baseline(const DriftBaseline& baseline, const std:
     bj::object root{{"rows", baseline.rows}, {"features", std::move(features)},
                     {"order", bj::value_from(baseline.features)}};
     if (baseline.scores) root["scores"] = profile_json(*baseline.scores);
-    return detail::write_file_atomically(file, bj::serialize(root));
+    return detail::write_file_atomically(file, model::to_json_text(root));
 }
 
 core::Result<DriftBaseline> load_drift_baseline(const std::filesystem::path& file) {
@@ -172,7 +173,7 @@ std::string training_job_to_json(const TrainingJob& job) {
                                      {"metrics", std::move(metrics)}, {"promoted", r.promoted},
                                      {"reason", r.reason}});
     }
-    return bj::serialize(bj::object{{"id", job.id},
+    return model::to_json_text(bj::object{{"id", job.id},
                                     {"state", to_string(job.state)},
                                     {"progress", job.progress},
                                     {"stage", job.stage},

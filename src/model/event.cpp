@@ -5,6 +5,7 @@
 #include "core/time.hpp"
 #include "model/severity.hpp"
 #include "windows_event.hpp"
+#include "model/json_write.hpp"
 
 #include <arpa/inet.h>
 #include <boost/json.hpp>
@@ -145,7 +146,7 @@ std::optional<std::string> as_text(const bj::value& v) {
         return std::string(v.get_string());
     }
     if (v.is_int64() || v.is_uint64() || v.is_double() || v.is_bool()) {
-        return bj::serialize(v);
+        return model::to_json_text(v);
     }
     return std::nullopt;
 }
@@ -366,7 +367,7 @@ core::Result<Event> event_from_json(const bj::object& object, std::int64_t now_m
         }
     }
     if (!m.extra.empty()) {
-        e.extra = bj::serialize(m.extra);
+        e.extra = model::to_json_text(m.extra);
         if (e.extra.size() > kMaxExtraBytes) {
             return bad("extra", "unknown fields take more than " + std::to_string(kMaxExtraBytes) + " bytes");
         }
@@ -477,7 +478,7 @@ void visit_fields(const Event& e, const std::function<void(std::string_view, std
         {"ml.anomaly_score", &e.anomaly_score}, {"ml.confidence", &e.ml_confidence}, {"risk", &e.risk}};
     for (const auto& [path, value] : doubles) {
         if (*value) {
-            visit(path, bj::serialize(bj::value(**value)));
+            visit(path, model::to_json_text(bj::value(**value)));
         }
     }
     for (const auto& id : e.rule_ids) {
@@ -488,7 +489,7 @@ void visit_fields(const Event& e, const std::function<void(std::string_view, std
     }
 }
 
-std::string event_to_json_text(const Event& e) { return bj::serialize(event_to_json(e)); }
+std::string event_to_json_text(const Event& e) { return model::to_json_text(event_to_json(e)); }
 
 std::optional<std::string> canonical_ip(std::string_view text) {
     if (text.empty() || text.size() > 45) {

@@ -1,4 +1,5 @@
 #include "windows_event.hpp"
+#include "model/json_write.hpp"
 
 #include <boost/json.hpp>
 
@@ -121,7 +122,7 @@ bool windows_event_to_winlog(const bj::object& event, bj::object& out) {
     }
     if (event_id != nullptr && (event_id->is_int64() || event_id->is_uint64() || event_id->is_string())) {
         out["event"] = bj::object{{"code", event_id->is_string() ? bj::value(event_id->get_string())
-                                                                 : bj::value(bj::serialize(*event_id))}};
+                                                                 : bj::value(model::to_json_text(*event_id))}};
     }
     out["winlog"] = std::move(winlog);
     return true;

@@ -4,6 +4,7 @@
 #include "core/ids.hpp"
 #include "core/time.hpp"
 #include "format_util.hpp"
+#include "model/json_write.hpp"
 
 #include <boost/json.hpp>
 
@@ -87,7 +88,7 @@ std::string ReportFilters::to_json_text() const {
         for (auto s : statuses) a.emplace_back(model::to_string(s));
         o["statuses"] = std::move(a);
     }
-    return bj::serialize(o);
+    return model::to_json_text(o);
 }
 
 std::string_view report_title(std::string_view type) noexcept {

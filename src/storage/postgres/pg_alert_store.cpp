@@ -1,4 +1,5 @@
 #include "pg_stores.hpp"
+#include "model/json_write.hpp"
 
 #include <boost/json.hpp>
 
@@ -39,7 +40,7 @@ model::Alert read_alert(const Rows& r, int i) {
     a.event_ids = strings_from_json_array(r.str(i, 14));
     const auto details = parse_json_or_null(r.str(i, 15));
     if (details.is_array()) {
-        for (const auto& d : details.get_array()) a.details.push_back(bj::serialize(d));
+        for (const auto& d : details.get_array()) a.details.push_back(model::to_json_text(d));
     }
     a.first_seen = r.i64(i, 16);
     a.last_seen = r.i64(i, 17);
@@ -117,8 +118,8 @@ Result<void> PgAlertStore::save(std::span<const model::Alert> alerts, std::span<
                                   model::to_string(a.status), text_or_null(storable(a.assignee)),
                                   storable(json_string_array(a.tactics)), storable(json_string_array(a.techniques)),
                                   storable(json_string_array(a.tags)),
-                                  bj::serialize(model::entities_to_json(storable_entities(a.entities))),
-                                  storable(json_string_array(a.event_ids)), storable(bj::serialize(details)),
+                                  model::to_json_text(model::entities_to_json(storable_entities(a.entities))),
+                                  storable(json_string_array(a.event_ids)), storable(model::to_json_text(details)),
                                   a.first_seen, a.last_seen, a.count, a.created_at, a.updated_at,
                                   text_or_null(storable(a.verdict_reason))});
                 if (!r) return r.error();

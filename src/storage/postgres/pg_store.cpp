@@ -3,6 +3,7 @@
 #include "core/log.hpp"
 #include "pg_stores.hpp"
 #include "storage/common/migration_plan.hpp"
+#include "model/json_write.hpp"
 
 #include <boost/json.hpp>
 
@@ -14,7 +15,7 @@ std::string json_string_array(const std::vector<std::string>& values) {
     // jsonb refuses the \u0000 escape, so elements are made storable before serialising.
     boost::json::array out;
     for (const auto& v : values) out.emplace_back(storable(v));
-    return boost::json::serialize(out);
+    return model::to_json_text(out);
 }
 
 

@@ -1,4 +1,5 @@
 #include "sqlite_alert_store.hpp"
+#include "model/json_write.hpp"
 
 #include <boost/json.hpp>
 
@@ -39,7 +40,7 @@ model::Alert read_alert(sqlite3_stmt* s) {
     a.event_ids = strings_from_json_array(column_text(s, 14));
     const auto details = parse_json_or_null(column_text(s, 15));
     if (details.is_array()) {
-        for (const auto& d : details.get_array()) a.details.push_back(bj::serialize(d));
+        for (const auto& d : details.get_array()) a.details.push_back(model::to_json_text(d));
     }
     a.first_seen = sqlite3_column_int64(s, 16);
     a.last_seen = sqlite3_column_int64(s, 17);
@@ -94,14 +95,14 @@ Result<void> SqliteAlertStore::save(std::span<const model::Alert> alerts, std::s
                 bind_text(s, 11, json_string_array(a.tactics));
                 bind_text(s, 12, json_string_array(a.techniques));
                 bind_text(s, 13, json_string_array(a.tags));
-                bind_text(s, 14, bj::serialize(model::entities_to_json(a.entities)));
+                bind_text(s, 14, model::to_json_text(model::entities_to_json(a.entities)));
                 bind_text(s, 15, json_string_array(a.event_ids));
                 bj::array details;
                 for (const auto& d : a.details) {
                     auto v = parse_json_or_null(d);
                     if (!v.is_null()) details.push_back(std::move(v));
                 }
-                bind_text(s, 16, bj::serialize(details));
+                bind_text(s, 16, model::to_json_text(details));
                 sqlite3_bind_int64(s, 17, a.first_seen);
                 sqlite3_bind_int64(s, 18, a.last_seen);
                 sqlite3_bind_int64(s, 19, a.count);

@@ -1,4 +1,5 @@
 #include "sqlite_db.hpp"
+#include "model/json_write.hpp"
 
 #include <boost/json.hpp>
 
@@ -75,7 +76,7 @@ core::Result<void> step_done(sqlite3* db, sqlite3_stmt* stmt, std::string_view w
 }
 
 std::string json_string_array(const std::vector<std::string>& values) {
-    return boost::json::serialize(boost::json::array(values.begin(), values.end()));
+    return model::to_json_text(boost::json::array(values.begin(), values.end()));
 }
 
 
