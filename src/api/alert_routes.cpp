@@ -39,10 +39,13 @@ core::Result<storage::AlertQuery> parse_alert_query(const Request& r) {
             rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
         }
     }
-    if (auto text = r.query_param("severity")) {
-        auto s = model::parse_severity(*text);
-        if (!s) return make_error(Errc::InvalidArgument, "severity must be low, medium, high or critical");
-        q.severity_min = *s;
+    // `severity_min` is the name the events filter and the reports use for the same thing.
+    for (const char* name : {"severity", "severity_min"}) {
+        if (auto text = r.query_param(name)) {
+            auto s = model::parse_severity(*text);
+            if (!s) return make_error(Errc::InvalidArgument, std::string(name) + " must be low, medium, high or critical");
+            q.severity_min = std::max(q.severity_min.value_or(*s), *s);
+        }
     }
     for (auto [name, field] : {std::pair{"rule", &q.rule_id}, std::pair{"host", &q.host}, std::pair{"user", &q.user},
                                std::pair{"ip", &q.ip}, std::pair{"assignee", &q.assignee},

@@ -102,6 +102,17 @@ target = "soc"
         self.assertEqual(page["items"], [])
         status, _, err = self.call("GET", "/api/v1/alerts?status=bogus")
         self.assertEqual(status, 400)
+        low = self.new_alert(title="minor login", severity="low", tags=["attack.ta0001"])
+        self.assertEqual(low["tactics"], ["initial-access"])
+        for name in ("severity", "severity_min"):
+            status, _, page = self.call("GET", "/api/v1/alerts?limit=100&%s=high" % name)
+            self.assertEqual(status, 200)
+            ids = [a["id"] for a in page["items"]]
+            self.assertIn(alert["id"], ids)
+            self.assertNotIn(low["id"], ids)
+            status, _, err = self.call("GET", "/api/v1/alerts?%s=urgent" % name)
+            self.assertEqual(status, 400)
+            self.assertIn(name + " must be", err["error"]["message"])
         status, _, _ = self.call("POST", "/api/v1/alerts", {"title": "x"}, token=self.viewer)
         self.assertEqual(status, 403)
         status, _, err = self.call("POST", "/api/v1/alerts", {"title": "x", "entities": {"ips": ["999.1.1.1"]}})
