@@ -4,10 +4,37 @@
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 
+#include <algorithm>
+
 namespace sai::api {
 namespace {
 
 constexpr std::string_view kAllowedRequestHeaders = "Authorization, Content-Type, X-Request-Id, X-API-Key";
+
+/// The first query parameter `route` does not take, as an error naming those it does.
+std::optional<core::Error> unknown_query_param(const Route& route,
+                                               const std::vector<std::pair<std::string, std::string>>& query) {
+    if (!route.query_params) {
+        return std::nullopt;
+    }
+    const auto& known = *route.query_params;
+    for (const auto& [name, value] : query) {
+        if (std::find(known.begin(), known.end(), name) != known.end()) {
+            continue;
+        }
+        std::string message = "unknown query parameter '" + name.substr(0, 64) + "'; ";
+        if (known.empty()) {
+            message += "this endpoint takes none";
+        } else {
+            message += "this endpoint takes: ";
+            for (std::size_t i = 0; i < known.size(); ++i) {
+                message += (i == 0 ? "" : ", ") + known[i];
+            }
+        }
+        return core::make_error(core::Errc::InvalidArgument, std::move(message));
+    }
+    return std::nullopt;
+}
 
 }  // namespace
 
@@ -113,7 +140,9 @@ Dispatcher::Prepared Dispatcher::prepare(Request& request) const {
 
     const Method lookup = request.method == Method::Options ? Method::Get : request.method;
     auto match = router_.match(lookup, request.path);
-    if (!request.query.empty() && !parse_form(request.query)) {
+    using Pairs = std::vector<std::pair<std::string, std::string>>;
+    const auto query = request.query.empty() ? std::optional<Pairs>(Pairs{}) : parse_form(request.query);
+    if (!query) {
         prepared.response = error_response(request.request_id, 400, "malformed_request",
                                            "invalid percent-encoding in the query string");
         return prepared;
@@ -164,6 +193,10 @@ Dispatcher::Prepared Dispatcher::prepare(Request& request) const {
     request.params = std::move(match.params);
     if (auto refused = guard(*match.route, request)) {
         prepared.response = std::move(refused);
+        return prepared;
+    }
+    if (auto unknown = unknown_query_param(*match.route, *query)) {
+        prepared.response = error_response(request, *unknown);
         return prepared;
     }
     prepared.route = match.route;

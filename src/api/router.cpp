@@ -1,5 +1,7 @@
 #include "api/router.hpp"
 
+#include "api/query_contract.hpp"
+
 #include "core/error.hpp"
 
 namespace sai::api {
@@ -49,7 +51,8 @@ void Router::add(Method method, std::string pattern, Handler handler, RouteOptio
     for (const auto& r : impl_->routes) {
         SAI_CHECK(!(r->method == method && r->pattern == pattern), "duplicate route " + pattern);
     }
-    auto route = std::make_unique<Route>(Route{method, pattern, std::move(handler), options, access_for(method, pattern)});
+    auto route = std::make_unique<Route>(Route{method, pattern, std::move(handler), options, access_for(method, pattern),
+                                               documented_query_params(method, pattern)});
     std::vector<Segment> segments;
     bool has_param = false;
     for (auto part : split_path(pattern)) {

@@ -1,7 +1,9 @@
 #include "api/dispatcher.hpp"
+#include "api/query_contract.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace sai::api {
@@ -49,6 +51,45 @@ TEST_F(DispatcherTest, ClientRequestIdIsEchoedWhenWellFormed) {
     auto r = request(Method::Get, "/health", {{"X-Request-Id", "trace-42"}});
     auto res = handle(r);
     EXPECT_EQ(res.header("X-Request-Id"), "trace-42");
+}
+
+TEST_F(DispatcherTest, AQueryParameterTheDocumentDoesNotListIsRefusedWithTheListed) {
+    router_.add(Method::Get, "/api/v1/monitor/events", [](Request&) { return json_response(200, "[]"); });
+    auto ok = request(Method::Get, "/api/v1/monitor/events");
+    ok.query = "host=web-1&limit=5&severity_min=high";
+    EXPECT_EQ(handle(ok).status, 200);
+
+    auto typo = request(Method::Get, "/api/v1/monitor/events");
+    typo.query = "limit=5&hots=web-1";
+    const auto refused = handle(typo);
+    EXPECT_EQ(refused.status, 400);
+    EXPECT_NE(refused.body.find("unknown query parameter 'hots'; this endpoint takes: from, to, host,"),
+              std::string::npos)
+        << refused.body;
+
+    auto none = request(Method::Get, "/health");
+    none.query = "verbose=1";
+    const auto health = handle(none);
+    EXPECT_EQ(health.status, 400);
+    EXPECT_NE(health.body.find("this endpoint takes none"), std::string::npos) << health.body;
+
+    // A route the document does not describe is not checked.
+    auto other = request(Method::Get, "/items/7");
+    other.query = "anything=1";
+    EXPECT_EQ(handle(other).status, 200);
+}
+
+TEST(QueryContract, ParametersComeFromTheOperationAndItsReferences) {
+    const auto alerts = documented_query_params(Method::Get, "/api/v1/alerts");
+    ASSERT_TRUE(alerts.has_value());
+    for (const char* name : {"status", "severity", "severity_min", "limit", "cursor"}) {  // limit, cursor: $ref
+        EXPECT_NE(std::find(alerts->begin(), alerts->end(), name), alerts->end()) << name;
+    }
+    const auto ws = documented_query_params(Method::Get, "/api/v1/monitor/ws");
+    ASSERT_TRUE(ws.has_value());
+    EXPECT_EQ(*ws, std::vector<std::string>{"token"});
+    EXPECT_FALSE(documented_query_params(Method::Delete, "/api/v1/monitor/ws").has_value());
+    EXPECT_FALSE(documented_query_params(Method::Get, "/nowhere").has_value());
 }
 
 TEST_F(DispatcherTest, MalformedRequestIdIsReplaced) {

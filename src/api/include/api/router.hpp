@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -30,6 +31,9 @@ struct Route {
     Handler handler;
     RouteOptions options;
     Access access;  // from the policy table (access_policy.cpp)
+    // The query parameters it takes, from the OpenAPI document (query_contract.hpp);
+    // nullopt: not checked (the documentation pages' assets).
+    std::optional<std::vector<std::string>> query_params;
 };
 
 /// Built once at start-up, then read concurrently (match() is const).
