@@ -172,7 +172,7 @@ bool iequal(std::string_view a, std::string_view lower) {
 /// Where a pattern that needed a terminating character reported its match ending at `end`.
 std::size_t after_terminator(std::string_view text, std::size_t end) { return end < text.size() ? end + 1 : end; }
 
-enum class Keyword : std::uint8_t { Success, Failure, Unknown, Timed, Port, User, Status, For, HttpMethod };
+enum class Keyword : std::uint8_t { Success, Failure, Unknown, Timed, Port, User, Status, For, HttpMethod, SudoTty };
 
 struct KeywordEntry {
     std::string_view word;  // lower case, or as written when exact_case
@@ -200,6 +200,7 @@ constexpr auto kKeywords = std::to_array<KeywordEntry>({
     {"succeeded", Keyword::Success}, {"successful", Keyword::Success}, {"successfully", Keyword::Success},
     {"success", Keyword::Success}, {"status", Keyword::Status},
     {"timeout", Keyword::Unknown}, {"timed", Keyword::Timed}, {"TRACE", Keyword::HttpMethod, true},
+    {"TTY", Keyword::SudoTty, true},
     {"unauthorized", Keyword::Failure}, {"user", Keyword::User}, {"username", Keyword::User},
 });
 
@@ -377,6 +378,21 @@ private:
             case Keyword::Status: status_after(we); break;
             case Keyword::For: for_user_from(we); break;
             case Keyword::HttpMethod: http_method(ws, we); break;
+            case Keyword::SudoTty: sudo_user_before(ws, we); break;
+        }
+    }
+
+    /// sudo's "alice : [3 incorrect password attempts ;] TTY=pts/0 ; PWD=... ; USER=root ;
+    /// COMMAND=...": the account before " : " is the one acting (its USER= is the account
+    /// the command runs as), so it comes first among the line's users.
+    void sudo_user_before(std::size_t ws, std::size_t we) {
+        if (we >= n_ || t_[we] != '=' || ws < 4) return;
+        const std::size_t colon = t_.rfind(" : ", ws - 3);
+        if (colon == std::string_view::npos) return;
+        std::size_t ns = colon;
+        while (ns > 0 && user_char(t_[ns - 1])) --ns;
+        if (ns < colon && !not_a_user(t_.substr(ns, colon - ns))) {
+            emit(EntityType::User, Rule::SudoUser, ns, colon, colon + 3);
         }
     }
 

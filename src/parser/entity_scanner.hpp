@@ -50,6 +50,7 @@ enum class Rule : unsigned {
     Port,  // "port 22" and the port of "ip:port"
     User,
     ForUserFrom,
+    SudoUser,  // "alice : ... TTY=..." (sudo's own log line)
     Process,
     Pid,
     HttpMethod,

@@ -93,6 +93,16 @@ TEST_F(EntityExtractorTest, Users) {
     EXPECT_THAT(values("session opened user=alice tty", EntityType::User), ElementsAre("alice"));
     EXPECT_THAT(values("check pass; user unknown", EntityType::User), IsEmpty());
     EXPECT_THAT(values("No more user authentication methods", EntityType::User), IsEmpty());
+    // sudo: the account acting comes first, then the one the command runs as.
+    EXPECT_THAT(values("alice : 3 incorrect password attempts ; TTY=pts/0 ; PWD=/home/alice ; USER=root ; "
+                       "COMMAND=/bin/bash",
+                       EntityType::User),
+                ElementsAre("alice", "root"));
+    EXPECT_THAT(values("Nov 30 00:53:52 vm sudo:   bob.smith : TTY=pts/1 ; PWD=/ ; USER=postgres ; COMMAND=/usr/bin/id",
+                       EntityType::User),
+                ElementsAre("bob.smith", "postgres"));
+    EXPECT_THAT(values("TTY=pts/1 ; USER=root", EntityType::User), ElementsAre("root"));
+    EXPECT_THAT(values("a:b TTY=pts/1 ; USER=root", EntityType::User), ElementsAre("root"));
 }
 
 TEST_F(EntityExtractorTest, ProcessAndPid) {
