@@ -17,32 +17,31 @@ void append_integer(std::string& out, Integer value) {
     out.append(buf, end);
 }
 
-void append_object(std::string& out, const bj::object& object) {
-    out.push_back('{');
+/// `open`, each element written by `write` with commas between, `close`.
+template <typename Range, typename Write>
+void append_list(std::string& out, char open, const Range& range, char close, Write write) {
+    out.push_back(open);
     bool first = true;
-    for (const auto& member : object) {
+    for (const auto& element : range) {
         if (!first) {
             out.push_back(',');
         }
         first = false;
+        write(element);
+    }
+    out.push_back(close);
+}
+
+void append_object(std::string& out, const bj::object& object) {
+    append_list(out, '{', object, '}', [&](const bj::key_value_pair& member) {
         core::append_json_string(out, member.key());
         out.push_back(':');
         append_json_text(out, member.value());
-    }
-    out.push_back('}');
+    });
 }
 
 void append_array(std::string& out, const bj::array& array) {
-    out.push_back('[');
-    bool first = true;
-    for (const auto& element : array) {
-        if (!first) {
-            out.push_back(',');
-        }
-        first = false;
-        append_json_text(out, element);
-    }
-    out.push_back(']');
+    append_list(out, '[', array, ']', [&](const bj::value& element) { append_json_text(out, element); });
 }
 
 }  // namespace
