@@ -108,6 +108,7 @@ void EntityExtractor::extract(std::string_view text, Entities& out) const {
     detail::OutcomeWords words;
     detail::scan_entities(text, matches, kMaxMatches, words);
     out.outcome = words.failure ? "failure" : words.success ? "success" : words.unknown ? "unknown" : "";
+    out.authentication = words.authentication;
     // In the order of the regular expressions' ends, each rule keeps a match only when it
     // does not overlap the rule's previous one; a longer one from the same start replaces it.
     stable_sort_small(matches, [](const detail::ScanMatch& a, const detail::ScanMatch& b) { return a.report < b.report; });

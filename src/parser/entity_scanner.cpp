@@ -172,7 +172,7 @@ bool iequal(std::string_view a, std::string_view lower) {
 /// Where a pattern that needed a terminating character reported its match ending at `end`.
 std::size_t after_terminator(std::string_view text, std::size_t end) { return end < text.size() ? end + 1 : end; }
 
-enum class Keyword : std::uint8_t { Success, Failure, Unknown, Timed, Port, User, Status, For, HttpMethod, SudoTty };
+enum class Keyword : std::uint8_t { Success, Failure, Unknown, Timed, Port, User, Status, For, HttpMethod, SudoTty, Auth };
 
 struct KeywordEntry {
     std::string_view word;  // lower case, or as written when exact_case
@@ -183,6 +183,7 @@ struct KeywordEntry {
 // Grouped by first letter (lower case), for the index below.
 constexpr auto kKeywords = std::to_array<KeywordEntry>({
     {"accepted", Keyword::Success}, {"allowed", Keyword::Success}, {"authenticated", Keyword::Success},
+    {"authentication", Keyword::Auth},
     {"bad", Keyword::Failure},
     {"closed", Keyword::Unknown}, {"CONNECT", Keyword::HttpMethod, true},
     {"denied", Keyword::Failure}, {"disconnected", Keyword::Unknown}, {"disconnect", Keyword::Unknown},
@@ -192,8 +193,10 @@ constexpr auto kKeywords = std::to_array<KeywordEntry>({
     {"forbidden", Keyword::Failure}, {"for", Keyword::For, true},
     {"granted", Keyword::Success}, {"GET", Keyword::HttpMethod, true},
     {"HEAD", Keyword::HttpMethod, true},
-    {"invalid", Keyword::Failure}, {"illegal", Keyword::Failure},
+    {"invalid", Keyword::Failure}, {"illegal", Keyword::Failure}, {"incorrect", Keyword::Failure},
+    {"login", Keyword::Auth}, {"logon", Keyword::Auth},
     {"opened", Keyword::Success}, {"OPTIONS", Keyword::HttpMethod, true},
+    {"password", Keyword::Auth}, {"publickey", Keyword::Auth},
     {"port", Keyword::Port}, {"POST", Keyword::HttpMethod, true}, {"PUT", Keyword::HttpMethod, true},
     {"PATCH", Keyword::HttpMethod, true}, {"PROPFIND", Keyword::HttpMethod, true},
     {"rejected", Keyword::Failure}, {"refused", Keyword::Failure}, {"reset", Keyword::Unknown},
@@ -223,7 +226,7 @@ constexpr std::array<KeywordRange, 26> make_keyword_index() {
 }
 constexpr auto kKeywordIndex = make_keyword_index();
 
-constexpr std::size_t kLongestKeyword = 13;  // "authenticated"
+constexpr std::size_t kLongestKeyword = 14;  // "authentication"
 
 /// Up to 8 letters, lower-cased, one per byte (letters are never 0, so lengths differ too).
 constexpr std::uint64_t pack_lower(std::string_view letters) {
@@ -379,6 +382,7 @@ private:
             case Keyword::For: for_user_from(we); break;
             case Keyword::HttpMethod: http_method(ws, we); break;
             case Keyword::SudoTty: sudo_user_before(ws, we); break;
+            case Keyword::Auth: outcome_.authentication = true; break;
         }
     }
 

@@ -74,6 +74,7 @@ struct OutcomeWords {
     bool success = false;
     bool failure = false;
     bool unknown = false;
+    bool authentication = false;  // password, publickey, authentication, login, logon
 };
 
 /// Appends the candidate entities of `text` to `out`, at most `max_matches` of them, in no

@@ -263,6 +263,7 @@ void LogParser::parse(const Format& format, std::string_view line, std::int64_t 
     } else {
         out.entities.items.clear();
         out.entities.outcome.clear();
+        out.entities.authentication = false;
     }
 }
 
@@ -287,6 +288,13 @@ void apply_to_event(const ParsedLine& parsed, model::Event& event) {
     }
     if (event.outcome.empty() && !e.outcome.empty()) {
         event.outcome = e.outcome;
+    }
+    // A log line of a login that succeeded or failed ("Failed password for", "Accepted
+    // publickey for", "authentication failure") is an authentication event: what the
+    // reports count, the graph follows from host to host and the ML features read, for
+    // syslog and raw lines as for JSON events that say so themselves.
+    if (event.category.empty() && e.authentication && (e.outcome == "success" || e.outcome == "failure")) {
+        event.category = "authentication";
     }
     if (event.process_name.empty()) {
         if (const auto* p = e.first(EntityType::Process)) {

@@ -122,15 +122,39 @@ TEST(LogParserTest, AppliesResultsToAnEventWithoutOverwriting) {
     EXPECT_EQ(e.outcome, "success");
     EXPECT_EQ(e.process_name, "sshd");
     EXPECT_EQ(e.process_pid, 811);
+    EXPECT_EQ(e.category, "authentication");
 
     model::Event given;
     given.user_name = "bob";
     given.source_ip = "192.0.2.1";
+    given.category = "network";
     ASSERT_TRUE(parser->parse("syslog", "sshd[811]: Accepted password for carol from 10.1.2.4 port 5022 ssh2", 9, p));
     apply_to_event(p, given);
     EXPECT_EQ(given.user_name, "bob");
     EXPECT_EQ(given.source_ip, "192.0.2.1");
     EXPECT_EQ(given.labels.count("log.template_new"), 0u) << "second line of a known template";
+    EXPECT_EQ(given.category, "network") << "a category the event brought is kept";
+}
+
+TEST(LogParserTest, LoginsThatSucceedOrFailAreAuthenticationEvents) {
+    auto parser = LogParser::create({}).value();
+    ParsedLine p;
+    const auto category_of = [&](std::string_view line) {
+        EXPECT_TRUE(parser->parse("syslog", line, 9, p));
+        model::Event e;
+        apply_to_event(p, e);
+        return e.category;
+    };
+    EXPECT_EQ(category_of("sshd[1]: Failed password for invalid user oracle from 198.51.100.7 port 4242 ssh2"),
+              "authentication");
+    EXPECT_EQ(category_of("sshd[1]: Accepted publickey for deploy from 10.0.2.12 port 36538 ssh2"), "authentication");
+    EXPECT_EQ(category_of("sudo: pam_unix(sudo:auth): authentication failure; logname=alice uid=1000 user=root"),
+              "authentication");
+    EXPECT_EQ(category_of("sudo:  alice : 3 incorrect password attempts ; TTY=pts/0 ; USER=root ; COMMAND=/bin/sh"),
+              "authentication");
+    EXPECT_EQ(category_of("sshd[1]: Received disconnect from 10.0.0.1 port 22:11: bye"), "") << "no login";
+    EXPECT_EQ(category_of("kernel: disk sda failed"), "") << "a failure, but not of a login";
+    EXPECT_EQ(category_of("passwd[1]: password changed for alice"), "") << "no outcome";
 }
 
 }  // namespace

@@ -58,6 +58,7 @@ struct Entity {
 struct Entities {
     std::vector<Entity> items;
     std::string outcome;
+    bool authentication = false;  // the line speaks of a password, public key, login or logon
 
     /// The first entity of a type, or nullptr.
     const Entity* first(EntityType type) const;
