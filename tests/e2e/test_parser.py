@@ -39,6 +39,7 @@ class ParserTest(unittest.TestCase):
             root = by_user["root"]
             self.assertEqual(root["source"]["ip"], "203.0.113.9")
             self.assertEqual(root["event"]["outcome"], "failure")
+            self.assertEqual(root["event"]["category"], "authentication", "a failed login over syslog")
             self.assertIn("ipv4", root["entities"])
             self.assertTrue(root["log"]["template_id"])
             self.assertIn("Failed password for", root["log"]["template"])
@@ -50,6 +51,7 @@ class ParserTest(unittest.TestCase):
             ok = wait_for(alice, timeout=10)
             self.assertTrue(ok, "the accepted login parsed with user and outcome")
             self.assertEqual(len(ok), 1)
+            self.assertEqual(ok[0]["event"]["category"], "authentication")
 
             status, _, templates = server.json("GET", "/api/v1/logs/templates?q=failed+password", token=token)
             self.assertEqual(status, 200)
