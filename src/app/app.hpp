@@ -9,6 +9,7 @@
 #include <memory>
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 
 #include <string>
@@ -92,12 +93,15 @@ struct RulesCheckCommand {
 int rules_check(const RulesCheckCommand& command);
 
 struct HuntCommand {
-    std::vector<std::string> rules;  // rule directories or files
+    std::vector<std::string> rules;  // rule directories or files; none: the built-in pack
     std::string input_format = "json";  // json (documents, arrays, NDJSON), ndjson, syslog, raw
     std::vector<std::string> files;
 };
 /// `securityai hunt`: runs the detection engine over event files, detections as JSON Lines on stdout.
 int hunt(const HuntCommand& command);
+/// The built-in Sigma rule pack: ./rules (a source checkout), next to the binary
+/// (build/securityai -> ../rules), or where packages install it.
+std::optional<std::filesystem::path> builtin_rules_dir();
 struct DemoCommand {
     std::string url = "http://127.0.0.1:8000";
     std::string api_key;              // or env SECURITYAI_API_KEY

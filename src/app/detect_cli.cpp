@@ -100,8 +100,17 @@ int rules_check(const RulesCheckCommand& command) {
 }
 
 int hunt(const HuntCommand& command) {
+    std::vector<std::filesystem::path> rule_paths = paths(command.rules);
+    if (rule_paths.empty()) {
+        auto pack = builtin_rules_dir();
+        if (!pack) {
+            std::cerr << "securityai: no --rules given and the built-in rule pack was not found\n";
+            return 2;
+        }
+        rule_paths.push_back(*pack);
+    }
     detection::LoadReport report;
-    auto rules = detection::load_rule_directories(paths(command.rules), report);
+    auto rules = detection::load_rule_directories(rule_paths, report);
     if (!report.failed.empty()) {
         std::cerr << "securityai: " << report.failed.size() << " of " << report.total
                   << " rules failed to compile (see `securityai rules check`)\n";

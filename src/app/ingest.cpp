@@ -161,7 +161,7 @@ std::optional<core::Result<model::Event>> line_to_event(const std::string& forma
     if (line.empty()) return std::nullopt;
     const auto now = core::now_unix_ms();
     if (format == "syslog") {
-        return pipeline::parse_syslog(line, now);
+        return pipeline::parse_syslog(line, now, {}, pipeline::SyslogSource::File);
     }
     if (format == "raw") {
         if (line.size() > model::kMaxMessageBytes) {

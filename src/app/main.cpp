@@ -177,8 +177,7 @@ int main(int argc, char** argv) {
     app::HuntCommand hunt_cmd;
     auto* hunt = app.add_subcommand("hunt", "Run the detection rules offline over event files; detections as JSON Lines");
     // One value per --rules (repeat it for more), so the event files are not taken as rules.
-    hunt->add_option("--rules", hunt_cmd.rules, "rule directory or file (repeatable)")
-        ->required()
+    hunt->add_option("--rules", hunt_cmd.rules, "rule directory or file (repeatable; default: the built-in pack)")
         ->expected(1)
         ->take_all();
     hunt->add_option("--input-format", hunt_cmd.input_format,

@@ -99,24 +99,6 @@ void print_generated_password(const std::string& password) {
     std::fflush(stderr);
 }
 
-/// The built-in Sigma rule pack: ./rules (a source checkout), next to the binary
-/// (build/securityai -> ../rules), or where packages install it.
-std::optional<std::filesystem::path> builtin_rules_dir() {
-    std::error_code ec;
-    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    std::vector<std::filesystem::path> candidates{"rules"};
-    if (!ec) {
-        candidates.push_back(exe.parent_path() / "rules");
-        candidates.push_back(exe.parent_path().parent_path() / "rules");
-    }
-    candidates.emplace_back("/usr/share/securityai/rules");
-    for (const auto& c : candidates) {
-        if (std::filesystem::is_directory(c / "linux", ec)) {
-            return std::filesystem::absolute(c, ec);
-        }
-    }
-    return std::nullopt;
-}
 
 /// Figures read at scrape time (the counted ones register themselves where they count).
 void add_metric_collectors(storage::Store& store, pipeline::Pipeline& pipeline, api::SyslogServer* syslog,
@@ -192,6 +174,23 @@ void add_metric_collectors(storage::Store& store, pipeline::Pipeline& pipeline, 
 }
 
 }  // namespace
+
+std::optional<std::filesystem::path> builtin_rules_dir() {
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    std::vector<std::filesystem::path> candidates{"rules"};
+    if (!ec) {
+        candidates.push_back(exe.parent_path() / "rules");
+        candidates.push_back(exe.parent_path().parent_path() / "rules");
+    }
+    candidates.emplace_back("/usr/share/securityai/rules");
+    for (const auto& c : candidates) {
+        if (std::filesystem::is_directory(c / "linux", ec)) {
+            return std::filesystem::absolute(c, ec);
+        }
+    }
+    return std::nullopt;
+}
 
 int serve(const core::Config& config) {
     // Signals are taken by sigwait() on this thread; every other thread blocks them.

@@ -111,27 +111,30 @@ std::optional<std::int64_t> bsd_time(std::string_view t, std::int64_t now_ms) {
 
 std::string sanitize_utf8(std::string_view text) { return core::sanitize_utf8(text); }
 
-core::Result<model::Event> parse_syslog(std::string_view msg, std::int64_t now_ms, std::string_view peer) {
+core::Result<model::Event> parse_syslog(std::string_view msg, std::int64_t now_ms, std::string_view peer,
+                                        SyslogSource source) {
     if (msg.size() > kMaxSyslogMessage) {
         return make_error(Errc::InvalidArgument, "syslog message longer than 64 KiB");
     }
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r' || msg.back() == '\0')) msg.remove_suffix(1);
-    if (msg.size() < 3 || msg[0] != '<') {
+    model::Event e;
+    std::size_t header = 0;  // where the part after <PRI> starts
+    if (!msg.empty() && msg[0] == '<') {
+        const auto close = msg.find('>');
+        int pri = -1;
+        if (close == std::string_view::npos || close < 2 || close > 4 || !all_digits(msg.substr(1, close - 1)) ||
+            std::from_chars(msg.data() + 1, msg.data() + close, pri).ec != std::errc{} || pri > 191) {
+            return make_error(Errc::InvalidArgument, "not syslog: malformed <PRI>");
+        }
+        const int severity = pri & 7;
+        e.severity = static_cast<std::int64_t>(model::severity_from_syslog(severity));
+        e.log_level = std::string(kLevels[severity]);
+        e.labels["syslog.facility"] = std::string(kFacilities[pri >> 3]);
+        header = close + 1;
+    } else if (source == SyslogSource::Network || msg.empty()) {
         return make_error(Errc::InvalidArgument, "not syslog: missing <PRI>");
     }
-    const auto close = msg.find('>');
-    int pri = -1;
-    if (close == std::string_view::npos || close < 2 || close > 4 || !all_digits(msg.substr(1, close - 1)) ||
-        std::from_chars(msg.data() + 1, msg.data() + close, pri).ec != std::errc{} || pri > 191) {
-        return make_error(Errc::InvalidArgument, "not syslog: malformed <PRI>");
-    }
-    model::Event e;
     e.id = core::new_uuid_v7();
-    const int severity = pri & 7;
-    const int facility = pri >> 3;
-    e.severity = static_cast<std::int64_t>(model::severity_from_syslog(severity));
-    e.log_level = std::string(kLevels[severity]);
-    e.labels["syslog.facility"] = std::string(kFacilities[facility]);
     e.dataset = "syslog";
     e.kind = "event";
     e.ingested = now_ms;
@@ -139,7 +142,7 @@ core::Result<model::Event> parse_syslog(std::string_view msg, std::int64_t now_m
     if (!peer.empty()) {
         if (auto ip = model::canonical_ip(peer)) e.labels["syslog.peer"] = *ip;
     }
-    std::string_view rest = msg.substr(close + 1);
+    std::string_view rest = msg.substr(header);
     if (rest.size() >= 2 && rest[0] == '1' && rest[1] == ' ') {
         // RFC 5424
         rest.remove_prefix(2);

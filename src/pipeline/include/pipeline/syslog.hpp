@@ -22,9 +22,16 @@ namespace sai::pipeline {
 
 inline constexpr std::size_t kMaxSyslogMessage = 64 * 1024;
 
+/// Where a syslog message comes from: the network, where every message starts with its
+/// <PRI>, or a log file (/var/log/auth.log), whose lines rsyslog and syslog-ng write
+/// without it: "Nov 30 00:10:01 bastion-01 sshd[1201]: Failed password ...".
+enum class SyslogSource { Network, File };
+
 /// Parses one syslog message. `now_ms` is the ingest time (and the year for RFC 3164).
-/// InvalidArgument for anything that is not syslog (no <PRI>, bad header, oversize).
-core::Result<model::Event> parse_syslog(std::string_view message, std::int64_t now_ms, std::string_view peer = {});
+/// InvalidArgument for anything that is not syslog (no <PRI> from the network, bad header,
+/// oversize). A file line without <PRI> has no severity, level or facility.
+core::Result<model::Event> parse_syslog(std::string_view message, std::int64_t now_ms, std::string_view peer = {},
+                                        SyslogSource source = SyslogSource::Network);
 
 /// RFC 6587 framing of a TCP stream. Feed bytes as they arrive; complete frames
 /// come out in order. A frame longer than kMaxSyslogMessage is reported as an error
