@@ -80,6 +80,9 @@ void BM_SqliteInsert1000(benchmark::State& state) {
     std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_SqliteInsert1000)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
+// A fixed number of batches into a fresh store, so that instruction counts
+// (valgrind --tool=callgrind) compare between builds: --benchmark_filter=SqliteInsert1000/0/iter
+BENCHMARK(BM_SqliteInsert1000)->Arg(0)->Iterations(40)->Unit(benchmark::kMillisecond);
 
 // One batch of 1,000 = one transaction: event_ids + multi-row INSERT via unnest()
 // into the day partition (its indexes, GIN on the tsvector), counters.

@@ -2,10 +2,11 @@
 
 #include "core/crypto.hpp"
 #include "core/ids.hpp"
+#include "core/json_text.hpp"
 #include "core/time.hpp"
+#include "model/json_write.hpp"
 #include "model/severity.hpp"
 #include "windows_event.hpp"
-#include "model/json_write.hpp"
 
 #include <arpa/inet.h>
 #include <boost/json.hpp>
@@ -402,62 +403,201 @@ void ensure_identity(Event& e, std::int64_t now_ms) {
     }
 }
 
-bj::object event_to_json(const Event& e) {
-    bj::object root;
-    root["id"] = e.id;
-    root["@timestamp"] = core::format_rfc3339_ms(e.timestamp);
-    put(root, "event.ingested", bj::value(core::format_rfc3339_ms(e.ingested)));
+namespace {
+
+/// Calls `out.member(path, value)` for every member of the stored document, in
+/// document order: the one layout that event_to_json and event_to_json_text share.
+/// Paths have at most two parts ("event.kind"); the second-level members of a
+/// group follow each other in the order of this walk.
+template <class Sink>
+void write_members(const Event& e, Sink& out) {
+    out.member("id", std::string_view(e.id));
+    out.member("@timestamp", std::string_view(core::format_rfc3339_ms(e.timestamp)));
+    out.member("event.ingested", std::string_view(core::format_rfc3339_ms(e.ingested)));
     for (const auto& f : kStrings) {
         if (!(e.*f.member).empty()) {
-            put(root, f.path, bj::value(e.*f.member));
+            out.member(f.path, std::string_view(e.*f.member));
         }
     }
     for (const auto& f : kInts) {
         if (e.*f.member) {
-            put(root, f.path, bj::value(*(e.*f.member)));
+            out.member(f.path, *(e.*f.member));
         }
     }
     if (e.severity) {
-        put(root, "event.severity", bj::value(*e.severity));
+        out.member("event.severity", *e.severity);
     }
     if (e.anomaly_score) {
-        put(root, "ml.anomaly_score", bj::value(*e.anomaly_score));
+        out.member("ml.anomaly_score", *e.anomaly_score);
     }
     if (e.ml_confidence) {
-        put(root, "ml.confidence", bj::value(*e.ml_confidence));
+        out.member("ml.confidence", *e.ml_confidence);
     }
     if (e.risk) {
-        root["risk"] = *e.risk;
+        out.member("risk", *e.risk);
     }
     if (!e.rule_ids.empty()) {
-        bj::array ids;
-        for (const auto& id : e.rule_ids) {
-            ids.emplace_back(id);
-        }
-        put(root, "rule.ids", std::move(ids));
+        out.member("rule.ids", e.rule_ids);
     }
     if (!e.entities.empty()) {
-        bj::object entities;
-        for (const auto& [type, values] : e.entities) {
-            entities[type] = bj::array(values.begin(), values.end());
-        }
-        root["entities"] = std::move(entities);
+        out.member("entities", e.entities);
     }
     if (!e.labels.empty()) {
-        bj::object labels;
-        for (const auto& [k, v] : e.labels) {
-            labels[k] = v;
-        }
-        root["labels"] = std::move(labels);
+        out.member("labels", e.labels);
     }
     if (!e.extra.empty()) {
         boost::system::error_code ec;
         auto parsed = bj::parse(e.extra, ec);
         if (!ec && parsed.is_object()) {
-            root["extra"] = std::move(parsed);
+            out.member("extra", std::move(parsed.get_object()));
         }
     }
-    return root;
+}
+
+class ObjectSink {
+public:
+    template <class V>
+    void member(std::string_view path, V&& v) {
+        put(root_, path, to_value(std::forward<V>(v)));
+    }
+    bj::object take() { return std::move(root_); }
+
+private:
+    static bj::value to_value(std::string_view v) { return bj::value(v); }
+    static bj::value to_value(std::int64_t v) { return bj::value(v); }
+    static bj::value to_value(double v) { return bj::value(v); }
+    static bj::value to_value(bj::object v) { return bj::value(std::move(v)); }
+    static bj::value to_value(const std::vector<std::string>& v) { return bj::array(v.begin(), v.end()); }
+    static bj::value to_value(const std::map<std::string, std::vector<std::string>>& v) {
+        bj::object out;
+        for (const auto& [type, values] : v) {
+            out[type] = bj::array(values.begin(), values.end());
+        }
+        return out;
+    }
+    static bj::value to_value(const std::map<std::string, std::string>& v) {
+        bj::object out;
+        for (const auto& [k, value] : v) {
+            out[k] = value;
+        }
+        return out;
+    }
+
+    bj::object root_;
+};
+
+/// Writes the document's text directly, the same bytes as to_json_text of
+/// ObjectSink's object (key order, escapes, number forms), without building it (the writer
+/// of the embedded store runs this for every event).
+class TextSink {
+public:
+    TextSink() {
+        // Room for a typical event, so that the buffers are allocated once.
+        tops_.reserve(16);
+        members_.reserve(32);
+        body_.reserve(1024);
+    }
+
+    template <class V>
+    void member(std::string_view path, const V& v) {
+        const auto dot = path.find('.');
+        const bool nested = dot != std::string_view::npos;
+        members_.push_back({top(path.substr(0, dot), nested), body_.size(), 0});
+        if (nested) {
+            core::append_json_string(body_, path.substr(dot + 1));
+            body_ += ':';
+        }
+        append_value(body_, v);
+        members_.back().to = body_.size();
+    }
+
+    std::string take() const {
+        std::string out;
+        out.reserve(body_.size() + 16 * tops_.size() + 2);
+        out += '{';
+        for (std::size_t t = 0; t < tops_.size(); ++t) {
+            if (t > 0) out += ',';
+            core::append_json_string(out, tops_[t].key);
+            out += ':';
+            if (tops_[t].group) out += '{';
+            bool first = true;
+            for (const auto& m : members_) {
+                if (m.top != t) continue;
+                if (!first) out += ',';
+                first = false;
+                out.append(body_, m.from, m.to - m.from);
+            }
+            if (tops_[t].group) out += '}';
+        }
+        out += '}';
+        return out;
+    }
+
+private:
+    struct Top {
+        std::string_view key;
+        bool group;  // an object of second-level members
+    };
+    struct Member {
+        std::size_t top, from, to;  // its text in body_: "key":value in a group, the value alone otherwise
+    };
+
+    /// The index of a first-level key, added in order of first use (an object
+    /// keeps its members in insertion order).
+    std::size_t top(std::string_view key, bool group) {
+        for (std::size_t t = 0; t < tops_.size(); ++t) {
+            if (tops_[t].key == key) return t;
+        }
+        tops_.push_back({key, group});
+        return tops_.size() - 1;
+    }
+
+    static void append_value(std::string& out, std::string_view v) { core::append_json_string(out, v); }
+    static void append_value(std::string& out, std::int64_t v) {
+        char buf[24];
+        out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+    }
+    static void append_value(std::string& out, double v) { core::append_json_number(out, v); }
+    static void append_value(std::string& out, const bj::object& v) { out += to_json_text(v); }
+    static void append_value(std::string& out, const std::vector<std::string>& v) {
+        out += '[';
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            if (i > 0) out += ',';
+            core::append_json_string(out, v[i]);
+        }
+        out += ']';
+    }
+    template <class V>
+    static void append_value(std::string& out, const std::map<std::string, V>& v) {
+        out += '{';
+        bool first = true;
+        for (const auto& [k, value] : v) {
+            if (!first) out += ',';
+            first = false;
+            core::append_json_string(out, k);
+            out += ':';
+            append_value(out, value);
+        }
+        out += '}';
+    }
+
+    std::vector<Top> tops_;
+    std::vector<Member> members_;
+    std::string body_;
+};
+
+}  // namespace
+
+bj::object event_to_json(const Event& e) {
+    ObjectSink out;
+    write_members(e, out);
+    return out.take();
+}
+
+std::string event_to_json_text(const Event& e) {
+    TextSink out;
+    write_members(e, out);
+    return out.take();
 }
 
 void visit_fields(const Event& e, const std::function<void(std::string_view, std::string_view)>& visit) {
@@ -488,8 +628,6 @@ void visit_fields(const Event& e, const std::function<void(std::string_view, std
         visit("labels." + k, v);
     }
 }
-
-std::string event_to_json_text(const Event& e) { return model::to_json_text(event_to_json(e)); }
 
 std::optional<std::string> canonical_ip(std::string_view text) {
     if (text.empty() || text.size() > 45) {

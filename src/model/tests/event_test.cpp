@@ -1,4 +1,5 @@
 #include "model/event.hpp"
+#include "model/json_write.hpp"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -122,6 +123,65 @@ TEST(EventTest, JsonRoundTrip) {
     EXPECT_EQ(again.rule_ids, e.rule_ids);
     EXPECT_EQ(again.anomaly_score, 0.9);
     EXPECT_EQ(again.timestamp, e.timestamp);
+}
+
+/// Every field set to `text` (strings) or a number derived from `n`, when bit i of `mask` is set.
+Event event_with_fields(std::uint64_t mask, const std::string& text, std::int64_t n) {
+    Event e;
+    e.id = "id-" + text;
+    e.timestamp = kNow + n;
+    e.ingested = kNow;
+    std::string* strings[] = {&e.kind, &e.category, &e.type, &e.action, &e.outcome, &e.dataset, &e.message,
+                              &e.log_level, &e.host_name, &e.host_ip, &e.source_ip, &e.destination_ip,
+                              &e.network_transport, &e.network_protocol, &e.user_name, &e.process_name,
+                              &e.url_original, &e.file_path, &e.template_id, &e.log_template, &e.threat_class,
+                              &e.ml_explanation};
+    std::optional<std::int64_t>* ints[] = {&e.source_port, &e.destination_port, &e.source_bytes, &e.destination_bytes,
+                                           &e.network_bytes, &e.process_pid, &e.duration_ns, &e.severity};
+    std::optional<double>* doubles[] = {&e.anomaly_score, &e.ml_confidence, &e.risk};
+    int bit = 0;
+    auto on = [&] { return (mask >> (bit++ % 64)) & 1; };
+    for (auto* s : strings) {
+        if (on()) *s = text + std::to_string(bit);
+    }
+    for (auto* i : ints) {
+        if (on()) *i = n * bit;
+    }
+    for (auto* d : doubles) {
+        if (on()) *d = 1.0 / static_cast<double>(n + bit);
+    }
+    if (on()) e.rule_ids = {"r1", text};
+    if (on()) e.entities = {{"ipv4", {"10.0.0.1", text}}, {text, {}}};
+    if (on()) e.labels = {{"env", text}, {text, "x"}};
+    if (on()) e.extra = R"({"winlog": {"event_id": 4625, "ratio": 0.25, "data": [1, "a\u0001"]}, "b": null})";
+    return e;
+}
+
+TEST(EventTest, TheDocumentTextIsTheSerialisedObject) {
+    // Control characters, quotes, backslashes, DEL and multi-byte UTF-8 in values and keys.
+    std::string tricky = "q\"b\\s/";
+    for (int c = 0; c < 0x20; ++c) tricky += static_cast<char>(c);
+    tricky += "\x7f\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+    std::uint64_t mask = 0x9e3779b97f4a7c15;
+    for (int i = 0; i < 2000; ++i) {
+        mask = mask * 6364136223846793005 + 1442695040888963407;  // every subset of fields, in effect
+        const auto e = event_with_fields(i == 0 ? ~0ull : mask, i % 3 ? "v" + std::to_string(i) : tricky, i + 1);
+        ASSERT_EQ(event_to_json_text(e), to_json_text(event_to_json(e))) << "fields " << mask;
+    }
+    Event e;
+    e.id = "a";
+    e.timestamp = kNow;
+    e.ingested = kNow;
+    e.process_pid = 7;
+    e.source_ip = "10.0.0.1";
+    e.source_port = 22;
+    e.message = "m";
+    e.threat_class = "brute_force";
+    e.anomaly_score = 0.5;
+    EXPECT_EQ(event_to_json_text(e),
+              R"({"id":"a","@timestamp":"2026-11-18T11:06:40.000Z","event":{"ingested":"2026-11-18T11:06:40.000Z"},)"
+              R"("message":"m","source":{"ip":"10.0.0.1","port":22},"ml":{"threat_class":"brute_force",)"
+              R"("anomaly_score":0.5},"process":{"pid":7}})");
 }
 
 TEST(EventTest, EntitiesRoundTripAndAreBounded) {

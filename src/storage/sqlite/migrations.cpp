@@ -280,6 +280,22 @@ DROP INDEX events_dst;
 CREATE INDEX events_src ON events (src_key, ts) WHERE src_key IS NOT NULL;
 CREATE INDEX events_dst ON events (dst_key, ts) WHERE dst_key IS NOT NULL;
 )sql"},
+        {10, "full-text index without per-row sizes, merged eight segments at a time",
+         R"sql(
+-- columnsize = 0: no per-row size table beside the index (one B-tree insert fewer
+-- per event); only ranking functions read it, and searches here go by rowid.
+-- Rebuilt from the stored messages (a minute or two on ten million events).
+DROP TRIGGER events_fts_delete;
+DROP TABLE events_fts;
+CREATE VIRTUAL TABLE events_fts USING fts5 (message, content = 'events', content_rowid = 'rowid', columnsize = 0);
+INSERT INTO events_fts (events_fts) VALUES ('rebuild');
+-- Each batch writes a segment; merging eight of a level at a time instead of four
+-- rewrites each entry fewer times (searches read a few more segments).
+INSERT INTO events_fts (events_fts, rank) VALUES ('automerge', 8);
+CREATE TRIGGER events_fts_delete AFTER DELETE ON events BEGIN
+    INSERT INTO events_fts (events_fts, rowid, message) VALUES ('delete', old.rowid, old.message);
+END;
+)sql"},
     };
     return kMigrations;
 }

@@ -15,7 +15,20 @@ core::Error error_from(sqlite3* db, std::string_view what) {
     return core::make_error(errc, std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(code)));
 }
 
+namespace {
+
+/// SQLite keeps allocation statistics, which nothing here reads, under a global
+/// mutex taken on every allocation: off, once, before the library initialises
+/// (if something else initialised it first, the call fails and nothing changes).
+void configure_library() {
+    static const int once = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    (void)once;
+}
+
+}  // namespace
+
 core::Result<Db> open_connection(const std::string& file, bool read_only, const SqliteOptions& options) {
+    configure_library();
     sqlite3* raw = nullptr;
     const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                       SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;

@@ -25,13 +25,48 @@ std::string key_bytes(std::string_view hex) {
     return out;
 }
 
-void bind_key(sqlite3_stmt* s, int i, const std::string& ip) {
+/// The stored form of an address: 16 key bytes, or "" (stored as NULL) when not an address.
+std::string address_key(const std::string& ip) {
     const std::string hex = model::ip_sort_key(ip);
-    if (hex.empty()) {
+    return hex.empty() ? std::string() : key_bytes(hex);
+}
+
+/// What the writer binds for one event beside its fields, made before the
+/// transaction begins so that the write lock is held for SQLite work only.
+struct DerivedColumns {
+    std::string doc;
+    std::string src_key;
+    std::string dst_key;
+};
+
+std::vector<DerivedColumns> derive_columns(std::span<const model::Event> events) {
+    std::vector<DerivedColumns> out;
+    out.reserve(events.size());
+    for (const auto& e : events) {
+        out.push_back({model::event_to_json_text(e), address_key(e.source_ip), address_key(e.destination_ip)});
+    }
+    return out;
+}
+
+// The insert binds its values without copies (SQLITE_STATIC): the events and
+// their derived columns outlive the statement's steps.
+void bind_static_text(sqlite3_stmt* s, int i, std::string_view text) {
+    sqlite3_bind_text64(s, i, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+}
+
+void bind_static_text_or_null(sqlite3_stmt* s, int i, std::string_view text) {
+    if (text.empty()) {
         sqlite3_bind_null(s, i);
     } else {
-        const std::string bytes = key_bytes(hex);
-        sqlite3_bind_blob(s, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+        bind_static_text(s, i, text);
+    }
+}
+
+void bind_static_blob_or_null(sqlite3_stmt* s, int i, const std::string& bytes) {
+    if (bytes.empty()) {
+        sqlite3_bind_null(s, i);
+    } else {
+        sqlite3_bind_blob64(s, i, bytes.data(), bytes.size(), SQLITE_STATIC);
     }
 }
 
@@ -79,6 +114,12 @@ std::optional<std::string> fts_all_words(std::string_view text) {
 }
 
 Result<InsertResult> SqliteEventStore::insert_batch(std::span<const model::Event> events) {
+    for (const auto& e : events) {
+        if (e.id.empty()) {
+            return make_error(Errc::InvalidArgument, "event without an id");
+        }
+    }
+    const auto derived = derive_columns(events);
     return db_.with_writer([&](sqlite3* db) -> Result<InsertResult> {
         InsertResult result;
         std::map<std::string, std::int64_t> per_category;
@@ -101,33 +142,31 @@ Result<InsertResult> SqliteEventStore::insert_batch(std::span<const model::Event
                 return stmt.error();
             }
             auto* s = stmt->get();
-            for (const auto& e : events) {
-                if (e.id.empty()) {
-                    return make_error(Errc::InvalidArgument, "event without an id");
-                }
+            for (std::size_t i = 0; i < events.size(); ++i) {
+                const auto& e = events[i];
                 sqlite3_reset(s);
-                bind_text(s, 1, e.id);
+                bind_static_text(s, 1, e.id);
                 sqlite3_bind_int64(s, 2, e.timestamp);
                 sqlite3_bind_int64(s, 3, e.ingested);
-                bind_text_or_null(s, 4, e.category);
-                bind_text_or_null(s, 5, e.outcome);
+                bind_static_text_or_null(s, 4, e.category);
+                bind_static_text_or_null(s, 5, e.outcome);
                 if (e.severity) {
                     sqlite3_bind_int64(s, 6, *e.severity);
                 } else {
                     sqlite3_bind_null(s, 6);
                 }
-                bind_text_or_null(s, 7, e.host_name);
-                bind_text_or_null(s, 8, e.user_name);
-                bind_key(s, 9, e.source_ip);
-                bind_key(s, 10, e.destination_ip);
+                bind_static_text_or_null(s, 7, e.host_name);
+                bind_static_text_or_null(s, 8, e.user_name);
+                bind_static_blob_or_null(s, 9, derived[i].src_key);
+                bind_static_blob_or_null(s, 10, derived[i].dst_key);
                 if (e.anomaly_score) {
                     sqlite3_bind_double(s, 11, *e.anomaly_score);
                 } else {
                     sqlite3_bind_null(s, 11);
                 }
-                bind_text_or_null(s, 12, e.threat_class);
-                bind_text(s, 13, e.message);
-                bind_text(s, 14, model::event_to_json_text(e));
+                bind_static_text_or_null(s, 12, e.threat_class);
+                bind_static_text(s, 13, e.message);
+                bind_static_text(s, 14, derived[i].doc);
                 if (sqlite3_step(s) != SQLITE_DONE) {
                     return error_from(db, "insert event");
                 }

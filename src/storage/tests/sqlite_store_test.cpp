@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -75,6 +76,40 @@ TEST(SqliteStoreTest, NewMigrationIsAppliedOnNextOpen) {
     EXPECT_EQ(query_int((*store)->database_file(), "SELECT max(version) FROM schema_migrations"),
               v2.back().version);
     EXPECT_EQ(query_int((*store)->database_file(), "SELECT count(*) FROM widgets"), 0);
+}
+
+TEST(SqliteStoreTest, EventsStoredBeforeTheFullTextRebuildAreStillFoundAndDeleted) {
+    testkit::TempDir dir;
+    const std::vector<Migration> all(sqlite_migrations().begin(), sqlite_migrations().end());
+    const auto before = std::find_if(all.begin(), all.end(), [](const Migration& m) { return m.version == 10; });
+    ASSERT_NE(before, all.end());
+    std::vector<model::Event> events(3);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        events[i].id = "old-" + std::to_string(i);
+        events[i].timestamp = events[i].ingested = 1'790'000'000'000 + static_cast<std::int64_t>(i);
+        events[i].message = i == 1 ? "Accepted publickey for alice" : "Failed password for root";
+    }
+    {
+        auto old = SqliteStore::open(options_for(dir), std::vector<Migration>(all.begin(), before));
+        ASSERT_TRUE(old) << old.error().detail;
+        ASSERT_TRUE((*old)->events().insert_batch(events));
+    }
+    auto store = SqliteStore::open(options_for(dir));
+    ASSERT_TRUE(store) << store.error().detail;
+    EventQuery q;
+    q.text = "password root";
+    auto found = (*store)->events().query(q);
+    ASSERT_TRUE(found);
+    ASSERT_EQ(found->size(), 2u);
+    EXPECT_EQ(found->front().id, "old-2");
+    ASSERT_TRUE((*store)->events().delete_before(1'790'000'000'001, 10));
+    EXPECT_EQ(query_int((*store)->database_file(), "SELECT count(*) FROM events_fts WHERE events_fts MATCH 'password'"),
+              1)
+        << "a deleted event leaves the full-text index";
+    q.text = "alice";
+    EXPECT_EQ((*store)->events().query(q)->size(), 1u);
+    EXPECT_EQ(query_int((*store)->database_file(), "SELECT count(*) FROM sqlite_master WHERE name = 'events_fts_docsize'"),
+              0);
 }
 
 TEST(SqliteStoreTest, FailingMigrationIsRolledBackAndReported) {

@@ -74,7 +74,7 @@ struct SyslogConfig {
 
 struct PipelineConfig {
     std::size_t queue_capacity = 200'000;
-    std::size_t max_batch = 2000;
+    std::size_t max_batch = 8000;  // see pipeline::PipelineOptions
     int retention_days = 90;  // 0 keeps events forever
 };
 
