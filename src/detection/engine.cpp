@@ -65,11 +65,17 @@ std::optional<double> number_of(std::string_view s) {
 /// values by slot, its fired atoms and candidate rules, the chunk's scans and their
 /// matches; reused across events (epoch stamps instead of clearing).
 struct Scratch {
+    /// A value of an event of the chunk; its text lies in the event (the events outlive
+    /// the evaluation of their batch) or in `texts`.
     struct Value {
-        std::uint32_t next = kNone;
+        std::string_view raw;
+        std::uint32_t next = kNone;  // the slot's next value
         std::uint32_t slot = kNone;  // kNone: keyword-only
         bool keyword = false;        // also searched by keyword selections
-        std::string raw;
+    };
+    /// A slot of an event as its loading left it: its first value.
+    struct SavedSlot {
+        std::uint32_t slot = 0, head = kNone;
     };
     /// What an event source implies: the logsource classes that apply, the partitions to scan.
     struct SourceClasses {
@@ -84,10 +90,11 @@ struct Scratch {
         std::uint32_t event = 0;
         std::uint32_t match_first = 0, match_end = 0;
     };
-    /// An event of the chunk: its values, its scans (in the order of an event-by-event
-    /// scan), its source's classes.
+    /// An event of the chunk: its slots (saved[slots_first .. slots_present) those with
+    /// values, in the order they came, then up to slots_end the keyword slots when it has
+    /// keyword values), its scans (in the order of an event-by-event scan), its source's classes.
     struct Planned {
-        std::uint32_t values_first = 0, values_end = 0;
+        std::uint32_t slots_first = 0, slots_present = 0, slots_end = 0;
         std::uint32_t jobs_first = 0, jobs_end = 0;
         const SourceClasses* classes = nullptr;
     };
@@ -95,7 +102,9 @@ struct Scratch {
     hs_scratch_t* hs = nullptr;
     std::vector<Value> values;
     std::size_t used = 0, event_first = 0;  // values of the chunk; the current event's first
-    std::vector<std::uint32_t> slot_head, slot_epoch, atom_epoch;
+    TextArena texts;                        // the chunk's values that do not lie in their event
+    std::vector<SavedSlot> saved;           // the chunk's events' slots
+    std::vector<std::uint32_t> slot_head, slot_tail, slot_epoch, atom_epoch;
     /// Per rule: the epoch it became a candidate in, and its evaluations in this batch;
     /// together, so that counting an evaluation touches the line the candidate mark did.
     struct RuleMark {
@@ -116,7 +125,6 @@ struct Scratch {
     std::unordered_map<std::string, SourceClasses, CompiledRuleSet::Impl::StringHash, std::equal_to<>> sources;
     std::string source_key;
     EventSource source;
-    ExtraBuffer extra_keys, extra_texts;
     std::uint32_t epoch = 0;
     const CompiledRuleSet::Impl* set = nullptr;
 
@@ -135,6 +143,7 @@ struct Scratch {
             }
         }
         slot_head.assign(s.slot_names.size(), kNone);
+        slot_tail.assign(s.slot_names.size(), kNone);
         slot_epoch.assign(s.slot_names.size(), 0);
         atom_epoch.assign(s.atoms.size(), 0);
         database_jobs.assign(s.databases, 0);
@@ -160,38 +169,46 @@ struct Scratch {
 
     void next_chunk() {
         used = 0;
+        texts.clear();
+        saved.clear();
         jobs.clear();
         planned.clear();
         // The chunk's events point into `sources`: forget them only between chunks.
         if (sources.size() + kChunkEvents > kMaxSourcesRemembered) sources.clear();
     }
 
-    /// Makes `p` the current event again (after the chunk's scans): its values by slot.
+    /// Saves the slots of the event just loaded, for activate().
+    void save_slots(Planned& p) {
+        p.slots_first = static_cast<std::uint32_t>(saved.size());
+        for (auto slot : present) saved.push_back({slot, slot_head[slot]});
+        p.slots_present = static_cast<std::uint32_t>(saved.size());
+        if (has(set->keyword_slot)) {
+            for (auto k : set->keyword_slots) saved.push_back({k, slot_head[k]});
+        }
+        p.slots_end = static_cast<std::uint32_t>(saved.size());
+    }
+
+    /// Makes `p` the current event again (after the chunk's scans): its values by slot, as
+    /// its loading left them (the values' links are the event's own, they stay).
     void activate(const Planned& p) {
         next_event();
-        for (auto i = p.values_first; i < p.values_end; ++i) link(i);
+        for (auto i = p.slots_first; i < p.slots_end; ++i) {
+            const auto [slot, head] = saved[i];
+            slot_epoch[slot] = epoch;
+            slot_head[slot] = head;
+            if (i < p.slots_present) present.push_back(slot);
+        }
     }
 
     bool has(std::uint32_t slot) const { return slot_epoch[slot] == epoch; }
 
-    /// Stores a value; linked into `slot` unless it is kNone (keyword-only values).
+    /// Stores a value of the current event, linked into `slot` (kNone: keyword-only).
     void push(std::uint32_t slot, std::string_view text, bool keyword) {
         if (used - event_first >= kMaxValuesPerEvent) return;
         if (used == values.size()) values.emplace_back();
-        auto& v = values[used];
-        v.raw.assign(text.substr(0, kMaxScannedBytes));
-        v.keyword = keyword;
-        v.slot = slot;
-        link(static_cast<std::uint32_t>(used++));
-    }
-
-    /// Links stored value `index` into the current event: its slot's values, or the
-    /// keyword-only ones.
-    void link(std::uint32_t index) {
-        auto& v = values[index];
-        const auto slot = v.slot;
-        v.next = kNone;
-        if (v.keyword && !has(set->keyword_slot)) {
+        const auto index = static_cast<std::uint32_t>(used++);
+        values[index] = {text, kNone, slot, keyword};
+        if (keyword && !has(set->keyword_slot)) {
             for (auto k : set->keyword_slots) {
                 slot_epoch[k] = epoch;
                 slot_head[k] = kNone;
@@ -210,16 +227,20 @@ struct Scratch {
         if (slot_head[slot] == kNone) {
             slot_head[slot] = index;
         } else {
-            auto i = slot_head[slot];
-            while (values[i].next != kNone) i = values[i].next;
-            values[i].next = index;
+            values[slot_tail[slot]].next = index;
         }
+        slot_tail[slot] = index;
     }
 
-    /// A value at `path` (in any case).
-    void add_path(std::string_view path, std::string_view text, bool keyword) {
+    /// A value at `path` (in any case). Its text must stay valid for the chunk, unless it
+    /// is `transient`: then it is copied into `texts` when stored.
+    void add_path(std::string_view path, std::string_view text, bool keyword, bool transient) {
         keyword = keyword && set->has_keywords;
-        if (const auto* slots = set->path_slots.slots(path)) {
+        const auto* slots = set->path_slots.slots(path);
+        if (slots == nullptr && !keyword) return;
+        text = text.substr(0, kMaxScannedBytes);
+        if (transient) text = texts.copy(text);
+        if (slots != nullptr) {
             for (auto slot : *slots) {
                 push(slot, text, keyword);
                 keyword = false;  // searched once
@@ -275,7 +296,8 @@ struct Scratch {
         matches.clear();
         for (auto j : job_order) {
             auto& job = jobs[j];
-            const std::string& text = job.value == kNone ? keyword_texts[job.event] : values[job.value].raw;
+            const std::string_view text =
+                job.value == kNone ? std::string_view(keyword_texts[job.event]) : values[job.value].raw;
             job.match_first = static_cast<std::uint32_t>(matches.size());
             const auto size = static_cast<unsigned>(text.size());
             hs_scan(job.matcher->db, text.data(), size, 0, hs, on_match_thunk, this);
@@ -340,16 +362,17 @@ struct ExtraSink {
     Scratch& s;
     std::string_view path;  // valid until the next key
     void key(std::string_view name) { path = name; }
-    void value(std::string_view text, bool is_string) { s.add_path(path, text, is_string); }
+    void value(std::string_view text, bool is_string) { s.add_path(path, text, is_string, false); }
 };
 
 void load_event(Scratch& s, const model::Event& e) {
+    // Some texts visit_fields hands over are numbers it prints: all are copied.
     model::visit_fields(e, [&](std::string_view path, std::string_view text) {
-        s.add_path(path, text, path == "message");
+        s.add_path(path, text, path == "message", true);
     });
     if (!e.extra.empty()) {
         ExtraSink sink{s};
-        extra_json::Reader(e.extra, s.extra_keys, s.extra_texts).run(sink);
+        extra_json::Reader(e.extra, s.texts).run(sink);
     }
 }
 
@@ -459,13 +482,12 @@ void plan_event(Scratch& s, const model::Event& e) {
     s.next_event();
     s.event_first = s.used;
     Scratch::Planned p;
-    p.values_first = static_cast<std::uint32_t>(s.used);
     p.jobs_first = static_cast<std::uint32_t>(s.jobs.size());
     load_event(s, e);
+    s.save_slots(p);
     event_source(s, s.source);
     p.classes = &classes_of(s, s.source);
     plan_scans(s, p.classes->partitions, s.source.windows);
-    p.values_end = static_cast<std::uint32_t>(s.used);
     p.jobs_end = static_cast<std::uint32_t>(s.jobs.size());
     s.planned.push_back(p);
 }

@@ -276,7 +276,8 @@ TEST(EngineTest, EachKindOfEventMeetsExactlyTheRulesOfItsLogsource) {
 
 TEST(EngineTest, ABatchGivesEachEventTheDetectionsItGetsAlone) {
     // The engine loads a batch by chunks and scans each database for a whole chunk in a
-    // row: every event must still get its own detections, explanations and their order.
+    // row: every event must still get its own detections, explanations (values decoded
+    // per event: each its own Image) and their order.
     const auto set = compile(R"(
 title: whoami
 id: pc
@@ -325,10 +326,19 @@ detection:
     for (int i = 0; i < 200; ++i) {
         const auto n = std::to_string(i);
         switch (i % 4) {
-            case 0:
-                batch.push_back(sysmon(R"({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "whoami run )" +
-                                       n + R"(", "ParentImage": "C:\\p)" + n + R"(.exe"})"));
+            case 0: {
+                // Long escaped values: the chunk's decoded texts fill more than one block of
+                // the engine's arena; one `extra`, longer than ingest allows, more than a block alone.
+                const std::string filler(20'000, 'x');
+                batch.push_back(sysmon(R"({"Description": "\\\\)" + filler +
+                                       R"(", "Image": "C:\\Windows\\cmd.exe", "CommandLine": "whoami run )" + n +
+                                       R"(", "ParentImage": "C:\\p)" + n + R"(.exe"})"));
+                if (i == 40) {
+                    auto& extra = batch.back().extra;
+                    extra.replace(extra.find(filler), filler.size(), std::string(300'000, 'x'));
+                }
                 break;
+            }
             case 1:
                 batch.push_back(sysmon(R"({"TargetObject": "HKLM\\Software\\Run\\)" + n + R"("})", 13));
                 break;
@@ -338,7 +348,7 @@ detection:
                 break;
             default: {
                 // An event of many values: the chunk holding it ends early.
-                std::string many = R"({"Image": "C:\\cmd.exe", "CommandLine": "run )" + n + R"(", "Tags": [)";
+                std::string many = R"({"Image": "C:\\d)" + n + R"(\\cmd.exe", "CommandLine": "run )" + n + R"(", "Tags": [)";
                 for (int v = 0; v < (i == 99 ? 5000 : 3); ++v) {
                     many += (v ? ",\"t" : "\"t") + std::to_string(v) + "\"";
                 }
