@@ -655,13 +655,13 @@ struct Engine::State {
                                     .count();
     }
 
-    void fire(const CompiledRuleSet& set, std::uint32_t rule, const model::Event& e, std::size_t index,
-              std::vector<Detection>& out, const Scratch& s, int depth);
+    void fire(const std::shared_ptr<const CompiledRuleSet>& set, std::uint32_t rule, const model::Event& e,
+              std::size_t index, std::vector<Detection>& out, const Scratch& s, int depth);
 };
 
-void Engine::State::fire(const CompiledRuleSet& set, std::uint32_t rule, const model::Event& e, std::size_t index,
-                         std::vector<Detection>& out, const Scratch& s, int depth) {
-    const auto& impl = set.impl();
+void Engine::State::fire(const std::shared_ptr<const CompiledRuleSet>& set, std::uint32_t rule, const model::Event& e,
+                         std::size_t index, std::vector<Detection>& out, const Scratch& s, int depth) {
+    const auto& impl = set->impl();
     if (depth > kMaxCorrelationDepth) return;
     for (auto ci : impl.correlations_of_rule[rule]) {
         const auto& c = impl.correlations[ci];
@@ -774,10 +774,7 @@ void Engine::State::fire(const CompiledRuleSet& set, std::uint32_t rule, const m
         counters.last_match_ms.store(t, std::memory_order_relaxed);
         if (impl.rules[c.rule].generate) {
             Detection d;
-            d.rule_id = info.id;
-            d.title = info.title;
-            d.level = info.level;
-            d.tags = info.tags;
+            d.rule = std::shared_ptr<const RuleInfo>(set, &info);
             d.event_ids = std::move(ids);
             d.event_index = index;
             d.group_key = c.type == Correlation::Type::NewValue ? key + (key.empty() ? "" : ",") + "value=" + value : key;
@@ -859,25 +856,22 @@ std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
             counters.last_match_ms.store(e.timestamp, std::memory_order_relaxed);
             if (rule.generate) {
                 Detection d;
-                d.rule_id = rule.info.id;
-                d.title = rule.info.title;
-                d.level = rule.info.level;
-                d.tags = rule.info.tags;
+                d.rule = std::shared_ptr<const RuleInfo>(holder, &rule.info);
                 d.event_ids = {e.id};
                 d.event_index = index;
                 d.timestamp_ms = e.timestamp;
+                d.matched.reserve(rule.selections.size());
                 for (std::size_t i = 0; i < rule.selections.size(); ++i) {
                     if (memo(i) < 0) continue;
-                    MatchedSelection ms{rule.selections[i].name, {}};
-                    for (const auto& t : rule.selections[i].alternatives[s.selection_memo[i]]) {
-                        ms.fields.push_back({t.field, first_value(s, t.slot)});
-                    }
-                    d.matched.push_back(std::move(ms));
+                    auto& ms = d.matched.emplace_back(MatchedSelection{rule.selections[i].name, {}});
+                    const auto& tests = rule.selections[i].alternatives[s.selection_memo[i]];
+                    ms.fields.reserve(tests.size());
+                    for (const auto& t : tests) ms.fields.push_back({t.field, first_value(s, t.slot)});
                 }
                 out.push_back(std::move(d));
             }
             if (!set.correlations_of_rule[r].empty()) {
-                state_->fire(*holder, r, e, index, out, s, 0);
+                state_->fire(holder, r, e, index, out, s, 0);
             }
         }
     }

@@ -34,7 +34,7 @@ std::shared_ptr<const CompiledRuleSet> compile(std::string_view yaml) {
 std::vector<std::string> fired(const std::shared_ptr<const CompiledRuleSet>& set, const model::Event& e) {
     Engine engine(set);
     std::vector<std::string> ids;
-    for (const auto& d : engine.evaluate(std::span(&e, 1))) ids.push_back(d.rule_id);
+    for (const auto& d : engine.evaluate(std::span(&e, 1))) ids.push_back(d.rule->id);
     return ids;
 }
 
@@ -189,9 +189,9 @@ detection:
     const auto e = sysmon(kCmd);
     auto ds = engine.evaluate(std::span(&e, 1));
     ASSERT_EQ(ds.size(), 1u);
-    EXPECT_EQ(ds[0].rule_id, "w1");
-    EXPECT_EQ(ds[0].level, "high");
-    EXPECT_EQ(ds[0].tags, (std::vector<std::string>{"attack.discovery", "attack.t1033"}));
+    EXPECT_EQ(ds[0].rule->id, "w1");
+    EXPECT_EQ(ds[0].rule->level, "high");
+    EXPECT_EQ(ds[0].rule->tags, (std::vector<std::string>{"attack.discovery", "attack.t1033"}));
     EXPECT_EQ(ds[0].event_ids, std::vector<std::string>{e.id});
     ASSERT_EQ(ds[0].matched.size(), 1u);
     EXPECT_EQ(ds[0].matched[0].name, "selection_img");
@@ -368,7 +368,7 @@ detection:
     auto text = [](const std::vector<Detection>& ds) {
         std::vector<std::string> out;
         for (const auto& d : ds) {
-            std::string line = d.rule_id + " #" + std::to_string(d.event_index) + " " + d.event_ids.at(0);
+            std::string line = d.rule->id + " #" + std::to_string(d.event_index) + " " + d.event_ids.at(0);
             for (const auto& m : d.matched) {
                 for (const auto& f : m.fields) line += " " + m.name + "." + f.field + "=" + f.value;
             }
@@ -392,7 +392,7 @@ TEST(EngineTest, SwapInstallsANewRuleSetWhileOthersEvaluate) {
     std::thread reader([&] {
         while (!stop) {
             auto ds = engine.evaluate(std::span(&e, 1));
-            if (ds.size() != 1 || (ds[0].rule_id != "a" && ds[0].rule_id != "b")) ++bad;
+            if (ds.size() != 1 || (ds[0].rule->id != "a" && ds[0].rule->id != "b")) ++bad;
         }
     });
     for (int i = 0; i < 200; ++i) engine.swap(i % 2 ? a : b);
@@ -400,7 +400,7 @@ TEST(EngineTest, SwapInstallsANewRuleSetWhileOthersEvaluate) {
     reader.join();
     EXPECT_EQ(bad.load(), 0);
     engine.swap(b);
-    EXPECT_EQ(engine.evaluate(std::span(&e, 1)).at(0).rule_id, "b");
+    EXPECT_EQ(engine.evaluate(std::span(&e, 1)).at(0).rule->id, "b");
 }
 
 TEST(EngineTest, HugeFieldsAreBoundedWork) {
