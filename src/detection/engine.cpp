@@ -121,7 +121,14 @@ struct Scratch {
     std::exception_ptr match_error;  // from on_match_thunk
     std::vector<std::uint32_t> database_jobs, databases_used;  // run_scans: jobs per database id
     std::vector<Planned> planned;
-    std::vector<std::int8_t> selection_memo;
+    /// Per selection of the candidate rule being evaluated: its first true alternative (-1:
+    /// none), valid when stamped with the evaluation's `memo_stamp` (nothing cleared per rule).
+    struct Memo {
+        std::uint32_t stamp = 0;
+        std::int8_t alternative = 0;
+    };
+    std::vector<Memo> selection_memo;
+    std::uint32_t memo_stamp = 0;
     std::unordered_map<std::string, SourceClasses, CompiledRuleSet::Impl::StringHash, std::equal_to<>> sources;
     std::string source_key;
     EventSource source;
@@ -247,6 +254,15 @@ struct Scratch {
             }
         }
         if (keyword) push(kNone, text, true);
+    }
+
+    /// A fresh memo of `selections` selections for the next candidate's evaluation.
+    void next_memo(std::uint32_t selections) {
+        if (selection_memo.size() < selections) selection_memo.resize(selections);
+        if (++memo_stamp == 0) {
+            for (auto& m : selection_memo) m.stamp = 0;
+            memo_stamp = 1;
+        }
     }
 
     void candidate(std::uint32_t rule) {
@@ -836,12 +852,13 @@ std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
             const auto selections = code[at + 2];
             const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
             auto memo = [&](std::size_t i) {
-                if (s.selection_memo[i] == -2) {
-                    s.selection_memo[i] = static_cast<std::int8_t>(selection_match(s, code[at + 3 + i]));
+                auto& m = s.selection_memo[i];
+                if (m.stamp != s.memo_stamp) {
+                    m = {s.memo_stamp, static_cast<std::int8_t>(selection_match(s, code[at + 3 + i]))};
                 }
-                return s.selection_memo[i];
+                return m.alternative;
             };
-            s.selection_memo.assign(selections, -2);
+            s.next_memo(selections);
             std::uint32_t condition = at + 3 + selections;
             const bool match = condition_true(code, condition, [&](std::size_t i) { return memo(i) >= 0; });
             s.count_evaluation(r, timed ? static_cast<std::uint64_t>(
@@ -864,7 +881,7 @@ std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
                 for (std::size_t i = 0; i < rule.selections.size(); ++i) {
                     if (memo(i) < 0) continue;
                     auto& ms = d.matched.emplace_back(MatchedSelection{rule.selections[i].name, {}});
-                    const auto& tests = rule.selections[i].alternatives[s.selection_memo[i]];
+                    const auto& tests = rule.selections[i].alternatives[s.selection_memo[i].alternative];
                     ms.fields.reserve(tests.size());
                     for (const auto& t : tests) ms.fields.push_back({t.field, first_value(s, t.slot)});
                 }
