@@ -61,6 +61,48 @@ std::optional<double> number_of(std::string_view s) {
     return d;
 }
 
+/// The slots of event paths as events spell them: a direct-mapped cache in front of the
+/// set's PathIndex. Events of one kind repeat their keys byte for byte, and comparing a
+/// key exactly (one memcmp) is cheaper than hashing it and comparing it with its case
+/// folded (about 150 instructions for a `winlog.event_data.*` key). Per thread and set.
+class PathCache {
+public:
+    void clear() { entries_.assign(kEntries, Entry{}); }
+
+    const std::vector<std::uint32_t>* slots(const PathIndex& index, std::string_view path) {
+        auto& e = entries_[spot(path)];
+        if (!e.filled || e.path != path) {
+            e.path.assign(path);
+            e.slots = index.slots(path);
+            e.filled = true;
+        }
+        return e.slots;
+    }
+
+private:
+    static constexpr int kBits = 9;
+    static constexpr std::size_t kEntries = std::size_t{1} << kBits;
+    struct Entry {
+        std::string path;
+        const std::vector<std::uint32_t>* slots = nullptr;
+        bool filled = false;
+    };
+    std::vector<Entry> entries_;
+
+    /// From the length and the first and last eight bytes (paths share prefixes).
+    static std::size_t spot(std::string_view path) {
+        std::uint64_t first = 0, last = 0;
+        if (path.size() >= 8) {
+            std::memcpy(&first, path.data(), 8);
+            std::memcpy(&last, path.data() + path.size() - 8, 8);
+        } else {
+            for (char c : path) first = first << 8 | static_cast<unsigned char>(c);
+        }
+        const std::uint64_t h = (first ^ std::rotl(last, 29) ^ path.size()) * 0x9E3779B97F4A7C15ULL;
+        return static_cast<std::size_t>(h >> (64 - kBits));
+    }
+};
+
 /// Per-thread working memory: the values of a chunk of events, the current event's
 /// values by slot, its fired atoms and candidate rules, the chunk's scans and their
 /// matches; reused across events (epoch stamps instead of clearing).
@@ -132,6 +174,7 @@ struct Scratch {
     std::unordered_map<std::string, SourceClasses, CompiledRuleSet::Impl::StringHash, std::equal_to<>> sources;
     std::string source_key;
     EventSource source;
+    PathCache paths;
     std::uint32_t epoch = 0;
     const CompiledRuleSet::Impl* set = nullptr;
 
@@ -158,6 +201,7 @@ struct Scratch {
         eval_ns.assign(s.rules.size(), 0);
         evaluated.clear();
         sources.clear();
+        paths.clear();
         epoch = 0;
         generation = s.generation;
     }
@@ -243,7 +287,7 @@ struct Scratch {
     /// is `transient`: then it is copied into `texts` when stored.
     void add_path(std::string_view path, std::string_view text, bool keyword, bool transient) {
         keyword = keyword && set->has_keywords;
-        const auto* slots = set->path_slots.slots(path);
+        const auto* slots = paths.slots(set->path_slots, path);
         if (slots == nullptr && !keyword) return;
         text = text.substr(0, kMaxScannedBytes);
         if (transient) text = texts.copy(text);

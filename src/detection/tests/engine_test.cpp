@@ -162,6 +162,21 @@ TEST(EngineTest, ExtraMembersAreReadWithTheirValuesDecoded) {
     EXPECT_TRUE(explained("  sel: {a|exists: true}\n  condition: sel", with_extra(R"(["a", "b"])")).empty());
 }
 
+TEST(EngineTest, EachSpellingOfAPathReachesItsFieldFromEventToEvent) {
+    // The engine remembers the slots of paths as events spell them: a spelling met before,
+    // another case of it, and many other paths sharing its remembered places.
+    const auto set = compile("title: t\nid: r\ndetection:\n  sel: {custom.path|exists: true}\n  condition: sel\n");
+    std::string others = "{";
+    for (int i = 0; i < 2000; ++i) others += (i ? ", \"custom.pat" : "\"custom.pat") + std::to_string(i) + "\": \"o\"";
+    std::vector<model::Event> batch = {with_extra(R"({"Custom.Path": "a"})"), with_extra(R"({"custom.path": "b"})"),
+                                       with_extra(others + "}"), with_extra(R"({"CUSTOM.PATH": "c"})"),
+                                       with_extra(others + R"(, "custom.PATH": "d"})"), with_extra(R"({"Custom.Path": "e"})")};
+    Engine engine(set);
+    std::vector<std::string> got;
+    for (const auto& d : engine.evaluate(batch)) got.push_back(std::to_string(d.event_index) + d.matched.at(0).fields.at(0).value);
+    EXPECT_EQ(got, (std::vector<std::string>{"0a", "1b", "3c", "4d", "5e"}));
+}
+
 TEST(EngineTest, Base64OffsetFindsTheEncodedTextAtAnyAlignment) {
     // "Set-MpPreference " base64-encoded at the three alignments inside a longer blob.
     for (const char* blob : {"U2V0LU1wUHJlZmVyZW5jZSAt", "eFNldC1NcFByZWZlcmVuY2UgLQ==", "eHhTZXQtTXBQcmVmZXJlbmNlIC0="}) {
