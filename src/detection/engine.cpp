@@ -71,7 +71,8 @@ public:
 
     const std::vector<std::uint32_t>* slots(const PathIndex& index, std::string_view path) {
         auto& e = entries_[spot(path)];
-        if (!e.filled || e.path != path) {
+        // Sizes first, then the bytes (string_view::compare stays out of line here).
+        if (!e.filled || e.path.size() != path.size() || std::memcmp(e.path.data(), path.data(), path.size()) != 0) {
             e.path.assign(path);
             e.slots = index.slots(path);
             e.filled = true;
