@@ -306,7 +306,8 @@ void add_rule_routes(Router& router, RuleServices& services) {
             if (!only.empty() && d.rule->id != only) continue;
             ++total;
             if (fired.size() >= 1000) continue;
-            auto m = pipeline::to_model_detection(d, d.event_index < events.size() ? &events[d.event_index] : nullptr);
+            const auto* event = d.event_index < events.size() ? &events[d.event_index] : nullptr;
+            auto m = pipeline::to_model_detection(d, event);
             fired.push_back(bj::object{{"rule_id", d.rule->id},
                                        {"title", d.rule->title},
                                        {"level", d.rule->level},

@@ -72,7 +72,8 @@ public:
     const std::vector<std::uint32_t>* slots(const PathIndex& index, std::string_view path) {
         auto& e = entries_[spot(path)];
         // Sizes first, then the bytes (string_view::compare stays out of line here).
-        if (!e.filled || e.path.size() != path.size() || std::memcmp(e.path.data(), path.data(), path.size()) != 0) {
+        if (!e.filled || e.path.size() != path.size() ||
+            std::memcmp(e.path.data(), path.data(), path.size()) != 0) {
             e.path.assign(path);
             e.slots = index.slots(path);
             e.filled = true;
@@ -720,8 +721,9 @@ struct Engine::State {
               std::size_t index, std::vector<Detection>& out, const Scratch& s, int depth);
 };
 
-void Engine::State::fire(const std::shared_ptr<const CompiledRuleSet>& set, std::uint32_t rule, const model::Event& e,
-                         std::size_t index, std::vector<Detection>& out, const Scratch& s, int depth) {
+void Engine::State::fire(const std::shared_ptr<const CompiledRuleSet>& set, std::uint32_t rule,
+                         const model::Event& e, std::size_t index, std::vector<Detection>& out,
+                         const Scratch& s, int depth) {
     const auto& impl = set->impl();
     if (depth > kMaxCorrelationDepth) return;
     for (auto ci : impl.correlations_of_rule[rule]) {

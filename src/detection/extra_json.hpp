@@ -110,7 +110,8 @@ class Reader {
 public:
     /// Decoded keys and strings go to `texts` and stay there until its clear(); the other
     /// spans handed out point into `json`.
-    Reader(std::string_view json, TextArena& texts) : p_(json.data()), end_(json.data() + json.size()), texts_(texts) {}
+    Reader(std::string_view json, TextArena& texts)
+        : p_(json.data()), end_(json.data() + json.size()), texts_(texts) {}
 
     template <class Handler>
     void run(Handler& handler) {

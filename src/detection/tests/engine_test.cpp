@@ -165,15 +165,21 @@ TEST(EngineTest, ExtraMembersAreReadWithTheirValuesDecoded) {
 TEST(EngineTest, EachSpellingOfAPathReachesItsFieldFromEventToEvent) {
     // The engine remembers the slots of paths as events spell them: a spelling met before,
     // another case of it, and many other paths sharing its remembered places.
-    const auto set = compile("title: t\nid: r\ndetection:\n  sel: {custom.path|exists: true}\n  condition: sel\n");
+    const auto set =
+        compile("title: t\nid: r\ndetection:\n  sel: {custom.path|exists: true}\n  condition: sel\n");
     std::string others = "{";
-    for (int i = 0; i < 2000; ++i) others += (i ? ", \"custom.pat" : "\"custom.pat") + std::to_string(i) + "\": \"o\"";
-    std::vector<model::Event> batch = {with_extra(R"({"Custom.Path": "a"})"), with_extra(R"({"custom.path": "b"})"),
-                                       with_extra(others + "}"), with_extra(R"({"CUSTOM.PATH": "c"})"),
-                                       with_extra(others + R"(, "custom.PATH": "d"})"), with_extra(R"({"Custom.Path": "e"})")};
+    for (int i = 0; i < 2000; ++i) {
+        others += (i ? ", \"custom.pat" : "\"custom.pat") + std::to_string(i) + "\": \"o\"";
+    }
+    std::vector<model::Event> batch = {
+        with_extra(R"({"Custom.Path": "a"})"), with_extra(R"({"custom.path": "b"})"),
+        with_extra(others + "}"),              with_extra(R"({"CUSTOM.PATH": "c"})"),
+        with_extra(others + R"(, "custom.PATH": "d"})"), with_extra(R"({"Custom.Path": "e"})")};
     Engine engine(set);
     std::vector<std::string> got;
-    for (const auto& d : engine.evaluate(batch)) got.push_back(std::to_string(d.event_index) + d.matched.at(0).fields.at(0).value);
+    for (const auto& d : engine.evaluate(batch)) {
+        got.push_back(std::to_string(d.event_index) + d.matched.at(0).fields.at(0).value);
+    }
     EXPECT_EQ(got, (std::vector<std::string>{"0a", "1b", "3c", "4d", "5e"}));
 }
 
@@ -346,8 +352,8 @@ detection:
                 // the engine's arena; one `extra`, longer than ingest allows, more than a block alone.
                 const std::string filler(20'000, 'x');
                 batch.push_back(sysmon(R"({"Description": "\\\\)" + filler +
-                                       R"(", "Image": "C:\\Windows\\cmd.exe", "CommandLine": "whoami run )" + n +
-                                       R"(", "ParentImage": "C:\\p)" + n + R"(.exe"})"));
+                                       R"(", "Image": "C:\\Windows\\cmd.exe", "CommandLine": "whoami run )" +
+                                       n + R"(", "ParentImage": "C:\\p)" + n + R"(.exe"})"));
                 if (i == 40) {
                     auto& extra = batch.back().extra;
                     extra.replace(extra.find(filler), filler.size(), std::string(300'000, 'x'));
@@ -363,7 +369,8 @@ detection:
                 break;
             default: {
                 // An event of many values: the chunk holding it ends early.
-                std::string many = R"({"Image": "C:\\d)" + n + R"(\\cmd.exe", "CommandLine": "run )" + n + R"(", "Tags": [)";
+                std::string many =
+                    R"({"Image": "C:\\d)" + n + R"(\\cmd.exe", "CommandLine": "run )" + n + R"(", "Tags": [)";
                 for (int v = 0; v < (i == 99 ? 5000 : 3); ++v) {
                     many += (v ? ",\"t" : "\"t") + std::to_string(v) + "\"";
                 }
