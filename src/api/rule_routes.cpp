@@ -303,15 +303,14 @@ void add_rule_routes(Router& router, RuleServices& services) {
         bj::array fired;
         std::size_t total = 0;
         for (const auto& d : engine.evaluate(events)) {
-            if (!only.empty() && d.rule_id != only) continue;
+            if (!only.empty() && d.rule->id != only) continue;
             ++total;
             if (fired.size() >= 1000) continue;
-            const auto i = set->find(d.rule_id);
-            auto m = pipeline::to_model_detection(d, i == detection::CompiledRuleSet::npos ? nullptr : &set->rule(i),
-                                                  d.event_index < events.size() ? &events[d.event_index] : nullptr);
-            fired.push_back(bj::object{{"rule_id", d.rule_id},
-                                       {"title", d.title},
-                                       {"level", d.level},
+            const auto* event = d.event_index < events.size() ? &events[d.event_index] : nullptr;
+            auto m = pipeline::to_model_detection(d, event);
+            fired.push_back(bj::object{{"rule_id", d.rule->id},
+                                       {"title", d.rule->title},
+                                       {"level", d.rule->level},
                                        {"event_ids", bj::array(d.event_ids.begin(), d.event_ids.end())},
                                        {"explanation", bj::parse(m.explanation)}});
         }

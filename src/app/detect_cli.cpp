@@ -55,9 +55,13 @@ core::Result<void> for_each_document(std::string_view text, F&& on_object) {
 }
 
 bj::object detection_json(const std::string& file, std::size_t index, const detection::Detection& d) {
-    bj::object o{{"file", file}, {"index", index}, {"rule_id", d.rule_id}, {"title", d.title}, {"level", d.level}};
+    bj::object o{{"file", file},
+                 {"index", index},
+                 {"rule_id", d.rule->id},
+                 {"title", d.rule->title},
+                 {"level", d.rule->level}};
     bj::array tags;
-    for (const auto& t : d.tags) tags.emplace_back(t);
+    for (const auto& t : d.rule->tags) tags.emplace_back(t);
     o["tags"] = std::move(tags);
     bj::object matched;
     for (const auto& s : d.matched) {

@@ -61,15 +61,65 @@ std::optional<double> number_of(std::string_view s) {
     return d;
 }
 
+/// The slots of event paths as events spell them: a direct-mapped cache in front of the
+/// set's PathIndex. Events of one kind repeat their keys byte for byte, and comparing a
+/// key exactly (one memcmp) is cheaper than hashing it and comparing it with its case
+/// folded (about 150 instructions for a `winlog.event_data.*` key). Per thread and set.
+class PathCache {
+public:
+    void clear() { entries_.assign(kEntries, Entry{}); }
+
+    const std::vector<std::uint32_t>* slots(const PathIndex& index, std::string_view path) {
+        auto& e = entries_[spot(path)];
+        // Sizes first, then the bytes (string_view::compare stays out of line here).
+        if (!e.filled || e.path.size() != path.size() ||
+            std::memcmp(e.path.data(), path.data(), path.size()) != 0) {
+            e.path.assign(path);
+            e.slots = index.slots(path);
+            e.filled = true;
+        }
+        return e.slots;
+    }
+
+private:
+    static constexpr int kBits = 9;
+    static constexpr std::size_t kEntries = std::size_t{1} << kBits;
+    struct Entry {
+        std::string path;
+        const std::vector<std::uint32_t>* slots = nullptr;
+        bool filled = false;
+    };
+    std::vector<Entry> entries_;
+
+    /// From the length and the first and last eight bytes (paths share prefixes).
+    static std::size_t spot(std::string_view path) {
+        std::uint64_t first = 0, last = 0;
+        if (path.size() >= 8) {
+            std::memcpy(&first, path.data(), 8);
+            std::memcpy(&last, path.data() + path.size() - 8, 8);
+        } else {
+            for (char c : path) first = first << 8 | static_cast<unsigned char>(c);
+        }
+        const std::uint64_t h = (first ^ std::rotl(last, 29) ^ path.size()) * 0x9E3779B97F4A7C15ULL;
+        return static_cast<std::size_t>(h >> (64 - kBits));
+    }
+};
+
 /// Per-thread working memory: the values of a chunk of events, the current event's
 /// values by slot, its fired atoms and candidate rules, the chunk's scans and their
 /// matches; reused across events (epoch stamps instead of clearing).
 struct Scratch {
+    /// A value of an event of the chunk; its text lies in the event (the events outlive
+    /// the evaluation of their batch) or in `texts`.
     struct Value {
-        std::uint32_t next = kNone;
+        std::string_view raw;
+        std::uint32_t next = kNone;  // the slot's next value
         std::uint32_t slot = kNone;  // kNone: keyword-only
         bool keyword = false;        // also searched by keyword selections
-        std::string raw;
+    };
+    /// A slot of an event as its loading left it: its first value.
+    struct SavedSlot {
+        std::uint32_t slot = 0, head = kNone;
     };
     /// What an event source implies: the logsource classes that apply, the partitions to scan.
     struct SourceClasses {
@@ -84,10 +134,11 @@ struct Scratch {
         std::uint32_t event = 0;
         std::uint32_t match_first = 0, match_end = 0;
     };
-    /// An event of the chunk: its values, its scans (in the order of an event-by-event
-    /// scan), its source's classes.
+    /// An event of the chunk: its slots (saved[slots_first .. slots_present) those with
+    /// values, in the order they came, then up to slots_end the keyword slots when it has
+    /// keyword values), its scans (in the order of an event-by-event scan), its source's classes.
     struct Planned {
-        std::uint32_t values_first = 0, values_end = 0;
+        std::uint32_t slots_first = 0, slots_present = 0, slots_end = 0;
         std::uint32_t jobs_first = 0, jobs_end = 0;
         const SourceClasses* classes = nullptr;
     };
@@ -95,7 +146,9 @@ struct Scratch {
     hs_scratch_t* hs = nullptr;
     std::vector<Value> values;
     std::size_t used = 0, event_first = 0;  // values of the chunk; the current event's first
-    std::vector<std::uint32_t> slot_head, slot_epoch, atom_epoch;
+    TextArena texts;                        // the chunk's values that do not lie in their event
+    std::vector<SavedSlot> saved;           // the chunk's events' slots
+    std::vector<std::uint32_t> slot_head, slot_tail, slot_epoch, atom_epoch;
     /// Per rule: the epoch it became a candidate in, and its evaluations in this batch;
     /// together, so that counting an evaluation touches the line the candidate mark did.
     struct RuleMark {
@@ -112,11 +165,18 @@ struct Scratch {
     std::exception_ptr match_error;  // from on_match_thunk
     std::vector<std::uint32_t> database_jobs, databases_used;  // run_scans: jobs per database id
     std::vector<Planned> planned;
-    std::vector<std::int8_t> selection_memo;
+    /// Per selection of the candidate rule being evaluated: its first true alternative (-1:
+    /// none), valid when stamped with the evaluation's `memo_stamp` (nothing cleared per rule).
+    struct Memo {
+        std::uint32_t stamp = 0;
+        std::int8_t alternative = 0;
+    };
+    std::vector<Memo> selection_memo;
+    std::uint32_t memo_stamp = 0;
     std::unordered_map<std::string, SourceClasses, CompiledRuleSet::Impl::StringHash, std::equal_to<>> sources;
     std::string source_key;
     EventSource source;
-    ExtraBuffer extra_keys, extra_texts;
+    PathCache paths;
     std::uint32_t epoch = 0;
     const CompiledRuleSet::Impl* set = nullptr;
 
@@ -135,6 +195,7 @@ struct Scratch {
             }
         }
         slot_head.assign(s.slot_names.size(), kNone);
+        slot_tail.assign(s.slot_names.size(), kNone);
         slot_epoch.assign(s.slot_names.size(), 0);
         atom_epoch.assign(s.atoms.size(), 0);
         database_jobs.assign(s.databases, 0);
@@ -142,6 +203,7 @@ struct Scratch {
         eval_ns.assign(s.rules.size(), 0);
         evaluated.clear();
         sources.clear();
+        paths.clear();
         epoch = 0;
         generation = s.generation;
     }
@@ -160,38 +222,46 @@ struct Scratch {
 
     void next_chunk() {
         used = 0;
+        texts.clear();
+        saved.clear();
         jobs.clear();
         planned.clear();
         // The chunk's events point into `sources`: forget them only between chunks.
         if (sources.size() + kChunkEvents > kMaxSourcesRemembered) sources.clear();
     }
 
-    /// Makes `p` the current event again (after the chunk's scans): its values by slot.
+    /// Saves the slots of the event just loaded, for activate().
+    void save_slots(Planned& p) {
+        p.slots_first = static_cast<std::uint32_t>(saved.size());
+        for (auto slot : present) saved.push_back({slot, slot_head[slot]});
+        p.slots_present = static_cast<std::uint32_t>(saved.size());
+        if (has(set->keyword_slot)) {
+            for (auto k : set->keyword_slots) saved.push_back({k, slot_head[k]});
+        }
+        p.slots_end = static_cast<std::uint32_t>(saved.size());
+    }
+
+    /// Makes `p` the current event again (after the chunk's scans): its values by slot, as
+    /// its loading left them (the values' links are the event's own, they stay).
     void activate(const Planned& p) {
         next_event();
-        for (auto i = p.values_first; i < p.values_end; ++i) link(i);
+        for (auto i = p.slots_first; i < p.slots_end; ++i) {
+            const auto [slot, head] = saved[i];
+            slot_epoch[slot] = epoch;
+            slot_head[slot] = head;
+            if (i < p.slots_present) present.push_back(slot);
+        }
     }
 
     bool has(std::uint32_t slot) const { return slot_epoch[slot] == epoch; }
 
-    /// Stores a value; linked into `slot` unless it is kNone (keyword-only values).
+    /// Stores a value of the current event, linked into `slot` (kNone: keyword-only).
     void push(std::uint32_t slot, std::string_view text, bool keyword) {
         if (used - event_first >= kMaxValuesPerEvent) return;
         if (used == values.size()) values.emplace_back();
-        auto& v = values[used];
-        v.raw.assign(text.substr(0, kMaxScannedBytes));
-        v.keyword = keyword;
-        v.slot = slot;
-        link(static_cast<std::uint32_t>(used++));
-    }
-
-    /// Links stored value `index` into the current event: its slot's values, or the
-    /// keyword-only ones.
-    void link(std::uint32_t index) {
-        auto& v = values[index];
-        const auto slot = v.slot;
-        v.next = kNone;
-        if (v.keyword && !has(set->keyword_slot)) {
+        const auto index = static_cast<std::uint32_t>(used++);
+        values[index] = {text, kNone, slot, keyword};
+        if (keyword && !has(set->keyword_slot)) {
             for (auto k : set->keyword_slots) {
                 slot_epoch[k] = epoch;
                 slot_head[k] = kNone;
@@ -210,22 +280,35 @@ struct Scratch {
         if (slot_head[slot] == kNone) {
             slot_head[slot] = index;
         } else {
-            auto i = slot_head[slot];
-            while (values[i].next != kNone) i = values[i].next;
-            values[i].next = index;
+            values[slot_tail[slot]].next = index;
         }
+        slot_tail[slot] = index;
     }
 
-    /// A value at `path` (in any case).
-    void add_path(std::string_view path, std::string_view text, bool keyword) {
+    /// A value at `path` (in any case). Its text must stay valid for the chunk, unless it
+    /// is `transient`: then it is copied into `texts` when stored.
+    void add_path(std::string_view path, std::string_view text, bool keyword, bool transient) {
         keyword = keyword && set->has_keywords;
-        if (const auto* slots = set->path_slots.slots(path)) {
+        const auto* slots = paths.slots(set->path_slots, path);
+        if (slots == nullptr && !keyword) return;
+        text = text.substr(0, kMaxScannedBytes);
+        if (transient) text = texts.copy(text);
+        if (slots != nullptr) {
             for (auto slot : *slots) {
                 push(slot, text, keyword);
                 keyword = false;  // searched once
             }
         }
         if (keyword) push(kNone, text, true);
+    }
+
+    /// A fresh memo of `selections` selections for the next candidate's evaluation.
+    void next_memo(std::uint32_t selections) {
+        if (selection_memo.size() < selections) selection_memo.resize(selections);
+        if (++memo_stamp == 0) {
+            for (auto& m : selection_memo) m.stamp = 0;
+            memo_stamp = 1;
+        }
     }
 
     void candidate(std::uint32_t rule) {
@@ -275,7 +358,8 @@ struct Scratch {
         matches.clear();
         for (auto j : job_order) {
             auto& job = jobs[j];
-            const std::string& text = job.value == kNone ? keyword_texts[job.event] : values[job.value].raw;
+            const std::string_view text =
+                job.value == kNone ? std::string_view(keyword_texts[job.event]) : values[job.value].raw;
             job.match_first = static_cast<std::uint32_t>(matches.size());
             const auto size = static_cast<unsigned>(text.size());
             hs_scan(job.matcher->db, text.data(), size, 0, hs, on_match_thunk, this);
@@ -340,16 +424,17 @@ struct ExtraSink {
     Scratch& s;
     std::string_view path;  // valid until the next key
     void key(std::string_view name) { path = name; }
-    void value(std::string_view text, bool is_string) { s.add_path(path, text, is_string); }
+    void value(std::string_view text, bool is_string) { s.add_path(path, text, is_string, false); }
 };
 
 void load_event(Scratch& s, const model::Event& e) {
+    // Some texts visit_fields hands over are numbers it prints: all are copied.
     model::visit_fields(e, [&](std::string_view path, std::string_view text) {
-        s.add_path(path, text, path == "message");
+        s.add_path(path, text, path == "message", true);
     });
     if (!e.extra.empty()) {
         ExtraSink sink{s};
-        extra_json::Reader(e.extra, s.extra_keys, s.extra_texts).run(sink);
+        extra_json::Reader(e.extra, s.texts).run(sink);
     }
 }
 
@@ -459,13 +544,12 @@ void plan_event(Scratch& s, const model::Event& e) {
     s.next_event();
     s.event_first = s.used;
     Scratch::Planned p;
-    p.values_first = static_cast<std::uint32_t>(s.used);
     p.jobs_first = static_cast<std::uint32_t>(s.jobs.size());
     load_event(s, e);
+    s.save_slots(p);
     event_source(s, s.source);
     p.classes = &classes_of(s, s.source);
     plan_scans(s, p.classes->partitions, s.source.windows);
-    p.values_end = static_cast<std::uint32_t>(s.used);
     p.jobs_end = static_cast<std::uint32_t>(s.jobs.size());
     s.planned.push_back(p);
 }
@@ -633,13 +717,14 @@ struct Engine::State {
                                     .count();
     }
 
-    void fire(const CompiledRuleSet& set, std::uint32_t rule, const model::Event& e, std::size_t index,
-              std::vector<Detection>& out, const Scratch& s, int depth);
+    void fire(const std::shared_ptr<const CompiledRuleSet>& set, std::uint32_t rule, const model::Event& e,
+              std::size_t index, std::vector<Detection>& out, const Scratch& s, int depth);
 };
 
-void Engine::State::fire(const CompiledRuleSet& set, std::uint32_t rule, const model::Event& e, std::size_t index,
-                         std::vector<Detection>& out, const Scratch& s, int depth) {
-    const auto& impl = set.impl();
+void Engine::State::fire(const std::shared_ptr<const CompiledRuleSet>& set, std::uint32_t rule,
+                         const model::Event& e, std::size_t index, std::vector<Detection>& out,
+                         const Scratch& s, int depth) {
+    const auto& impl = set->impl();
     if (depth > kMaxCorrelationDepth) return;
     for (auto ci : impl.correlations_of_rule[rule]) {
         const auto& c = impl.correlations[ci];
@@ -752,10 +837,7 @@ void Engine::State::fire(const CompiledRuleSet& set, std::uint32_t rule, const m
         counters.last_match_ms.store(t, std::memory_order_relaxed);
         if (impl.rules[c.rule].generate) {
             Detection d;
-            d.rule_id = info.id;
-            d.title = info.title;
-            d.level = info.level;
-            d.tags = info.tags;
+            d.rule = std::shared_ptr<const RuleInfo>(set, &info);
             d.event_ids = std::move(ids);
             d.event_index = index;
             d.group_key = c.type == Correlation::Type::NewValue ? key + (key.empty() ? "" : ",") + "value=" + value : key;
@@ -817,12 +899,13 @@ std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
             const auto selections = code[at + 2];
             const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
             auto memo = [&](std::size_t i) {
-                if (s.selection_memo[i] == -2) {
-                    s.selection_memo[i] = static_cast<std::int8_t>(selection_match(s, code[at + 3 + i]));
+                auto& m = s.selection_memo[i];
+                if (m.stamp != s.memo_stamp) {
+                    m = {s.memo_stamp, static_cast<std::int8_t>(selection_match(s, code[at + 3 + i]))};
                 }
-                return s.selection_memo[i];
+                return m.alternative;
             };
-            s.selection_memo.assign(selections, -2);
+            s.next_memo(selections);
             std::uint32_t condition = at + 3 + selections;
             const bool match = condition_true(code, condition, [&](std::size_t i) { return memo(i) >= 0; });
             s.count_evaluation(r, timed ? static_cast<std::uint64_t>(
@@ -837,25 +920,22 @@ std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
             counters.last_match_ms.store(e.timestamp, std::memory_order_relaxed);
             if (rule.generate) {
                 Detection d;
-                d.rule_id = rule.info.id;
-                d.title = rule.info.title;
-                d.level = rule.info.level;
-                d.tags = rule.info.tags;
+                d.rule = std::shared_ptr<const RuleInfo>(holder, &rule.info);
                 d.event_ids = {e.id};
                 d.event_index = index;
                 d.timestamp_ms = e.timestamp;
+                d.matched.reserve(rule.selections.size());
                 for (std::size_t i = 0; i < rule.selections.size(); ++i) {
                     if (memo(i) < 0) continue;
-                    MatchedSelection ms{rule.selections[i].name, {}};
-                    for (const auto& t : rule.selections[i].alternatives[s.selection_memo[i]]) {
-                        ms.fields.push_back({t.field, first_value(s, t.slot)});
-                    }
-                    d.matched.push_back(std::move(ms));
+                    auto& ms = d.matched.emplace_back(MatchedSelection{rule.selections[i].name, {}});
+                    const auto& tests = rule.selections[i].alternatives[s.selection_memo[i].alternative];
+                    ms.fields.reserve(tests.size());
+                    for (const auto& t : tests) ms.fields.push_back({t.field, first_value(s, t.slot)});
                 }
                 out.push_back(std::move(d));
             }
             if (!set.correlations_of_rule[r].empty()) {
-                state_->fire(*holder, r, e, index, out, s, 0);
+                state_->fire(holder, r, e, index, out, s, 0);
             }
         }
     }

@@ -7,7 +7,8 @@
 // Windows event's instructions on it (UTF-8 validation, callbacks, copies of every
 // escaped string into the handler's buffer), this reader two thirds of that. Plain
 // string runs are skipped sixteen bytes at a time, a string without escapes is handed over
-// as a span of the text, an escaped one is decoded once into a reused buffer.
+// as a span of the text, an escaped one is decoded once into an arena that keeps it for the
+// engine's chunk of events (so the engine stores neither kind again).
 //
 // What it yields, for each top-level member in order: `key(name)` (unescaped), then
 // `value(text, is_string)` for a scalar value, or for each scalar element of an array
@@ -24,22 +25,66 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 namespace sai::detection {
 
-/// A buffer of the reader's for escaped strings, reused across events (it keeps its size,
-/// at most the largest `extra` read).
-struct ExtraBuffer {
-    std::unique_ptr<char[]> data;
-    std::size_t size = 0;
-
-    /// At least `n` bytes.
+/// Text kept for a chunk of events: their decoded `extra` strings and the engine's copies of
+/// values that do not live in an event (numbers printed by model::visit_fields). A span
+/// handed out stays valid until clear(): blocks are only ever added, never moved or grown,
+/// and clear() reuses them. Per thread; no copy of a value that lives in its event.
+class TextArena {
+public:
+    /// At least `n` writable bytes at the top; keep() then takes what was written there.
     char* reserve(std::size_t n) {
-        if (n > size) {
-            size = std::max(n, 2 * size);
-            data = std::make_unique_for_overwrite<char[]>(size);
+        if (static_cast<std::size_t>(limit_ - top_) < n) next_block(n);
+        return top_;
+    }
+    /// Takes the `n` bytes written at the top since reserve().
+    void keep(std::size_t n) { top_ += n; }
+
+    std::string_view copy(std::string_view text) {
+        char* to = reserve(text.size());
+        std::copy(text.begin(), text.end(), to);
+        keep(text.size());
+        return {to, text.size()};
+    }
+
+    /// Forgets every text; keeps the blocks unless they grew past kKeptBytes (huge events).
+    void clear() {
+        if (bytes_ > kKeptBytes) {
+            blocks_.resize(1);
+            bytes_ = blocks_.front().size;
         }
-        return data.get();
+        current_ = 0;
+        top_ = blocks_.empty() ? nullptr : blocks_.front().data.get();
+        limit_ = blocks_.empty() ? nullptr : top_ + blocks_.front().size;
+    }
+
+private:
+    static constexpr std::size_t kBlockBytes = 128 * 1024;
+    static constexpr std::size_t kKeptBytes = 4 * 1024 * 1024;
+    struct Block {
+        std::unique_ptr<char[]> data;
+        std::size_t size = 0;
+    };
+    std::vector<Block> blocks_;
+    std::size_t current_ = 0, bytes_ = 0;  // the block in use; all blocks' bytes
+    char* top_ = nullptr;
+    char* limit_ = nullptr;
+
+    /// Moves to the next block, a new one when there is none of at least `n` bytes.
+    void next_block(std::size_t n) {
+        const std::size_t next = blocks_.empty() ? 0 : current_ + 1;
+        if (next == blocks_.size() || blocks_[next].size < n) {
+            const std::size_t size = std::max(n, kBlockBytes);
+            blocks_.insert(blocks_.begin() + static_cast<std::ptrdiff_t>(next),
+                           Block{std::make_unique_for_overwrite<char[]>(size), size});
+            bytes_ += size;
+        }
+        current_ = next;
+        top_ = blocks_[next].data.get();
+        limit_ = top_ + blocks_[next].size;
     }
 };
 
@@ -63,9 +108,10 @@ inline const char* find_special(const char* p, const char* end) {
 
 class Reader {
 public:
-    /// A key stays valid while its values are read: it has a buffer of its own.
-    Reader(std::string_view json, ExtraBuffer& keys, ExtraBuffer& texts)
-        : p_(json.data()), end_(json.data() + json.size()), keys_(keys), texts_(texts) {}
+    /// Decoded keys and strings go to `texts` and stay there until its clear(); the other
+    /// spans handed out point into `json`.
+    Reader(std::string_view json, TextArena& texts)
+        : p_(json.data()), end_(json.data() + json.size()), texts_(texts) {}
 
     template <class Handler>
     void run(Handler& handler) {
@@ -73,7 +119,7 @@ public:
         if (consume('}')) return;
         do {
             std::string_view key;
-            if (!consume('"') || !string(keys_, key) || !consume(':')) return;
+            if (!consume('"') || !string(key) || !consume(':')) return;
             handler.key(key);
             skip_space();
             if (p_ == end_) return;
@@ -93,8 +139,7 @@ public:
 private:
     const char* p_;
     const char* end_;
-    ExtraBuffer& keys_;
-    ExtraBuffer& texts_;
+    TextArena& texts_;
 
     void skip_space() {
         while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
@@ -117,7 +162,7 @@ private:
             case '"': {
                 ++p_;
                 std::string_view text;
-                if (!string(texts_, text)) return false;
+                if (!string(text)) return false;
                 handler.value(text, true);
                 return true;
             }
@@ -154,8 +199,8 @@ private:
     }
 
     /// The string whose opening quote was just read: a span of the text when it has no
-    /// escape, else decoded into `buffer` (valid until its next string). False when malformed.
-    bool string(ExtraBuffer& buffer, std::string_view& out) {
+    /// escape, else decoded into the arena. False when malformed.
+    bool string(std::string_view& out) {
         const char* start = p_;
         p_ = find_special(p_, end_);
         if (p_ == end_ || static_cast<unsigned char>(*p_) < 0x20) return false;
@@ -165,7 +210,7 @@ private:
             return true;
         }
         // Decoded, a string is never longer than written: the rest of the text bounds it.
-        char* const first = buffer.reserve(static_cast<std::size_t>(end_ - start));
+        char* const first = texts_.reserve(static_cast<std::size_t>(end_ - start));
         char* to = std::copy(start, p_, first);
         while (true) {
             // At a '\': one escape, then the next plain run.
@@ -177,6 +222,7 @@ private:
             if (*p_ == '"') {
                 ++p_;
                 out = std::string_view(first, static_cast<std::size_t>(to - first));
+                texts_.keep(out.size());
                 return true;
             }
         }

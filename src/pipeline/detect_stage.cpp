@@ -32,15 +32,15 @@ std::shared_ptr<const detection::CompiledRuleSet> compile(const std::vector<std:
 
 }  // namespace
 
-model::Detection to_model_detection(const detection::Detection& d, const detection::RuleInfo* rule,
-                                    const model::Event* e) {
+model::Detection to_model_detection(const detection::Detection& d, const model::Event* e) {
+    const auto& rule = *d.rule;
     model::Detection out;
-    out.rule_id = d.rule_id;
-    out.title = d.title;
-    out.description = rule ? rule->description : "";
+    out.rule_id = rule.id;
+    out.title = rule.title;
+    out.description = rule.description;
     out.source = "rule";
-    out.severity = severity_of(d.level);
-    out.tags = d.tags;
+    out.severity = severity_of(rule.level);
+    out.tags = rule.tags;
     out.group_key = d.group_key;
     out.event_ids = d.event_ids;
     out.timestamp = d.timestamp_ms;
@@ -64,9 +64,9 @@ model::Detection to_model_detection(const detection::Detection& d, const detecti
     }
     // The explanation: what matched, with the values it tested.
     std::string x = "{\"rule\":";
-    core::append_json_string(x, d.rule_id);
+    core::append_json_string(x, rule.id);
     x += ",\"level\":";
-    core::append_json_string(x, d.level);
+    core::append_json_string(x, rule.level);
     x += ",\"correlation\":";
     x += d.correlation ? "true" : "false";
     if (!d.group_key.empty()) {
@@ -126,8 +126,8 @@ void DetectStage::process(std::vector<model::Event>& batch) {
     for (const auto& d : pending_) {
         if (!d.correlation && d.event_index < batch.size()) {
             auto& ids = batch[d.event_index].rule_ids;
-            if (ids.size() < 256 && std::find(ids.begin(), ids.end(), d.rule_id) == ids.end()) {
-                ids.push_back(d.rule_id);
+            if (ids.size() < 256 && std::find(ids.begin(), ids.end(), d.rule->id) == ids.end()) {
+                ids.push_back(d.rule->id);
             }
         }
     }
@@ -137,18 +137,13 @@ void DetectStage::committed(const std::vector<model::Event>& batch) {
     if (pending_.empty()) {
         return;
     }
-    const auto rules = engine_.rules();
     std::vector<model::Detection> out;
     out.reserve(pending_.size());
     for (const auto& d : pending_) {
-        if (d.level == "informational") {
+        if (d.rule->level == "informational") {
             continue;  // recorded in rule.ids, not worth an alert
         }
-        const detection::RuleInfo* info = nullptr;
-        if (rules) {
-            if (const auto i = rules->find(d.rule_id); i != detection::CompiledRuleSet::npos) info = &rules->rule(i);
-        }
-        out.push_back(to_model_detection(d, info, d.event_index < batch.size() ? &batch[d.event_index] : nullptr));
+        out.push_back(to_model_detection(d, d.event_index < batch.size() ? &batch[d.event_index] : nullptr));
         // Where the event came from (the ingest call's request id), so an alert leads back to it.
         if (const auto origin = batch_origin(d.event_index); !origin.empty() && out.back().explanation.size() > 1) {
             std::string& x = out.back().explanation;

@@ -51,7 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     sai::detection::Engine engine(rules);
     for (int round = 0; round < 2; ++round) {
         for (const auto& d : engine.evaluate(kEvents)) {
-            if (d.rule_id.empty() || d.event_ids.empty()) {
+            if (d.rule == nullptr || d.rule->id.empty() || d.event_ids.empty()) {
                 std::abort();
             }
         }
@@ -60,7 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto with_extra = kEvents[0];
     with_extra.extra.assign(reinterpret_cast<const char*>(data), size);
     for (const auto& d : extra_engine.evaluate(std::span(&with_extra, 1))) {
-        if (d.rule_id != "x") {
+        if (d.rule->id != "x") {
             std::abort();
         }
     }

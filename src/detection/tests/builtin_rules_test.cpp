@@ -39,7 +39,7 @@ model::Event sshd(std::string message, std::string ip, std::string user, std::in
 std::vector<std::string> titles(const std::vector<model::Event>& events) {
     Engine engine(pack());
     std::vector<std::string> out;
-    for (const auto& d : engine.evaluate(events)) out.push_back(d.title);
+    for (const auto& d : engine.evaluate(events)) out.push_back(d.rule->title);
     return out;
 }
 

@@ -60,7 +60,7 @@ correlation:
     EXPECT_TRUE(ds.empty()) << "base rules stay silent; the window is by event time";
     ds = run(engine, {ssh("failure", "10.0.0.1", t0 + 401'000), ssh("failure", "10.0.0.1", t0 + 402'000)});
     ASSERT_EQ(ds.size(), 1u);
-    EXPECT_EQ(ds[0].rule_id, "bf");
+    EXPECT_EQ(ds[0].rule->id, "bf");
     EXPECT_TRUE(ds[0].correlation);
     EXPECT_EQ(ds[0].group_key, "source.ip=10.0.0.1");
     EXPECT_EQ(ds[0].event_ids.size(), 3u);
@@ -110,9 +110,9 @@ correlation:
                            ssh("failure", "10.0.0.1", t0 + 3), ssh("success", "10.0.0.2", t0 + 4),
                            ssh("success", "10.0.0.1", t0 + 5)});
     ASSERT_EQ(ds.size(), 2u) << "the inner correlation reports too";
-    EXPECT_EQ(ds[0].rule_id, "bf");
+    EXPECT_EQ(ds[0].rule->id, "bf");
     EXPECT_EQ(ds[0].event_index, 2u);
-    EXPECT_EQ(ds[1].rule_id, "bf-ok");
+    EXPECT_EQ(ds[1].rule->id, "bf-ok");
     EXPECT_EQ(ds[1].event_index, 4u);
     EXPECT_EQ(ds[1].group_key, "source.ip=10.0.0.1");
 }
@@ -182,7 +182,7 @@ correlation: {type: value_count, rules: [ssh_failed], group-by: [source.ip], tim
         Engine engine(compile(order));
         auto ds = run(engine, {ssh("failure", "10.0.0.9", kNow)});
         ASSERT_EQ(ds.size(), 1u);
-        EXPECT_EQ(ds[0].rule_id, "ssh-fail");
+        EXPECT_EQ(ds[0].rule->id, "ssh-fail");
     }
     Engine silent(compile(without));
     EXPECT_TRUE(run(silent, {ssh("failure", "10.0.0.9", kNow)}).empty());

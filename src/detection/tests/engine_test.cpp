@@ -34,7 +34,7 @@ std::shared_ptr<const CompiledRuleSet> compile(std::string_view yaml) {
 std::vector<std::string> fired(const std::shared_ptr<const CompiledRuleSet>& set, const model::Event& e) {
     Engine engine(set);
     std::vector<std::string> ids;
-    for (const auto& d : engine.evaluate(std::span(&e, 1))) ids.push_back(d.rule_id);
+    for (const auto& d : engine.evaluate(std::span(&e, 1))) ids.push_back(d.rule->id);
     return ids;
 }
 
@@ -162,6 +162,27 @@ TEST(EngineTest, ExtraMembersAreReadWithTheirValuesDecoded) {
     EXPECT_TRUE(explained("  sel: {a|exists: true}\n  condition: sel", with_extra(R"(["a", "b"])")).empty());
 }
 
+TEST(EngineTest, EachSpellingOfAPathReachesItsFieldFromEventToEvent) {
+    // The engine remembers the slots of paths as events spell them: a spelling met before,
+    // another case of it, and many other paths sharing its remembered places.
+    const auto set =
+        compile("title: t\nid: r\ndetection:\n  sel: {custom.path|exists: true}\n  condition: sel\n");
+    std::string others = "{";
+    for (int i = 0; i < 2000; ++i) {
+        others += (i ? ", \"custom.pat" : "\"custom.pat") + std::to_string(i) + "\": \"o\"";
+    }
+    std::vector<model::Event> batch = {
+        with_extra(R"({"Custom.Path": "a"})"), with_extra(R"({"custom.path": "b"})"),
+        with_extra(others + "}"),              with_extra(R"({"CUSTOM.PATH": "c"})"),
+        with_extra(others + R"(, "custom.PATH": "d"})"), with_extra(R"({"Custom.Path": "e"})")};
+    Engine engine(set);
+    std::vector<std::string> got;
+    for (const auto& d : engine.evaluate(batch)) {
+        got.push_back(std::to_string(d.event_index) + d.matched.at(0).fields.at(0).value);
+    }
+    EXPECT_EQ(got, (std::vector<std::string>{"0a", "1b", "3c", "4d", "5e"}));
+}
+
 TEST(EngineTest, Base64OffsetFindsTheEncodedTextAtAnyAlignment) {
     // "Set-MpPreference " base64-encoded at the three alignments inside a longer blob.
     for (const char* blob : {"U2V0LU1wUHJlZmVyZW5jZSAt", "eFNldC1NcFByZWZlcmVuY2UgLQ==", "eHhTZXQtTXBQcmVmZXJlbmNlIC0="}) {
@@ -189,9 +210,9 @@ detection:
     const auto e = sysmon(kCmd);
     auto ds = engine.evaluate(std::span(&e, 1));
     ASSERT_EQ(ds.size(), 1u);
-    EXPECT_EQ(ds[0].rule_id, "w1");
-    EXPECT_EQ(ds[0].level, "high");
-    EXPECT_EQ(ds[0].tags, (std::vector<std::string>{"attack.discovery", "attack.t1033"}));
+    EXPECT_EQ(ds[0].rule->id, "w1");
+    EXPECT_EQ(ds[0].rule->level, "high");
+    EXPECT_EQ(ds[0].rule->tags, (std::vector<std::string>{"attack.discovery", "attack.t1033"}));
     EXPECT_EQ(ds[0].event_ids, std::vector<std::string>{e.id});
     ASSERT_EQ(ds[0].matched.size(), 1u);
     EXPECT_EQ(ds[0].matched[0].name, "selection_img");
@@ -276,7 +297,8 @@ TEST(EngineTest, EachKindOfEventMeetsExactlyTheRulesOfItsLogsource) {
 
 TEST(EngineTest, ABatchGivesEachEventTheDetectionsItGetsAlone) {
     // The engine loads a batch by chunks and scans each database for a whole chunk in a
-    // row: every event must still get its own detections, explanations and their order.
+    // row: every event must still get its own detections, explanations (values decoded
+    // per event: each its own Image) and their order.
     const auto set = compile(R"(
 title: whoami
 id: pc
@@ -325,10 +347,19 @@ detection:
     for (int i = 0; i < 200; ++i) {
         const auto n = std::to_string(i);
         switch (i % 4) {
-            case 0:
-                batch.push_back(sysmon(R"({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "whoami run )" +
+            case 0: {
+                // Long escaped values: the chunk's decoded texts fill more than one block of
+                // the engine's arena; one `extra`, longer than ingest allows, more than a block alone.
+                const std::string filler(20'000, 'x');
+                batch.push_back(sysmon(R"({"Description": "\\\\)" + filler +
+                                       R"(", "Image": "C:\\Windows\\cmd.exe", "CommandLine": "whoami run )" +
                                        n + R"(", "ParentImage": "C:\\p)" + n + R"(.exe"})"));
+                if (i == 40) {
+                    auto& extra = batch.back().extra;
+                    extra.replace(extra.find(filler), filler.size(), std::string(300'000, 'x'));
+                }
                 break;
+            }
             case 1:
                 batch.push_back(sysmon(R"({"TargetObject": "HKLM\\Software\\Run\\)" + n + R"("})", 13));
                 break;
@@ -338,7 +369,8 @@ detection:
                 break;
             default: {
                 // An event of many values: the chunk holding it ends early.
-                std::string many = R"({"Image": "C:\\cmd.exe", "CommandLine": "run )" + n + R"(", "Tags": [)";
+                std::string many =
+                    R"({"Image": "C:\\d)" + n + R"(\\cmd.exe", "CommandLine": "run )" + n + R"(", "Tags": [)";
                 for (int v = 0; v < (i == 99 ? 5000 : 3); ++v) {
                     many += (v ? ",\"t" : "\"t") + std::to_string(v) + "\"";
                 }
@@ -358,7 +390,7 @@ detection:
     auto text = [](const std::vector<Detection>& ds) {
         std::vector<std::string> out;
         for (const auto& d : ds) {
-            std::string line = d.rule_id + " #" + std::to_string(d.event_index) + " " + d.event_ids.at(0);
+            std::string line = d.rule->id + " #" + std::to_string(d.event_index) + " " + d.event_ids.at(0);
             for (const auto& m : d.matched) {
                 for (const auto& f : m.fields) line += " " + m.name + "." + f.field + "=" + f.value;
             }
@@ -382,7 +414,7 @@ TEST(EngineTest, SwapInstallsANewRuleSetWhileOthersEvaluate) {
     std::thread reader([&] {
         while (!stop) {
             auto ds = engine.evaluate(std::span(&e, 1));
-            if (ds.size() != 1 || (ds[0].rule_id != "a" && ds[0].rule_id != "b")) ++bad;
+            if (ds.size() != 1 || (ds[0].rule->id != "a" && ds[0].rule->id != "b")) ++bad;
         }
     });
     for (int i = 0; i < 200; ++i) engine.swap(i % 2 ? a : b);
@@ -390,7 +422,7 @@ TEST(EngineTest, SwapInstallsANewRuleSetWhileOthersEvaluate) {
     reader.join();
     EXPECT_EQ(bad.load(), 0);
     engine.swap(b);
-    EXPECT_EQ(engine.evaluate(std::span(&e, 1)).at(0).rule_id, "b");
+    EXPECT_EQ(engine.evaluate(std::span(&e, 1)).at(0).rule->id, "b");
 }
 
 TEST(EngineTest, HugeFieldsAreBoundedWork) {

@@ -28,10 +28,9 @@ struct MatchedSelection {
 
 /// A rule that fired: on one event, or for a correlation on a group of events.
 struct Detection {
-    std::string rule_id;
-    std::string title;
-    std::string level;
-    std::vector<std::string> tags;
+    /// The rule's id, title, level and tags, shared with the compiled set it belongs to (which
+    /// it keeps alive): not copied for each detection.
+    std::shared_ptr<const RuleInfo> rule;
     std::vector<MatchedSelection> matched;  // empty for correlations
     std::vector<std::string> event_ids;     // the event, or the contributing events (bounded)
     std::size_t event_index = 0;            // position in the evaluated batch of the (last) event

@@ -19,9 +19,9 @@
 
 namespace sai::pipeline {
 
-/// Maps an engine detection on `event` to the alert manager's contract.
-model::Detection to_model_detection(const detection::Detection& d, const detection::RuleInfo* rule,
-                                    const model::Event* event);
+/// Maps an engine detection on `event` to the alert manager's contract (the description
+/// is that of the rule that fired, from the set it fired in).
+model::Detection to_model_detection(const detection::Detection& d, const model::Event* event);
 
 /// Owned by the composition root. process()/committed() run on the pipeline
 /// thread; reload(), report() and rules() from any thread.
