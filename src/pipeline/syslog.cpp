@@ -208,7 +208,8 @@ core::Result<model::Event> parse_syslog(std::string_view msg, std::int64_t now_m
                 }
             }
             if (i < rest.size() && rest[i] == ':') ++i;
-            if (i < rest.size() && rest[i] == ' ') ++i;
+            // sudo pads its messages ("sudo:    alice : TTY=..."): the message starts at its text.
+            while (i < rest.size() && rest[i] == ' ') ++i;
             rest.remove_prefix(i);
         }
         e.message = sanitize_utf8(rest);

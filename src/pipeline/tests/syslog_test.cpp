@@ -90,6 +90,9 @@ TEST(SyslogTest, ALogFileLineWithoutPriIsTakenFromAFileOnly) {
     EXPECT_FALSE(e.severity) << "no <PRI>, no severity";
     EXPECT_TRUE(e.log_level.empty());
     EXPECT_EQ(e.labels.count("syslog.facility"), 0u);
+    auto padded = parse_syslog("Nov 17 22:14:15 bastion-01 sudo:    alice : TTY=pts/0 ; USER=root ; COMMAND=/bin/sh",
+                               kNow, {}, SyslogSource::File).value();
+    EXPECT_EQ(padded.message, "alice : TTY=pts/0 ; USER=root ; COMMAND=/bin/sh");
     // A line with <PRI> reads the same from a file as from the network.
     auto with_pri = parse_syslog("<38>Nov 17 22:14:15 web-01 sshd[1]: x", kNow, {}, SyslogSource::File).value();
     EXPECT_EQ(with_pri.log_level, "info");
