@@ -142,9 +142,15 @@ int hunt(const HuntCommand& command) {
             batch.clear();
             indexes.clear();
         };
+        const bool documents = command.input_format == "json" || command.input_format == "ndjson";
         auto add = [&](std::size_t index, core::Result<model::Event> e) {
             if (!e) {
-                std::cerr << file << ":" << index << ": " << e.error().detail << "\n";
+                // Lines as grep numbers them (from 1); documents by the "index" detections carry.
+                if (documents) {
+                    std::cerr << file << ": document " << index << ": " << e.error().detail << "\n";
+                } else {
+                    std::cerr << file << ":" << index + 1 << ": " << e.error().detail << "\n";
+                }
                 ++rejected;
                 return;
             }
@@ -153,7 +159,7 @@ int hunt(const HuntCommand& command) {
             ++events_seen;
             if (batch.size() >= kBatch) flush();
         };
-        if (command.input_format == "json" || command.input_format == "ndjson") {
+        if (documents) {
             const auto now = core::now_unix_ms();
             auto r = for_each_document(text, [&](std::size_t index, const bj::value& v) {
                 if (!v.is_object()) {

@@ -159,6 +159,7 @@ class HuntTest(unittest.TestCase):
             self.assertIn("Sudo or Su Authentication Failure", titles)
             self.assertEqual(titles.count("SSH Failed Login"), 10)
             self.assertIn("12 events, 1 rejected", err)
+            self.assertIn("auth.log:13: not syslog: malformed <PRI>", err, "lines numbered from 1")
 
     def test_rules_named_replace_the_built_in_pack(self):
         with tempfile.TemporaryDirectory() as tmp:
