@@ -149,6 +149,7 @@ struct Scratch {
     TextArena texts;                        // the chunk's values that do not lie in their event
     std::vector<SavedSlot> saved;           // the chunk's events' slots
     std::vector<std::uint32_t> slot_head, slot_tail, slot_epoch, atom_epoch;
+    std::vector<std::uint32_t> mark_epoch;  // per selection mark (Selection::mark): set in this epoch
     /// Per rule: the epoch it became a candidate in, and its evaluations in this batch;
     /// together, so that counting an evaluation touches the line the candidate mark did.
     struct RuleMark {
@@ -198,6 +199,7 @@ struct Scratch {
         slot_tail.assign(s.slot_names.size(), kNone);
         slot_epoch.assign(s.slot_names.size(), 0);
         atom_epoch.assign(s.atoms.size(), 0);
+        mark_epoch.assign(s.selection_marks, 0);
         database_jobs.assign(s.databases, 0);
         rule_marks.assign(s.rules.size(), RuleMark{});
         eval_ns.assign(s.rules.size(), 0);
@@ -212,6 +214,7 @@ struct Scratch {
         if (++epoch == 0) {
             std::fill(slot_epoch.begin(), slot_epoch.end(), 0);
             std::fill(atom_epoch.begin(), atom_epoch.end(), 0);
+            std::fill(mark_epoch.begin(), mark_epoch.end(), 0);
             for (auto& m : rule_marks) m.epoch = 0;
             epoch = 1;
         }
@@ -254,6 +257,15 @@ struct Scratch {
     }
 
     bool has(std::uint32_t slot) const { return slot_epoch[slot] == epoch; }
+
+    /// Whether each of the `count` selection marks at `marks` is set: a rule with an unset
+    /// required mark is false (most candidates, made so by a match of another selection).
+    bool marked(const std::uint32_t* marks, std::uint32_t count) const {
+        for (std::uint32_t i = 0; i < count; ++i) {
+            if (mark_epoch[marks[i]] != epoch) return false;
+        }
+        return true;
+    }
 
     /// Stores a value of the current event, linked into `slot` (kNone: keyword-only).
     void push(std::uint32_t slot, std::string_view text, bool keyword) {
@@ -394,9 +406,10 @@ struct Scratch {
 
     void matched(std::uint32_t id) {
         for (auto i = set->pattern_first[id]; i < set->pattern_first[id + 1]; ++i) {
-            const auto [atom, rule] = set->pattern_atoms[i];
+            const auto [atom, rule, mark] = set->pattern_atoms[i];
             if (atom_epoch[atom] != epoch) {
                 atom_epoch[atom] = epoch;
+                if (mark != Atom::kNoMark) mark_epoch[mark] = epoch;
                 if (rule != PatternAtom::kNoCandidate) candidate(rule);
             }
         }
@@ -892,22 +905,28 @@ std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
         const auto& classes = *planned.classes;
         const bool timed = index % 16 == 0;
         for (auto r : s.candidates) {
-            // Evaluation form: class, evaluated, number of selections, their starts, condition, ...
+            // Evaluation form: class, evaluated, required marks, number of selections, their
+            // starts, condition, ...
             const std::uint32_t* code = set.code.data();
-            const std::uint32_t at = set.rule_code[r];
-            if (!has_class(classes.applies, code[at]) || code[at + 1] == 0) continue;
-            const auto selections = code[at + 2];
+            const std::uint32_t rule_at = set.rule_code[r];
+            if (!has_class(classes.applies, code[rule_at]) || code[rule_at + 1] == 0) continue;
             const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+            const auto marks = code[rule_at + 2];
+            const std::uint32_t at = rule_at + 3 + marks;  // the number of selections
+            const auto selections = code[at];
             auto memo = [&](std::size_t i) {
                 auto& m = s.selection_memo[i];
                 if (m.stamp != s.memo_stamp) {
-                    m = {s.memo_stamp, static_cast<std::int8_t>(selection_match(s, code[at + 3 + i]))};
+                    m = {s.memo_stamp, static_cast<std::int8_t>(selection_match(s, code[at + 1 + i]))};
                 }
                 return m.alternative;
             };
-            s.next_memo(selections);
-            std::uint32_t condition = at + 3 + selections;
-            const bool match = condition_true(code, condition, [&](std::size_t i) { return memo(i) >= 0; });
+            bool match = s.marked(code + rule_at + 3, marks);
+            if (match) {
+                s.next_memo(selections);
+                std::uint32_t condition = at + 1 + selections;
+                match = condition_true(code, condition, [&](std::size_t i) { return memo(i) >= 0; });
+            }
             s.count_evaluation(r, timed ? static_cast<std::uint64_t>(
                                               std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                   std::chrono::steady_clock::now() - started)

@@ -258,6 +258,39 @@ TEST(EngineTest, NestedConditionsOverSeveralSelectionsAndAlternatives) {
     EXPECT_EQ(ds[0].matched[1].fields[1].value, "4242");
 }
 
+TEST(EngineTest, RequiredSelectionsAreDecidedByTheMarksOfEveryAlternative) {
+    // A candidate is false at once when a selection its condition requires has no match
+    // among the atoms marking it (each alternative's most selective test): every
+    // alternative, `all` tests and `1 of` must set the mark, or these rules stop firing.
+    auto set = compile(R"(
+title: t
+id: r
+logsource: {product: windows, category: process_creation}
+detection:
+    sel_img:
+        Image|endswith: '\cmd.exe'
+    sel_cli:
+        - CommandLine|contains|all: [' /c ', 'foo bar']
+        - {CommandLine|contains: 'whoami', User|contains: [alice, carol]}
+    condition: sel_img and 1 of sel_cli*
+)");
+    Engine engine(set);
+    const auto first = sysmon(R"({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "cmd.exe /c foo bar"})");
+    const auto second = sysmon(R"({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "whoami /all", "User": "CORP\\alice"})");
+    const auto half = sysmon(R"({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "cmd.exe /c foo"})");
+    const auto other = sysmon(R"({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "whoami", "User": "bob"})");
+    const auto none = sysmon(R"({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "dir"})");
+    const std::vector<model::Event> events{first, second, half, other, none};
+    auto ds = engine.evaluate(events);
+    ASSERT_EQ(ds.size(), 2u);
+    EXPECT_EQ(ds[0].event_index, 0u);
+    EXPECT_EQ(ds[1].event_index, 1u);
+    ASSERT_EQ(ds[1].matched.size(), 2u);
+    EXPECT_EQ(ds[1].matched[1].fields[1].value, "CORP\\alice");
+    // A candidate decided by its marks still counts as evaluated.
+    EXPECT_EQ(set->counters(0).evaluations.load(), 5u);
+}
+
 TEST(EngineTest, NegatedRulesStillSeeEventsWithoutTheirFields) {
     const auto e = event(R"({"message": "hello", "user": {"name": "bob"}})");
     EXPECT_TRUE(fires("  filter: {user.name: root}\n  condition: not filter", e));
