@@ -61,6 +61,19 @@ std::optional<double> number_of(std::string_view s) {
     return d;
 }
 
+/// A hash of a text from its length and its first and last eight bytes: texts that
+/// repeat (event paths, field values) are told apart without reading all their bytes.
+std::uint64_t ends_hash(std::string_view text) {
+    std::uint64_t first = 0, last = 0;
+    if (text.size() >= 8) {
+        std::memcpy(&first, text.data(), 8);
+        std::memcpy(&last, text.data() + text.size() - 8, 8);
+    } else {
+        for (char c : text) first = first << 8 | static_cast<unsigned char>(c);
+    }
+    return (first ^ std::rotl(last, 29) ^ text.size()) * 0x9E3779B97F4A7C15ULL;
+}
+
 /// The slots of event paths as events spell them: a direct-mapped cache in front of the
 /// set's PathIndex. Events of one kind repeat their keys byte for byte, and comparing a
 /// key exactly (one memcmp) is cheaper than hashing it and comparing it with its case
@@ -92,17 +105,7 @@ private:
     std::vector<Entry> entries_;
 
     /// From the length and the first and last eight bytes (paths share prefixes).
-    static std::size_t spot(std::string_view path) {
-        std::uint64_t first = 0, last = 0;
-        if (path.size() >= 8) {
-            std::memcpy(&first, path.data(), 8);
-            std::memcpy(&last, path.data() + path.size() - 8, 8);
-        } else {
-            for (char c : path) first = first << 8 | static_cast<unsigned char>(c);
-        }
-        const std::uint64_t h = (first ^ std::rotl(last, 29) ^ path.size()) * 0x9E3779B97F4A7C15ULL;
-        return static_cast<std::size_t>(h >> (64 - kBits));
-    }
+    static std::size_t spot(std::string_view path) { return static_cast<std::size_t>(ends_hash(path) >> (64 - kBits)); }
 };
 
 /// Per-thread working memory: the values of a chunk of events, the current event's
@@ -165,6 +168,7 @@ struct Scratch {
     std::vector<std::uint32_t> job_order, matches;
     std::exception_ptr match_error;  // from on_match_thunk
     std::vector<std::uint32_t> database_jobs, databases_used;  // run_scans: jobs per database id
+    std::vector<std::uint32_t> scanned;  // run_scans: the chunk's scans run, by database and text (kNone: free)
     std::vector<Planned> planned;
     /// Per selection of the candidate rule being evaluated: its first true alternative (-1:
     /// none), valid when stamped with the evaluation's `memo_stamp` (nothing cleared per rule).
@@ -364,20 +368,55 @@ struct Scratch {
         }
     }
 
+    std::string_view text_of(const Job& job) const {
+        return job.value == kNone ? std::string_view(keyword_texts[job.event]) : values[job.value].raw;
+    }
+
     /// Runs the chunk's scans grouped by database; each keeps its matches in report order.
+    /// A text its database already scanned in this chunk takes that scan's matches (they
+    /// are a function of database and text): events repeat many short values (users,
+    /// integrity levels, parent images), on which a scan's fixed cost is most of its cost.
     void run_scans() {
         group_jobs_by_database();
         matches.clear();
+        scanned.assign(std::bit_ceil(2 * jobs.size()), kNone);
         for (auto j : job_order) {
             auto& job = jobs[j];
-            const std::string_view text =
-                job.value == kNone ? std::string_view(keyword_texts[job.event]) : values[job.value].raw;
+            const std::string_view text = text_of(job);
+            if (const auto same = same_scan(j, text); same != kNone) {
+                job.match_first = jobs[same].match_first;
+                job.match_end = jobs[same].match_end;
+                continue;
+            }
             job.match_first = static_cast<std::uint32_t>(matches.size());
             const auto size = static_cast<unsigned>(text.size());
             hs_scan(job.matcher->db, text.data(), size, 0, hs, on_match_thunk, this);
             if (match_error) std::rethrow_exception(std::exchange(match_error, nullptr));
             job.match_end = static_cast<std::uint32_t>(matches.size());
         }
+    }
+
+    /// A job run before `j` with its database and `text`, or kNone (then `j` is remembered,
+    /// when there is room within a few places: the work per job stays bounded).
+    std::uint32_t same_scan(std::uint32_t j, std::string_view text) {
+        constexpr std::size_t kMaxProbes = 8;
+        const auto* matcher = jobs[j].matcher;
+        const std::size_t mask = scanned.size() - 1;
+        const std::uint64_t h = ends_hash(text) ^ (matcher->id * 0x9E3779B97F4A7C15ULL);
+        auto i = static_cast<std::size_t>(h >> 32) & mask;
+        for (std::size_t probe = 0; probe < kMaxProbes; ++probe, i = (i + 1) & mask) {
+            const auto k = scanned[i];
+            if (k == kNone) {
+                scanned[i] = j;
+                return kNone;
+            }
+            const auto other = text_of(jobs[k]);
+            if (jobs[k].matcher == matcher && other.size() == text.size() &&
+                std::memcmp(other.data(), text.data(), text.size()) == 0) {
+                return k;
+            }
+        }
+        return kNone;
     }
 
     /// job_order: the jobs, those of one database together (a counting sort by database id;

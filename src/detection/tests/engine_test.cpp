@@ -437,6 +437,42 @@ detection:
     EXPECT_EQ(set->counters(set->find("pc")).evaluations.load(), 100u) << "50 events, twice";
 }
 
+TEST(EngineTest, AValueRepeatedInABatchTakesTheMatchesOfItsOwnTextAndField) {
+    // A chunk scans a text once per database: values of one length and the same first and
+    // last eight bytes (one place in the engine's table of scans, more than it probes) must
+    // each get their own matches, and one text in two fields each field's.
+    const auto set = compile(R"(
+title: image
+id: img
+logsource: {product: windows, category: process_creation}
+detection:
+    sel: {Image|contains: '\mid-a\'}
+    condition: sel
+---
+title: parent
+id: parent
+logsource: {product: windows, category: process_creation}
+detection:
+    sel: {ParentImage|contains: '\mid-b\'}
+    condition: sel
+)");
+    auto path = [](int k) { return std::string(R"(C:\\Windows\\mid-)") + static_cast<char>('a' + k) + R"(\\tool.exe)"; };
+    std::vector<model::Event> batch;
+    for (int i = 0; i < 100; ++i) {
+        batch.push_back(sysmon(R"({"Image": ")" + path(i % 20) + R"(", "ParentImage": ")" + path(i * 7 % 20) + R"("})"));
+    }
+    Engine engine(set);
+    std::vector<std::string> together, alone;
+    for (const auto& d : engine.evaluate(batch)) together.push_back(d.rule->id + " #" + std::to_string(d.event_index));
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        for (const auto& d : engine.evaluate(std::span(&batch[i], 1))) alone.push_back(d.rule->id + " #" + std::to_string(i));
+    }
+    // Image mid-a on events 0, 20, ...; ParentImage mid-b on 3, 23, ... (7 * 3 = 21).
+    EXPECT_EQ(together, (std::vector<std::string>{"img #0", "parent #3", "img #20", "parent #23", "img #40", "parent #43",
+                                                  "img #60", "parent #63", "img #80", "parent #83"}));
+    EXPECT_EQ(together, alone);
+}
+
 TEST(EngineTest, SwapInstallsANewRuleSetWhileOthersEvaluate) {
     auto a = compile("title: a\nid: a\ndetection:\n  sel: {user.name: root}\n  condition: sel\n");
     auto b = compile("title: b\nid: b\ndetection:\n  sel: {user.name: root}\n  condition: sel\n");
