@@ -105,7 +105,9 @@ private:
     std::vector<Entry> entries_;
 
     /// From the length and the first and last eight bytes (paths share prefixes).
-    static std::size_t spot(std::string_view path) { return static_cast<std::size_t>(ends_hash(path) >> (64 - kBits)); }
+    static std::size_t spot(std::string_view path) {
+        return static_cast<std::size_t>(ends_hash(path) >> (64 - kBits));
+    }
 };
 
 /// Per-thread working memory: the values of a chunk of events, the current event's
@@ -168,7 +170,8 @@ struct Scratch {
     std::vector<std::uint32_t> job_order, matches;
     std::exception_ptr match_error;  // from on_match_thunk
     std::vector<std::uint32_t> database_jobs, databases_used;  // run_scans: jobs per database id
-    std::vector<std::uint32_t> scanned;  // run_scans: the chunk's scans run, by database and text (kNone: free)
+    // run_scans: the chunk's scans run, by database and text (kNone: free).
+    std::vector<std::uint32_t> scanned;
     std::vector<Planned> planned;
     /// Per selection of the candidate rule being evaluated: its first true alternative (-1:
     /// none), valid when stamped with the evaluation's `memo_stamp` (nothing cleared per rule).

@@ -631,7 +631,8 @@ void choose_triggers(const CompiledRule& rule, std::vector<Atom>& atoms, std::ui
 void required_selections(const ConditionNode& n, std::vector<std::size_t>& out) {
     if (n.kind == ConditionNode::Kind::Selection) {
         out.push_back(n.selection);
-    } else if (n.kind == ConditionNode::Kind::And || (n.kind == ConditionNode::Kind::Or && n.children.size() == 1)) {
+    } else if (n.kind == ConditionNode::Kind::And ||
+               (n.kind == ConditionNode::Kind::Or && n.children.size() == 1)) {
         for (const auto& c : n.children) required_selections(c, out);
     }
 }
@@ -1093,7 +1094,8 @@ private:
                     const auto& atoms = distinct[key];
                     for (auto a : atoms) {
                         const auto& atom = impl_->atoms[a];
-                        impl_->pattern_atoms.push_back({a, atom.trigger ? atom.rule : PatternAtom::kNoCandidate, atom.mark});
+                        const auto candidate = atom.trigger ? atom.rule : PatternAtom::kNoCandidate;
+                        impl_->pattern_atoms.push_back({a, candidate, atom.mark});
                     }
                     impl_->pattern_first.push_back(static_cast<std::uint32_t>(impl_->pattern_atoms.size()));
                     impl_->pattern_bytes += key.first.size();

@@ -276,7 +276,8 @@ detection:
 )");
     Engine engine(set);
     const auto first = sysmon(R"({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "cmd.exe /c foo bar"})");
-    const auto second = sysmon(R"({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "whoami /all", "User": "CORP\\alice"})");
+    const auto second =
+        sysmon(R"({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "whoami /all", "User": "CORP\\alice"})");
     const auto half = sysmon(R"({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "cmd.exe /c foo"})");
     const auto other = sysmon(R"({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "whoami", "User": "bob"})");
     const auto none = sysmon(R"({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "dir"})");
@@ -456,20 +457,28 @@ detection:
     sel: {ParentImage|contains: '\mid-b\'}
     condition: sel
 )");
-    auto path = [](int k) { return std::string(R"(C:\\Windows\\mid-)") + static_cast<char>('a' + k) + R"(\\tool.exe)"; };
+    auto path = [](int k) {
+        return std::string(R"(C:\\Windows\\mid-)") + static_cast<char>('a' + k) + R"(\\tool.exe)";
+    };
     std::vector<model::Event> batch;
     for (int i = 0; i < 100; ++i) {
-        batch.push_back(sysmon(R"({"Image": ")" + path(i % 20) + R"(", "ParentImage": ")" + path(i * 7 % 20) + R"("})"));
+        batch.push_back(
+            sysmon(R"({"Image": ")" + path(i % 20) + R"(", "ParentImage": ")" + path(i * 7 % 20) + R"("})"));
     }
     Engine engine(set);
     std::vector<std::string> together, alone;
-    for (const auto& d : engine.evaluate(batch)) together.push_back(d.rule->id + " #" + std::to_string(d.event_index));
+    for (const auto& d : engine.evaluate(batch)) {
+        together.push_back(d.rule->id + " #" + std::to_string(d.event_index));
+    }
     for (std::size_t i = 0; i < batch.size(); ++i) {
-        for (const auto& d : engine.evaluate(std::span(&batch[i], 1))) alone.push_back(d.rule->id + " #" + std::to_string(i));
+        for (const auto& d : engine.evaluate(std::span(&batch[i], 1))) {
+            alone.push_back(d.rule->id + " #" + std::to_string(i));
+        }
     }
     // Image mid-a on events 0, 20, ...; ParentImage mid-b on 3, 23, ... (7 * 3 = 21).
-    EXPECT_EQ(together, (std::vector<std::string>{"img #0", "parent #3", "img #20", "parent #23", "img #40", "parent #43",
-                                                  "img #60", "parent #63", "img #80", "parent #83"}));
+    const std::vector<std::string> expected{"img #0",  "parent #3",  "img #20", "parent #23", "img #40",
+                                            "parent #43", "img #60", "parent #63", "img #80", "parent #83"};
+    EXPECT_EQ(together, expected);
     EXPECT_EQ(together, alone);
 }
 
