@@ -20,6 +20,7 @@ namespace sai::detection {
 /// One value test on one field. Pattern atoms run inside the field's Hyperscan
 /// databases (one scan per field for all rules); the others are computed directly.
 struct Atom {
+    static constexpr std::uint32_t kNoMark = UINT32_MAX;
     enum class Kind : std::uint8_t { Pattern, Cidr, Less, LessEq, Greater, GreaterEq, Exists, Null, FieldRef };
     Kind kind = Kind::Pattern;
     std::uint32_t slot = 0;
@@ -29,14 +30,16 @@ struct Atom {
     double number = 0;                 // numeric comparisons
     std::uint32_t other_slot = 0;      // FieldRef
     std::uint32_t range = 0;           // Cidr: index in CompiledRuleSet::Impl::cidr_ranges
+    std::uint32_t mark = kNoMark;      // Pattern: the selection mark its match sets (Selection::mark)
 };
 
 /// An atom of a Hyperscan pattern, with the rule it makes a candidate (its trigger atoms
-/// only): what a match needs, without reading the Atom.
+/// only) and the selection mark it sets: what a match needs, without reading the Atom.
 struct PatternAtom {
     static constexpr std::uint32_t kNoCandidate = UINT32_MAX;
     std::uint32_t atom = 0;
     std::uint32_t candidate = kNoCandidate;
+    std::uint32_t mark = Atom::kNoMark;
 };
 
 /// AND (`all`) or OR of atoms on one field: one `Field|mods: values` entry.
@@ -52,6 +55,11 @@ struct FieldTest {
 struct Selection {
     std::string name;
     std::vector<std::vector<FieldTest>> alternatives;
+    /// Atom::kNoMark, or a set-wide mark that a match of some atom of this selection sets
+    /// and without which the selection is false: the rule's condition requires the
+    /// selection, and each alternative has a field test made only of patterns, whose atoms
+    /// set the mark. A candidate whose required mark is unset is false without evaluating it.
+    std::uint32_t mark = Atom::kNoMark;
 };
 
 /// The logsource a rule is restricted to (lowercased; empty = any).
@@ -63,8 +71,9 @@ struct Logsource {
 /// (CompiledRuleSet::Impl::code), so that evaluating a candidate reads contiguous words
 /// instead of the rule, its condition tree and four levels of vectors (their cache misses
 /// were most of the evaluation's time). At `rule_code[rule]`: the rule's logsource class,
-/// 1 if it is evaluated as a candidate (0: a correlation), its number of selections, where
-/// each selection starts, its condition, then its selections.
+/// 1 if it is evaluated as a candidate (0: a correlation), its number of required
+/// selection marks and the marks (Selection::mark: the rule is false unless each is set),
+/// its number of selections, where each selection starts, its condition, then its selections.
 /// A selection: its number of alternatives, then each alternative: the index just past it,
 /// then its field tests. A field test: a header (`test_header` flags and the number of
 /// atoms), then its atom ids.
@@ -249,6 +258,7 @@ struct CompiledRuleSet::Impl {
     // distinct across databases).
     std::vector<std::uint32_t> pattern_first{0};
     std::vector<PatternAtom> pattern_atoms;
+    std::uint32_t selection_marks = 0;  // Selection::mark ids are 0 .. selection_marks - 1
     std::vector<Correlation> correlations;
     std::vector<std::vector<std::uint32_t>> correlations_of_rule;  // base rule -> correlations
 

@@ -61,6 +61,19 @@ std::optional<double> number_of(std::string_view s) {
     return d;
 }
 
+/// A hash of a text from its length and its first and last eight bytes: texts that
+/// repeat (event paths, field values) are told apart without reading all their bytes.
+std::uint64_t ends_hash(std::string_view text) {
+    std::uint64_t first = 0, last = 0;
+    if (text.size() >= 8) {
+        std::memcpy(&first, text.data(), 8);
+        std::memcpy(&last, text.data() + text.size() - 8, 8);
+    } else {
+        for (char c : text) first = first << 8 | static_cast<unsigned char>(c);
+    }
+    return (first ^ std::rotl(last, 29) ^ text.size()) * 0x9E3779B97F4A7C15ULL;
+}
+
 /// The slots of event paths as events spell them: a direct-mapped cache in front of the
 /// set's PathIndex. Events of one kind repeat their keys byte for byte, and comparing a
 /// key exactly (one memcmp) is cheaper than hashing it and comparing it with its case
@@ -93,15 +106,7 @@ private:
 
     /// From the length and the first and last eight bytes (paths share prefixes).
     static std::size_t spot(std::string_view path) {
-        std::uint64_t first = 0, last = 0;
-        if (path.size() >= 8) {
-            std::memcpy(&first, path.data(), 8);
-            std::memcpy(&last, path.data() + path.size() - 8, 8);
-        } else {
-            for (char c : path) first = first << 8 | static_cast<unsigned char>(c);
-        }
-        const std::uint64_t h = (first ^ std::rotl(last, 29) ^ path.size()) * 0x9E3779B97F4A7C15ULL;
-        return static_cast<std::size_t>(h >> (64 - kBits));
+        return static_cast<std::size_t>(ends_hash(path) >> (64 - kBits));
     }
 };
 
@@ -149,6 +154,7 @@ struct Scratch {
     TextArena texts;                        // the chunk's values that do not lie in their event
     std::vector<SavedSlot> saved;           // the chunk's events' slots
     std::vector<std::uint32_t> slot_head, slot_tail, slot_epoch, atom_epoch;
+    std::vector<std::uint32_t> mark_epoch;  // per selection mark (Selection::mark): set in this epoch
     /// Per rule: the epoch it became a candidate in, and its evaluations in this batch;
     /// together, so that counting an evaluation touches the line the candidate mark did.
     struct RuleMark {
@@ -164,6 +170,8 @@ struct Scratch {
     std::vector<std::uint32_t> job_order, matches;
     std::exception_ptr match_error;  // from on_match_thunk
     std::vector<std::uint32_t> database_jobs, databases_used;  // run_scans: jobs per database id
+    // run_scans: the chunk's scans run, by database and text (kNone: free).
+    std::vector<std::uint32_t> scanned;
     std::vector<Planned> planned;
     /// Per selection of the candidate rule being evaluated: its first true alternative (-1:
     /// none), valid when stamped with the evaluation's `memo_stamp` (nothing cleared per rule).
@@ -198,6 +206,7 @@ struct Scratch {
         slot_tail.assign(s.slot_names.size(), kNone);
         slot_epoch.assign(s.slot_names.size(), 0);
         atom_epoch.assign(s.atoms.size(), 0);
+        mark_epoch.assign(s.selection_marks, 0);
         database_jobs.assign(s.databases, 0);
         rule_marks.assign(s.rules.size(), RuleMark{});
         eval_ns.assign(s.rules.size(), 0);
@@ -212,6 +221,7 @@ struct Scratch {
         if (++epoch == 0) {
             std::fill(slot_epoch.begin(), slot_epoch.end(), 0);
             std::fill(atom_epoch.begin(), atom_epoch.end(), 0);
+            std::fill(mark_epoch.begin(), mark_epoch.end(), 0);
             for (auto& m : rule_marks) m.epoch = 0;
             epoch = 1;
         }
@@ -254,6 +264,15 @@ struct Scratch {
     }
 
     bool has(std::uint32_t slot) const { return slot_epoch[slot] == epoch; }
+
+    /// Whether each of the `count` selection marks at `marks` is set: a rule with an unset
+    /// required mark is false (most candidates, made so by a match of another selection).
+    bool marked(const std::uint32_t* marks, std::uint32_t count) const {
+        for (std::uint32_t i = 0; i < count; ++i) {
+            if (mark_epoch[marks[i]] != epoch) return false;
+        }
+        return true;
+    }
 
     /// Stores a value of the current event, linked into `slot` (kNone: keyword-only).
     void push(std::uint32_t slot, std::string_view text, bool keyword) {
@@ -352,20 +371,55 @@ struct Scratch {
         }
     }
 
+    std::string_view text_of(const Job& job) const {
+        return job.value == kNone ? std::string_view(keyword_texts[job.event]) : values[job.value].raw;
+    }
+
     /// Runs the chunk's scans grouped by database; each keeps its matches in report order.
+    /// A text its database already scanned in this chunk takes that scan's matches (they
+    /// are a function of database and text): events repeat many short values (users,
+    /// integrity levels, parent images), on which a scan's fixed cost is most of its cost.
     void run_scans() {
         group_jobs_by_database();
         matches.clear();
+        scanned.assign(std::bit_ceil(2 * jobs.size()), kNone);
         for (auto j : job_order) {
             auto& job = jobs[j];
-            const std::string_view text =
-                job.value == kNone ? std::string_view(keyword_texts[job.event]) : values[job.value].raw;
+            const std::string_view text = text_of(job);
+            if (const auto same = same_scan(j, text); same != kNone) {
+                job.match_first = jobs[same].match_first;
+                job.match_end = jobs[same].match_end;
+                continue;
+            }
             job.match_first = static_cast<std::uint32_t>(matches.size());
             const auto size = static_cast<unsigned>(text.size());
             hs_scan(job.matcher->db, text.data(), size, 0, hs, on_match_thunk, this);
             if (match_error) std::rethrow_exception(std::exchange(match_error, nullptr));
             job.match_end = static_cast<std::uint32_t>(matches.size());
         }
+    }
+
+    /// A job run before `j` with its database and `text`, or kNone (then `j` is remembered,
+    /// when there is room within a few places: the work per job stays bounded).
+    std::uint32_t same_scan(std::uint32_t j, std::string_view text) {
+        constexpr std::size_t kMaxProbes = 8;
+        const auto* matcher = jobs[j].matcher;
+        const std::size_t mask = scanned.size() - 1;
+        const std::uint64_t h = ends_hash(text) ^ (matcher->id * 0x9E3779B97F4A7C15ULL);
+        auto i = static_cast<std::size_t>(h >> 32) & mask;
+        for (std::size_t probe = 0; probe < kMaxProbes; ++probe, i = (i + 1) & mask) {
+            const auto k = scanned[i];
+            if (k == kNone) {
+                scanned[i] = j;
+                return kNone;
+            }
+            const auto other = text_of(jobs[k]);
+            if (jobs[k].matcher == matcher && other.size() == text.size() &&
+                std::memcmp(other.data(), text.data(), text.size()) == 0) {
+                return k;
+            }
+        }
+        return kNone;
     }
 
     /// job_order: the jobs, those of one database together (a counting sort by database id;
@@ -394,9 +448,10 @@ struct Scratch {
 
     void matched(std::uint32_t id) {
         for (auto i = set->pattern_first[id]; i < set->pattern_first[id + 1]; ++i) {
-            const auto [atom, rule] = set->pattern_atoms[i];
+            const auto [atom, rule, mark] = set->pattern_atoms[i];
             if (atom_epoch[atom] != epoch) {
                 atom_epoch[atom] = epoch;
+                if (mark != Atom::kNoMark) mark_epoch[mark] = epoch;
                 if (rule != PatternAtom::kNoCandidate) candidate(rule);
             }
         }
@@ -892,22 +947,28 @@ std::vector<Detection> Engine::evaluate(std::span<const model::Event> events) {
         const auto& classes = *planned.classes;
         const bool timed = index % 16 == 0;
         for (auto r : s.candidates) {
-            // Evaluation form: class, evaluated, number of selections, their starts, condition, ...
+            // Evaluation form: class, evaluated, required marks, number of selections, their
+            // starts, condition, ...
             const std::uint32_t* code = set.code.data();
-            const std::uint32_t at = set.rule_code[r];
-            if (!has_class(classes.applies, code[at]) || code[at + 1] == 0) continue;
-            const auto selections = code[at + 2];
+            const std::uint32_t rule_at = set.rule_code[r];
+            if (!has_class(classes.applies, code[rule_at]) || code[rule_at + 1] == 0) continue;
             const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+            const auto marks = code[rule_at + 2];
+            const std::uint32_t at = rule_at + 3 + marks;  // the number of selections
+            const auto selections = code[at];
             auto memo = [&](std::size_t i) {
                 auto& m = s.selection_memo[i];
                 if (m.stamp != s.memo_stamp) {
-                    m = {s.memo_stamp, static_cast<std::int8_t>(selection_match(s, code[at + 3 + i]))};
+                    m = {s.memo_stamp, static_cast<std::int8_t>(selection_match(s, code[at + 1 + i]))};
                 }
                 return m.alternative;
             };
-            s.next_memo(selections);
-            std::uint32_t condition = at + 3 + selections;
-            const bool match = condition_true(code, condition, [&](std::size_t i) { return memo(i) >= 0; });
+            bool match = s.marked(code + rule_at + 3, marks);
+            if (match) {
+                s.next_memo(selections);
+                std::uint32_t condition = at + 1 + selections;
+                match = condition_true(code, condition, [&](std::size_t i) { return memo(i) >= 0; });
+            }
             s.count_evaluation(r, timed ? static_cast<std::uint64_t>(
                                               std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                   std::chrono::steady_clock::now() - started)

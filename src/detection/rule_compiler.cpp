@@ -543,6 +543,39 @@ void polarity(const ConditionNode& n, bool negated, std::vector<std::uint8_t>& s
     for (const auto& c : n.children) polarity(c, negated != (n.kind == ConditionNode::Kind::Not), seen);
 }
 
+/// The most selective field test of an alternative made only of pattern atoms (nullptr:
+/// none), and for an `all` test its most selective atom: the alternative is false
+/// unless one of the test's atoms (for `all`, that atom) matched.
+struct SelectiveTest {
+    const FieldTest* test = nullptr;
+    std::uint32_t atom = 0;
+};
+
+SelectiveTest most_selective_test(const std::vector<FieldTest>& alternative, const std::vector<Atom>& atoms,
+                                  std::uint32_t base, const std::vector<std::size_t>& selectivity) {
+    SelectiveTest best;
+    std::size_t best_score = 0;
+    for (const auto& t : alternative) {
+        bool eligible = !t.atoms.empty();
+        std::size_t score = t.all ? 0 : SIZE_MAX;
+        std::uint32_t pick = 0;
+        for (auto id : t.atoms) {
+            const auto& a = atoms[id - base];
+            if (a.kind != Atom::Kind::Pattern) eligible = false;
+            const auto sel = selectivity[id - base];
+            if (t.all ? sel > score : sel < score) {
+                score = sel;
+                pick = id;
+            }
+        }
+        if (eligible && (best.test == nullptr || score > best_score)) {
+            best = {&t, pick};
+            best_score = score;
+        }
+    }
+    return best;
+}
+
 /// Marks the pattern atoms whose match makes the rule worth evaluating (Atom::trigger):
 /// in each alternative of each positively used selection, the most selective field
 /// test. Kept only when three-valued logic proves the rule cannot hold without one of
@@ -556,36 +589,15 @@ void choose_triggers(const CompiledRule& rule, std::vector<Atom>& atoms, std::ui
     for (std::size_t s = 0; s < rule.selections.size() && ok; ++s) {
         if (!(seen[s] & 1)) continue;
         for (const auto& alt : rule.selections[s].alternatives) {
-            const FieldTest* best = nullptr;
-            std::size_t best_score = 0;
-            std::uint32_t best_atom = 0;
-            for (const auto& t : alt) {
-                bool eligible = !t.atoms.empty();
-                std::size_t score = t.all ? 0 : SIZE_MAX;
-                std::uint32_t pick = 0;
-                for (auto id : t.atoms) {
-                    const auto& a = atoms[id - base];
-                    if (a.kind != Atom::Kind::Pattern) eligible = false;
-                    const auto sel = selectivity[id - base];
-                    if (t.all ? sel > score : sel < score) {
-                        score = sel;
-                        pick = id;
-                    }
-                }
-                if (eligible && (best == nullptr || score > best_score)) {
-                    best = &t;
-                    best_score = score;
-                    best_atom = pick;
-                }
-            }
-            if (best == nullptr) {
+            const auto best = most_selective_test(alt, atoms, base, selectivity);
+            if (best.test == nullptr) {
                 ok = false;
                 break;
             }
-            if (best->all) {
-                trigger[best_atom - base] = true;
+            if (best.test->all) {
+                trigger[best.atom - base] = true;
             } else {
-                for (auto id : best->atoms) trigger[id - base] = true;
+                for (auto id : best.test->atoms) trigger[id - base] = true;
             }
         }
     }
@@ -612,6 +624,41 @@ void choose_triggers(const CompiledRule& rule, std::vector<Atom>& atoms, std::ui
     }
     for (std::size_t i = 0; i < atoms.size(); ++i) {
         atoms[i].trigger = atoms[i].kind == Atom::Kind::Pattern && (!ok || trigger[i]);
+    }
+}
+
+/// The selections that `n` is false without: those joined to its root by And nodes only.
+void required_selections(const ConditionNode& n, std::vector<std::size_t>& out) {
+    if (n.kind == ConditionNode::Kind::Selection) {
+        out.push_back(n.selection);
+    } else if (n.kind == ConditionNode::Kind::And ||
+               (n.kind == ConditionNode::Kind::Or && n.children.size() == 1)) {
+        for (const auto& c : n.children) required_selections(c, out);
+    }
+}
+
+/// Gives each selection the rule requires a mark (Selection::mark), set by a match of the
+/// atoms of each alternative's most selective test: every alternative needs one of them
+/// (for an `all` test, all of them), so the selection is false while the mark is unset.
+/// A selection with an alternative that needs no pattern gets none. `next_mark`: the set's
+/// first free mark id.
+void mark_selections(CompiledRule& rule, std::vector<Atom>& atoms, std::uint32_t base,
+                     const std::vector<std::size_t>& selectivity, std::uint32_t& next_mark) {
+    std::vector<std::size_t> required;
+    required_selections(rule.condition, required);
+    for (auto s : required) {
+        auto& selection = rule.selections[s];
+        if (selection.mark != Atom::kNoMark || selection.alternatives.empty()) continue;
+        std::vector<const FieldTest*> tests;
+        for (const auto& alt : selection.alternatives) {
+            tests.push_back(most_selective_test(alt, atoms, base, selectivity).test);
+            if (tests.back() == nullptr) break;
+        }
+        if (tests.back() == nullptr) continue;
+        selection.mark = next_mark++;
+        for (const auto* t : tests) {
+            for (auto id : t->atoms) atoms[id - base].mark = selection.mark;
+        }
     }
 }
 
@@ -840,6 +887,7 @@ private:
             s = s == 0 ? p.literal_bytes : std::min(s, p.literal_bytes);
         }
         choose_triggers(rule, rb.atoms, base, selectivity);
+        mark_selections(rule, rb.atoms, base, selectivity, impl_->selection_marks);
         for (auto& a : rb.atoms) {
             if (a.kind == Atom::Kind::Cidr) a.range += static_cast<std::uint32_t>(impl_->cidr_ranges.size());
             impl_->atoms.push_back(a);
@@ -1046,7 +1094,8 @@ private:
                     const auto& atoms = distinct[key];
                     for (auto a : atoms) {
                         const auto& atom = impl_->atoms[a];
-                        impl_->pattern_atoms.push_back({a, atom.trigger ? atom.rule : PatternAtom::kNoCandidate});
+                        const auto candidate = atom.trigger ? atom.rule : PatternAtom::kNoCandidate;
+                        impl_->pattern_atoms.push_back({a, candidate, atom.mark});
                     }
                     impl_->pattern_first.push_back(static_cast<std::uint32_t>(impl_->pattern_atoms.size()));
                     impl_->pattern_bytes += key.first.size();
@@ -1184,6 +1233,12 @@ private:
             impl_->rule_code.push_back(code_index());
             code.push_back(rule.logsource_class);
             code.push_back(rule.info.correlation ? 0 : 1);
+            const auto marks = code.size();
+            code.push_back(0);
+            for (const auto& selection : rule.selections) {
+                if (selection.mark != Atom::kNoMark) code.push_back(selection.mark);
+            }
+            code[marks] = static_cast<std::uint32_t>(code.size() - marks - 1);
             code.push_back(static_cast<std::uint32_t>(rule.selections.size()));
             const auto starts = code.size();
             code.resize(starts + rule.selections.size());

@@ -258,6 +258,40 @@ TEST(EngineTest, NestedConditionsOverSeveralSelectionsAndAlternatives) {
     EXPECT_EQ(ds[0].matched[1].fields[1].value, "4242");
 }
 
+TEST(EngineTest, RequiredSelectionsAreDecidedByTheMarksOfEveryAlternative) {
+    // A candidate is false at once when a selection its condition requires has no match
+    // among the atoms marking it (each alternative's most selective test): every
+    // alternative, `all` tests and `1 of` must set the mark, or these rules stop firing.
+    auto set = compile(R"(
+title: t
+id: r
+logsource: {product: windows, category: process_creation}
+detection:
+    sel_img:
+        Image|endswith: '\cmd.exe'
+    sel_cli:
+        - CommandLine|contains|all: [' /c ', 'foo bar']
+        - {CommandLine|contains: 'whoami', User|contains: [alice, carol]}
+    condition: sel_img and 1 of sel_cli*
+)");
+    Engine engine(set);
+    const auto first = sysmon(R"({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "cmd.exe /c foo bar"})");
+    const auto second =
+        sysmon(R"({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "whoami /all", "User": "CORP\\alice"})");
+    const auto half = sysmon(R"({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "cmd.exe /c foo"})");
+    const auto other = sysmon(R"({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "whoami", "User": "bob"})");
+    const auto none = sysmon(R"({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "dir"})");
+    const std::vector<model::Event> events{first, second, half, other, none};
+    auto ds = engine.evaluate(events);
+    ASSERT_EQ(ds.size(), 2u);
+    EXPECT_EQ(ds[0].event_index, 0u);
+    EXPECT_EQ(ds[1].event_index, 1u);
+    ASSERT_EQ(ds[1].matched.size(), 2u);
+    EXPECT_EQ(ds[1].matched[1].fields[1].value, "CORP\\alice");
+    // A candidate decided by its marks still counts as evaluated.
+    EXPECT_EQ(set->counters(0).evaluations.load(), 5u);
+}
+
 TEST(EngineTest, NegatedRulesStillSeeEventsWithoutTheirFields) {
     const auto e = event(R"({"message": "hello", "user": {"name": "bob"}})");
     EXPECT_TRUE(fires("  filter: {user.name: root}\n  condition: not filter", e));
@@ -402,6 +436,50 @@ detection:
     EXPECT_EQ(together.size(), 235u);
     EXPECT_EQ(text(together), text(alone));
     EXPECT_EQ(set->counters(set->find("pc")).evaluations.load(), 100u) << "50 events, twice";
+}
+
+TEST(EngineTest, AValueRepeatedInABatchTakesTheMatchesOfItsOwnTextAndField) {
+    // A chunk scans a text once per database: values of one length and the same first and
+    // last eight bytes (one place in the engine's table of scans, more than it probes) must
+    // each get their own matches, and one text in two fields each field's.
+    const auto set = compile(R"(
+title: image
+id: img
+logsource: {product: windows, category: process_creation}
+detection:
+    sel: {Image|contains: '\mid-a\'}
+    condition: sel
+---
+title: parent
+id: parent
+logsource: {product: windows, category: process_creation}
+detection:
+    sel: {ParentImage|contains: '\mid-b\'}
+    condition: sel
+)");
+    auto path = [](int k) {
+        return std::string(R"(C:\\Windows\\mid-)") + static_cast<char>('a' + k) + R"(\\tool.exe)";
+    };
+    std::vector<model::Event> batch;
+    for (int i = 0; i < 100; ++i) {
+        batch.push_back(
+            sysmon(R"({"Image": ")" + path(i % 20) + R"(", "ParentImage": ")" + path(i * 7 % 20) + R"("})"));
+    }
+    Engine engine(set);
+    std::vector<std::string> together, alone;
+    for (const auto& d : engine.evaluate(batch)) {
+        together.push_back(d.rule->id + " #" + std::to_string(d.event_index));
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        for (const auto& d : engine.evaluate(std::span(&batch[i], 1))) {
+            alone.push_back(d.rule->id + " #" + std::to_string(i));
+        }
+    }
+    // Image mid-a on events 0, 20, ...; ParentImage mid-b on 3, 23, ... (7 * 3 = 21).
+    const std::vector<std::string> expected{"img #0",  "parent #3",  "img #20", "parent #23", "img #40",
+                                            "parent #43", "img #60", "parent #63", "img #80", "parent #83"};
+    EXPECT_EQ(together, expected);
+    EXPECT_EQ(together, alone);
 }
 
 TEST(EngineTest, SwapInstallsANewRuleSetWhileOthersEvaluate) {
