@@ -68,15 +68,15 @@ core::Result<Stmt> prepare(sqlite3* db, std::string_view sql) {
     return Stmt(raw);
 }
 
-void bind_text(sqlite3_stmt* stmt, int index, std::string_view value) {
-    sqlite3_bind_text64(stmt, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+void bind_text(sqlite3_stmt* stmt, int index, std::string_view value, sqlite3_destructor_type lifetime) {
+    sqlite3_bind_text64(stmt, index, value.data(), value.size(), lifetime, SQLITE_UTF8);
 }
 
-void bind_text_or_null(sqlite3_stmt* stmt, int index, std::string_view value) {
+void bind_text_or_null(sqlite3_stmt* stmt, int index, std::string_view value, sqlite3_destructor_type lifetime) {
     if (value.empty()) {
         sqlite3_bind_null(stmt, index);
     } else {
-        bind_text(stmt, index, value);
+        bind_text(stmt, index, value, lifetime);
     }
 }
 

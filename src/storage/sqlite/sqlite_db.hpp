@@ -36,12 +36,15 @@ core::Result<Db> open_connection(const std::string& file, bool read_only, const 
 core::Result<void> exec(sqlite3* db, const std::string& sql);
 core::Result<Stmt> prepare(sqlite3* db, std::string_view sql);
 
-/// Binds text with SQLITE_TRANSIENT semantics (the value may be a temporary).
-void bind_text(sqlite3_stmt* stmt, int index, std::string_view value);
+/// Binds text; SQLITE_TRANSIENT (the default) copies it, so the value may be a temporary.
+/// SQLITE_STATIC binds without a copy: the value must outlive the statement's steps.
+void bind_text(sqlite3_stmt* stmt, int index, std::string_view value,
+               sqlite3_destructor_type lifetime = SQLITE_TRANSIENT);
 std::string column_text(sqlite3_stmt* stmt, int column);
 
 /// Binds text, or NULL when `value` is empty.
-void bind_text_or_null(sqlite3_stmt* stmt, int index, std::string_view value);
+void bind_text_or_null(sqlite3_stmt* stmt, int index, std::string_view value,
+                       sqlite3_destructor_type lifetime = SQLITE_TRANSIENT);
 /// Steps a write statement to completion; `what` names it in errors.
 core::Result<void> step_done(sqlite3* db, sqlite3_stmt* stmt, std::string_view what);
 /// Lists of strings stored as JSON arrays; malformed text reads as an empty list.

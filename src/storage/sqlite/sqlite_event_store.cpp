@@ -50,18 +50,6 @@ std::vector<DerivedColumns> derive_columns(std::span<const model::Event> events)
 
 // The insert binds its values without copies (SQLITE_STATIC): the events and
 // their derived columns outlive the statement's steps.
-void bind_static_text(sqlite3_stmt* s, int i, std::string_view text) {
-    sqlite3_bind_text64(s, i, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
-}
-
-void bind_static_text_or_null(sqlite3_stmt* s, int i, std::string_view text) {
-    if (text.empty()) {
-        sqlite3_bind_null(s, i);
-    } else {
-        bind_static_text(s, i, text);
-    }
-}
-
 void bind_static_blob_or_null(sqlite3_stmt* s, int i, const std::string& bytes) {
     if (bytes.empty()) {
         sqlite3_bind_null(s, i);
@@ -145,18 +133,18 @@ Result<InsertResult> SqliteEventStore::insert_batch(std::span<const model::Event
             for (std::size_t i = 0; i < events.size(); ++i) {
                 const auto& e = events[i];
                 sqlite3_reset(s);
-                bind_static_text(s, 1, e.id);
+                bind_text(s, 1, e.id, SQLITE_STATIC);
                 sqlite3_bind_int64(s, 2, e.timestamp);
                 sqlite3_bind_int64(s, 3, e.ingested);
-                bind_static_text_or_null(s, 4, e.category);
-                bind_static_text_or_null(s, 5, e.outcome);
+                bind_text_or_null(s, 4, e.category, SQLITE_STATIC);
+                bind_text_or_null(s, 5, e.outcome, SQLITE_STATIC);
                 if (e.severity) {
                     sqlite3_bind_int64(s, 6, *e.severity);
                 } else {
                     sqlite3_bind_null(s, 6);
                 }
-                bind_static_text_or_null(s, 7, e.host_name);
-                bind_static_text_or_null(s, 8, e.user_name);
+                bind_text_or_null(s, 7, e.host_name, SQLITE_STATIC);
+                bind_text_or_null(s, 8, e.user_name, SQLITE_STATIC);
                 bind_static_blob_or_null(s, 9, derived[i].src_key);
                 bind_static_blob_or_null(s, 10, derived[i].dst_key);
                 if (e.anomaly_score) {
@@ -164,9 +152,9 @@ Result<InsertResult> SqliteEventStore::insert_batch(std::span<const model::Event
                 } else {
                     sqlite3_bind_null(s, 11);
                 }
-                bind_static_text_or_null(s, 12, e.threat_class);
-                bind_static_text(s, 13, e.message);
-                bind_static_text(s, 14, derived[i].doc);
+                bind_text_or_null(s, 12, e.threat_class, SQLITE_STATIC);
+                bind_text(s, 13, e.message, SQLITE_STATIC);
+                bind_text(s, 14, derived[i].doc, SQLITE_STATIC);
                 if (sqlite3_step(s) != SQLITE_DONE) {
                     return error_from(db, "insert event");
                 }
